@@ -1,0 +1,313 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { type Dirent, promises as fs, type Stats } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { InfrastructureError, PreconditionFailedError, UsageError } from '../../errors.js';
+import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../ports.js';
+import { withFileLock } from './file-lock.js';
+import { isReservedName, keyToPath, LOCK_SUFFIX, prefixToDirectory, TEMP_SUFFIX } from './object-key.js';
+
+/** Options of {@link FsObjectStore}. */
+export interface FsObjectStoreOptions {
+  /** Directory that holds the objects; created on first write. Key `a/b` is the file `<root>/a/b`. */
+  readonly root: string;
+  /**
+   * `fsync` each object before renaming it into place, so a write survives a power cut, not just
+   * a process crash (the rename alone already guarantees readers never see half a file).
+   * @default false
+   */
+  readonly fsync?: boolean;
+  /**
+   * A lock file older than this belongs to a crashed writer and is broken.
+   * @default 10_000
+   */
+  readonly staleLockMs?: number;
+  /**
+   * How long a conditional write waits for the key's lock before failing.
+   * @default 30_000
+   */
+  readonly lockTimeoutMs?: number;
+}
+
+/** A written temp file: its path, etag and the signature of its inode (unchanged by rename). */
+interface TempFile {
+  readonly tempPath: string;
+  readonly etag: string;
+  readonly signature: string;
+}
+
+const md5Hex = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Identifies one version of a file: every write creates a new inode, so this changes with content. */
+function signatureOf(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+}
+
+function toBytes(body: ObjectBody): Uint8Array {
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+}
+
+/** Compares keys by their UTF-8 bytes, the order S3 lists them in. */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * `ObjectStore` over a directory tree: the laptop stand-in for S3.
+ *
+ * - Every write goes to a temp file in the target's directory and is renamed into place, so a
+ *   reader sees the old object or the new one, never half of one, even if the writer is killed.
+ * - `etag` is the MD5 hex of the content (like a single-part S3 upload). It is recomputed from the
+ *   bytes and cached per inode, so every process computes the same etag for the same version.
+ * - `ifNoneMatch: '*'` publishes with `link(temp, final)`, which the kernel fails with `EEXIST`
+ *   when the key exists: atomic across processes.
+ * - `ifMatch`, unconditional puts and deletes take a per-key lock file (`<file>.st-lock`, created
+ *   with `O_EXCL`; broken after `staleLockMs` if its holder died) around the check-and-rename, so
+ *   compare-and-set is atomic across processes. Bytes are written before the lock is taken, so
+ *   the lock is held for a `stat` and a `rename` only.
+ *
+ * Unlike S3, a key cannot be both an object and a "folder" (`a` and `a/b`): the second write
+ * fails with `InfrastructureError`. Empty directories left by deletes are not removed.
+ *
+ * @example
+ * ```ts
+ * const store = new FsObjectStore({ root: '.shardtrain/objects' });
+ * const { etag } = await store.put('jobs/j1/state.json', '{"round":0}');
+ * await store.put('jobs/j1/state.json', '{"round":1}', { ifMatch: etag }); // CAS
+ * const won = await store.putIfAbsent('jobs/j1/lease', 'me');
+ * ```
+ */
+export class FsObjectStore implements ObjectStore {
+  public readonly root: string;
+  private readonly fsync: boolean;
+  private readonly lockOptions: { staleMs: number; timeoutMs: number };
+  private readonly etagCache = new Map<string, { signature: string; etag: string }>();
+
+  public constructor(options: FsObjectStoreOptions) {
+    this.root = path.resolve(options.root);
+    this.fsync = options.fsync ?? false;
+    this.lockOptions = { staleMs: options.staleLockMs ?? 10_000, timeoutMs: options.lockTimeoutMs ?? 30_000 };
+  }
+
+  public async get(key: string): Promise<StoredObject | undefined> {
+    const filePath = keyToPath(this.root, key);
+    let body: Buffer;
+    try {
+      body = await fs.readFile(filePath);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw this.failure('read', key, error);
+    }
+    return { body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), etag: md5Hex(body) };
+  }
+
+  public async getStream(key: string): Promise<Readable | undefined> {
+    const filePath = keyToPath(this.root, key);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(filePath, 'r');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw this.failure('open', key, error);
+    }
+    // Reading from the open handle keeps this version even if a writer renames a new one in.
+    return handle.createReadStream({ autoClose: true });
+  }
+
+  public async head(key: string): Promise<ObjectInfo | undefined> {
+    const filePath = keyToPath(this.root, key);
+    return this.infoOf(key, filePath).catch((error: unknown) => {
+      if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
+      throw this.failure('stat', key, error);
+    });
+  }
+
+  public async put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<{ etag: string }> {
+    const filePath = keyToPath(this.root, key);
+    if (options.ifNoneMatch !== undefined && options.ifMatch !== undefined) {
+      throw new UsageError(`put "${key}": pass ifNoneMatch or ifMatch, not both`);
+    }
+    const temp = await this.writeTemp(key, filePath, async (handle) => {
+      const bytes = toBytes(body);
+      await handle.writeFile(bytes);
+      return md5Hex(bytes);
+    });
+    return this.publish(key, filePath, temp, options);
+  }
+
+  public async putStream(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    _options: { contentType?: string } = {},
+  ): Promise<{ etag: string }> {
+    const filePath = keyToPath(this.root, key);
+    const temp = await this.writeTemp(key, filePath, async (handle) => {
+      const hash = createHash('md5');
+      for await (const chunk of body) {
+        hash.update(chunk);
+        await handle.write(chunk);
+      }
+      return hash.digest('hex');
+    });
+    return this.publish(key, filePath, temp, {});
+  }
+
+  public async putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
+    try {
+      await this.put(key, body, { ifNoneMatch: '*' });
+      return true;
+    } catch (error) {
+      if (error instanceof PreconditionFailedError) return false;
+      throw error;
+    }
+  }
+
+  public async list(prefix: string): Promise<ObjectInfo[]> {
+    const directory = prefixToDirectory(prefix);
+    const keys: string[] = [];
+    await this.walk(directory, keys);
+    const matching = keys.filter((key) => key.startsWith(prefix)).sort(compareUtf8);
+    const infos = await Promise.all(
+      matching.map((key) =>
+        this.infoOf(key, keyToPath(this.root, key)).catch((error: unknown) => {
+          // Deleted between the directory walk and the stat: not listed, as on S3.
+          if (errorCode(error) === 'ENOENT') return undefined;
+          throw this.failure('stat', key, error);
+        }),
+      ),
+    );
+    return infos.filter((info): info is ObjectInfo => info !== undefined);
+  }
+
+  public async delete(key: string): Promise<void> {
+    const filePath = keyToPath(this.root, key);
+    await withFileLock(`${filePath}${LOCK_SUFFIX}`, this.lockOptions, async () => {
+      await fs.unlink(filePath).catch((error: unknown) => {
+        if (errorCode(error) !== 'ENOENT') throw this.failure('delete', key, error);
+      });
+    }).catch((error: unknown) => {
+      // No directory means no object: deleting a missing key succeeds, as on S3.
+      if (errorCode((error as { cause?: unknown }).cause) === 'ENOENT') return;
+      throw error;
+    });
+  }
+
+  private async walk(relativeDirectory: string, out: string[]): Promise<void> {
+    let entries: Dirent[];
+    try {
+      entries = await fs.readdir(path.join(this.root, ...relativeDirectory.split('/')), {
+        withFileTypes: true,
+      });
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return;
+      throw new InfrastructureError(`cannot list ${relativeDirectory || this.root}`, { cause: error });
+    }
+    for (const entry of entries) {
+      if (isReservedName(entry.name)) continue;
+      const key = relativeDirectory === '' ? entry.name : `${relativeDirectory}/${entry.name}`;
+      if (entry.isDirectory()) await this.walk(key, out);
+      else if (entry.isFile()) out.push(key);
+    }
+  }
+
+  private async infoOf(key: string, filePath: string): Promise<ObjectInfo> {
+    const stats = await fs.stat(filePath);
+    if (!stats.isFile()) {
+      throw Object.assign(new Error(`${filePath} is not a file`), { code: 'ENOENT' });
+    }
+    const signature = signatureOf(stats);
+    const cached = this.etagCache.get(filePath);
+    const etag = cached?.signature === signature ? cached.etag : await this.hashFile(filePath, signature);
+    return { key, size: stats.size, etag, lastModified: stats.mtime };
+  }
+
+  /** Hashes the file from one open handle and caches the etag only if the inode did not change. */
+  private async hashFile(filePath: string, expectedSignature: string): Promise<string> {
+    const handle = await fs.open(filePath, 'r');
+    try {
+      const signature = signatureOf(await handle.stat());
+      const hash = createHash('md5');
+      for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+      const etag = hash.digest('hex');
+      if (signature === expectedSignature) this.etagCache.set(filePath, { signature, etag });
+      return etag;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async ensureDirectory(key: string, directory: string): Promise<void> {
+    try {
+      await fs.mkdir(directory, { recursive: true });
+    } catch (error) {
+      throw this.failure('create the folder for', key, error);
+    }
+  }
+
+  private async writeTemp(
+    key: string,
+    filePath: string,
+    write: (handle: fs.FileHandle) => Promise<string>,
+  ): Promise<TempFile> {
+    await this.ensureDirectory(key, path.dirname(filePath));
+    const tempPath = `${filePath}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`;
+    let handle: fs.FileHandle | undefined;
+    try {
+      handle = await fs.open(tempPath, 'wx');
+      const etag = await write(handle);
+      if (this.fsync) await handle.sync();
+      const signature = signatureOf(await handle.stat());
+      return { tempPath, etag, signature };
+    } catch (error) {
+      await fs.unlink(tempPath).catch(() => undefined);
+      throw error instanceof InfrastructureError ? error : this.failure('write', key, error);
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  private async publish(
+    key: string,
+    filePath: string,
+    temp: TempFile,
+    options: PutOptions,
+  ): Promise<{ etag: string }> {
+    try {
+      if (options.ifNoneMatch === '*') {
+        await fs.link(temp.tempPath, filePath).catch((error: unknown) => {
+          if (errorCode(error) === 'EEXIST') throw new PreconditionFailedError(key);
+          throw this.failure('write', key, error);
+        });
+      } else {
+        await withFileLock(`${filePath}${LOCK_SUFFIX}`, this.lockOptions, async () => {
+          if (options.ifMatch !== undefined) {
+            const current = await this.infoOf(key, filePath).catch(() => undefined);
+            if (current?.etag !== options.ifMatch) throw new PreconditionFailedError(key);
+          }
+          await fs.rename(temp.tempPath, filePath).catch((error: unknown) => {
+            throw this.failure('write', key, error);
+          });
+        });
+      }
+    } finally {
+      await fs.unlink(temp.tempPath).catch(() => undefined);
+    }
+    this.etagCache.set(filePath, { signature: temp.signature, etag: temp.etag });
+    return { etag: temp.etag };
+  }
+
+  private failure(action: string, key: string, error: unknown): InfrastructureError {
+    const code = errorCode(error);
+    const hint =
+      code === 'EISDIR' || code === 'ENOTDIR'
+        ? ' (the local store cannot hold both "a" and "a/b"; pick keys that do not nest under another key)'
+        : '';
+    return new InfrastructureError(`cannot ${action} object "${key}" under ${this.root}${hint}`, {
+      cause: error,
+    });
+  }
+}

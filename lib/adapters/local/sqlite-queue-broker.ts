@@ -1,0 +1,239 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { InfrastructureError, NotFoundError, UsageError } from '../../errors.js';
+import { QUEUE_LIMITS, SqliteQueue, type SqliteQueueAttributes } from './sqlite-queue.js';
+import { QUEUE_SCHEMA, type QueueRow } from './sqlite-queue-schema.js';
+
+/** Options of {@link SqliteQueueBroker}. */
+export interface SqliteQueueBrokerOptions {
+  /** Database file (created with its folder if missing); `':memory:'` for a private in-memory one. */
+  readonly path: string;
+  /** Clock in milliseconds since the epoch; tests pass their own to move time without sleeping. */
+  readonly now?: () => number;
+  /**
+   * How often a long poll (`waitTimeSeconds > 0`) looks for messages sent by other processes.
+   * Sends from this process wake it at once.
+   * @default 50
+   */
+  readonly pollIntervalMs?: number;
+  /**
+   * How long a statement waits for another process's write lock before failing.
+   * @default 10_000
+   */
+  readonly busyTimeoutMs?: number;
+}
+
+/** Options of {@link SqliteQueueBroker.createQueue}; defaults follow SQS. */
+export interface CreateQueueOptions {
+  /** SQS rules: 1–80 of `A-Za-z0-9_-`, and FIFO queues end in `.fifo`. */
+  readonly name: string;
+  /** @default whether `name` ends in `.fifo` */
+  readonly fifo?: boolean;
+  /** @default 30 */
+  readonly visibilityTimeoutSeconds?: number;
+  /** With `deadLetterQueue`: deliveries before a message is moved there (1–1000). */
+  readonly maxReceiveCount?: number;
+  /** Name of an existing queue of the same kind (standard or FIFO). */
+  readonly deadLetterQueue?: string;
+  /** @default 345_600 (4 days) */
+  readonly messageRetentionSeconds?: number;
+  /** FIFO only: deduplicate on the body's SHA-256 when a message has no deduplication id. @default false */
+  readonly contentBasedDeduplication?: boolean;
+}
+
+/** Wakes long polls in this process when any broker on the same file sends. */
+const signals = new EventEmitter().setMaxListeners(0);
+
+const NAME_PATTERN = /^[A-Za-z0-9_-]{1,75}(\.fifo)?$/;
+
+function rowToAttributes(row: QueueRow): SqliteQueueAttributes {
+  return {
+    name: row.name,
+    fifo: row.fifo === 1,
+    visibilityTimeoutSeconds: row.visibility_timeout_s,
+    maxReceiveCount: row.max_receive_count ?? undefined,
+    deadLetterQueue: row.dead_letter_queue ?? undefined,
+    messageRetentionSeconds: row.retention_s,
+    contentBasedDeduplication: row.content_based_dedup === 1,
+  };
+}
+
+function checkRange(what: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`${what} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}
+
+/**
+ * Durable local queues with SQS semantics in one SQLite file (WAL mode), shared safely by any
+ * number of processes and threads: the laptop stand-in for SQS. Everything is committed before
+ * a call returns, so a killed process loses no message.
+ *
+ * @example
+ * ```ts
+ * const broker = new SqliteQueueBroker({ path: '.shardtrain/queues.db' });
+ * broker.createQueue({ name: 'work-dlq' });
+ * const work = broker.createQueue({ name: 'work', maxReceiveCount: 3, deadLetterQueue: 'work-dlq' });
+ * await work.send(JSON.stringify({ v: 1, jobId, round, shard }));
+ * const [message] = await work.receive({ waitTimeSeconds: 5 });
+ * if (message) await work.delete(message.receiptHandle);
+ * ```
+ */
+export class SqliteQueueBroker {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly pollIntervalMs: number;
+  private readonly signalPrefix: string;
+
+  public constructor(options: SqliteQueueBrokerOptions) {
+    const file = options.path === ':memory:' ? options.path : path.resolve(options.path);
+    try {
+      if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+      this.db.pragma('synchronous = NORMAL');
+      this.db.transaction(() => this.db.exec(QUEUE_SCHEMA)).immediate();
+    } catch (error) {
+      throw new InfrastructureError(`cannot open the local queue database ${file}`, { cause: error });
+    }
+    this.now = options.now ?? Date.now;
+    this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    // An in-memory database is private to this broker, so its signals must be too.
+    this.signalPrefix = `${file === ':memory:' ? Math.random() : file}\0`;
+  }
+
+  /**
+   * Creates a queue, or returns it when one with the same attributes exists (as SQS
+   * `CreateQueue`); a queue of that name with other attributes is a `UsageError`.
+   */
+  public createQueue(options: CreateQueueOptions): SqliteQueue {
+    const wanted = this.resolve(options);
+    const existing = this.findRow(options.name);
+    if (existing !== undefined) {
+      const have = rowToAttributes(existing);
+      if (JSON.stringify(have) !== JSON.stringify(wanted)) {
+        throw new UsageError(
+          `queue "${options.name}" already exists with other attributes (${JSON.stringify(have)}); delete it or ask for the same ones`,
+        );
+      }
+      return this.queueOf(have);
+    }
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO queues (name, fifo, visibility_timeout_s, max_receive_count, dead_letter_queue,
+           retention_s, content_based_dedup, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        wanted.name,
+        wanted.fifo ? 1 : 0,
+        wanted.visibilityTimeoutSeconds,
+        wanted.maxReceiveCount ?? null,
+        wanted.deadLetterQueue ?? null,
+        wanted.messageRetentionSeconds,
+        wanted.contentBasedDeduplication ? 1 : 0,
+        this.now(),
+      );
+    // Another process may have created it between our look and our insert: re-check.
+    return this.createQueue(options);
+  }
+
+  /** The queue called `name`, created by this or any other process; `NotFoundError` if none. */
+  public getQueue(name: string): SqliteQueue {
+    const row = this.findRow(name);
+    if (row === undefined) throw new NotFoundError(`no local queue named "${name}"; create it first`);
+    return this.queueOf(rowToAttributes(row));
+  }
+
+  /** Names of all queues in the database, sorted. */
+  public listQueues(): string[] {
+    return (this.db.prepare('SELECT name FROM queues ORDER BY name').all() as { name: string }[]).map(
+      (r) => r.name,
+    );
+  }
+
+  /** Deletes a queue and its messages. */
+  public deleteQueue(name: string): void {
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM messages WHERE queue = ?').run(name);
+        this.db.prepare('DELETE FROM dedup WHERE queue = ?').run(name);
+        this.db.prepare('DELETE FROM queues WHERE name = ?').run(name);
+      })
+      .immediate();
+  }
+
+  /** Closes the database connection; queues from this broker stop working. */
+  public close(): void {
+    this.db.close();
+  }
+
+  private findRow(name: string): QueueRow | undefined {
+    return this.db.prepare('SELECT * FROM queues WHERE name = ?').get(name) as QueueRow | undefined;
+  }
+
+  private queueOf(attributes: SqliteQueueAttributes): SqliteQueue {
+    return new SqliteQueue(attributes, {
+      db: this.db,
+      now: this.now,
+      pollIntervalMs: this.pollIntervalMs,
+      signals,
+      signalPrefix: this.signalPrefix,
+    });
+  }
+
+  private resolve(options: CreateQueueOptions): SqliteQueueAttributes {
+    const { name } = options;
+    if (!NAME_PATTERN.test(name) || name.length > 80) {
+      throw new UsageError(`queue name "${name}" must be 1-80 of A-Za-z0-9_- (FIFO names end in ".fifo")`);
+    }
+    const fifo = options.fifo ?? name.endsWith('.fifo');
+    if (fifo !== name.endsWith('.fifo')) {
+      throw new UsageError(`queue "${name}": FIFO queue names end in ".fifo" and only theirs do (as SQS)`);
+    }
+    const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
+    checkRange(
+      'visibilityTimeoutSeconds',
+      visibilityTimeoutSeconds,
+      0,
+      QUEUE_LIMITS.maxVisibilityTimeoutSeconds,
+    );
+    const messageRetentionSeconds = options.messageRetentionSeconds ?? 345_600;
+    checkRange('messageRetentionSeconds', messageRetentionSeconds, 60, 1_209_600);
+    const { maxReceiveCount, deadLetterQueue } = options;
+    if ((maxReceiveCount === undefined) !== (deadLetterQueue === undefined)) {
+      throw new UsageError(
+        `queue "${name}": give maxReceiveCount and deadLetterQueue together (a redrive policy)`,
+      );
+    }
+    if (maxReceiveCount !== undefined) checkRange('maxReceiveCount', maxReceiveCount, 1, 1000);
+    if (deadLetterQueue !== undefined) {
+      const target = this.findRow(deadLetterQueue);
+      if (target === undefined) {
+        throw new UsageError(
+          `queue "${name}": dead-letter queue "${deadLetterQueue}" does not exist; create it first`,
+        );
+      }
+      if (deadLetterQueue === name || (target.fifo === 1) !== fifo) {
+        throw new UsageError(
+          `queue "${name}": the dead-letter queue must be another queue of the same kind (FIFO or not)`,
+        );
+      }
+    }
+    if (options.contentBasedDeduplication === true && !fifo) {
+      throw new UsageError(`queue "${name}": contentBasedDeduplication is for FIFO queues only`);
+    }
+    return {
+      name,
+      fifo,
+      visibilityTimeoutSeconds,
+      maxReceiveCount,
+      deadLetterQueue,
+      messageRetentionSeconds,
+      contentBasedDeduplication: options.contentBasedDeduplication ?? false,
+    };
+  }
+}

@@ -1,0 +1,408 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import type Database from 'better-sqlite3';
+import { InfrastructureError, UsageError } from '../../errors.js';
+import type {
+  Queue,
+  QueueDepth,
+  ReceivedMessage,
+  ReceiveOptions,
+  SendEntry,
+  SendOptions,
+} from '../../ports.js';
+import type { MessageRow } from './sqlite-queue-schema.js';
+
+/** SQS limits this queue enforces, so that code that works locally also works on SQS. */
+export const QUEUE_LIMITS = {
+  /** Entries per `sendBatch` and messages per `receive`. */
+  maxBatch: 10,
+  /** Body size in UTF-8 bytes (SQS's long-standing 256 KiB; keep payloads in the object store). */
+  maxBodyBytes: 262_144,
+  maxDelaySeconds: 900,
+  maxVisibilityTimeoutSeconds: 43_200,
+  maxWaitTimeSeconds: 20,
+  /** How long a deduplication id suppresses repeats. */
+  deduplicationWindowMs: 5 * 60 * 1000,
+} as const;
+
+/** Attributes of a queue, as stored. */
+export interface SqliteQueueAttributes {
+  readonly name: string;
+  readonly fifo: boolean;
+  readonly visibilityTimeoutSeconds: number;
+  /** Deliveries after which the next receive moves the message to `deadLetterQueue` instead. */
+  readonly maxReceiveCount: number | undefined;
+  readonly deadLetterQueue: string | undefined;
+  readonly messageRetentionSeconds: number;
+  /** FIFO: without a deduplication id, deduplicate on the SHA-256 of the body. */
+  readonly contentBasedDeduplication: boolean;
+}
+
+/** What the broker shares with each of its queues. */
+export interface SqliteQueueContext {
+  readonly db: Database.Database;
+  readonly now: () => number;
+  readonly pollIntervalMs: number;
+  /** Emits `send:<queue>` after a commit in this process, to wake long polls early. */
+  readonly signals: EventEmitter;
+  readonly signalPrefix: string;
+}
+
+/** Where a message is in its life, as {@link SqliteQueue.peek} reports it. */
+export const MessageState = {
+  visible: 'visible',
+  inFlight: 'inFlight',
+  delayed: 'delayed',
+} as const;
+export type MessageState = (typeof MessageState)[keyof typeof MessageState];
+
+/** A message as seen by {@link SqliteQueue.peek}, without receiving it. */
+export interface PeekedMessage {
+  readonly messageId: string;
+  readonly body: string;
+  readonly receiveCount: number;
+  readonly groupId?: string;
+  readonly sentAt: Date;
+  readonly state: MessageState;
+  /** For a message in a dead-letter queue: the queue it was moved from. */
+  readonly sourceQueue?: string;
+}
+
+function checkRange(what: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`${what} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}
+
+/**
+ * A queue with SQS semantics, stored in SQLite so that several processes can share it and a
+ * killed process loses nothing. Create it with `SqliteQueueBroker.createQueue`.
+ *
+ * - At-least-once: a received message stays stored, invisible for the visibility timeout; if it
+ *   is not deleted in time it is delivered again with `receiveCount` one higher.
+ * - Redrive: a message that has been delivered `maxReceiveCount` times is moved to the
+ *   dead-letter queue by the next receive instead of being delivered (its id, body and receive
+ *   count go with it).
+ * - FIFO: messages of a group are delivered one at a time in send order (the next one only after
+ *   the previous one is deleted), groups in the order of their oldest message. Stricter than SQS,
+ *   which may hand several messages of one group to a single receive.
+ * - Receipt handles: each delivery gets a new one. Deleting with a stale handle (the message was
+ *   delivered again since) or an unknown one does nothing and does not fail, as on SQS: the
+ *   message stays and will be delivered again.
+ * - Receives run in `BEGIN IMMEDIATE` transactions, so two processes never receive the same
+ *   message while it is in flight.
+ */
+export class SqliteQueue implements Queue {
+  public readonly name: string;
+  public readonly fifo: boolean;
+  public readonly attributes: SqliteQueueAttributes;
+  private readonly context: SqliteQueueContext;
+
+  public constructor(attributes: SqliteQueueAttributes, context: SqliteQueueContext) {
+    this.attributes = attributes;
+    this.name = attributes.name;
+    this.fifo = attributes.fifo;
+    this.context = context;
+  }
+
+  public async send(body: string, options: SendOptions = {}): Promise<{ messageId: string }> {
+    const [messageId] = this.transaction(() => this.insertAll([{ ...options, body }]));
+    this.signal();
+    return { messageId: messageId! };
+  }
+
+  public async sendBatch(entries: readonly SendEntry[]): Promise<void> {
+    if (entries.length === 0 || entries.length > QUEUE_LIMITS.maxBatch) {
+      throw new UsageError(
+        `sendBatch to "${this.name}" takes 1 to ${QUEUE_LIMITS.maxBatch} entries (as SQS), got ${entries.length}; split the batch`,
+      );
+    }
+    this.transaction(() => this.insertAll(entries));
+    this.signal();
+  }
+
+  public async receive(options: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
+    const maxMessages = options.maxMessages ?? 1;
+    const visibilityTimeoutSeconds =
+      options.visibilityTimeoutSeconds ?? this.attributes.visibilityTimeoutSeconds;
+    const waitTimeSeconds = options.waitTimeSeconds ?? 0;
+    checkRange('maxMessages', maxMessages, 1, QUEUE_LIMITS.maxBatch);
+    checkRange(
+      'visibilityTimeoutSeconds',
+      visibilityTimeoutSeconds,
+      0,
+      QUEUE_LIMITS.maxVisibilityTimeoutSeconds,
+    );
+    checkRange('waitTimeSeconds', waitTimeSeconds, 0, QUEUE_LIMITS.maxWaitTimeSeconds);
+    // Long polling waits in real time, whatever the injected clock says.
+    const deadline = performance.now() + waitTimeSeconds * 1000;
+    for (;;) {
+      const received = this.transaction(() => this.receiveNow(maxMessages, visibilityTimeoutSeconds));
+      const left = deadline - performance.now();
+      if (received.length > 0 || left <= 0) return received;
+      await this.waitForSend(Math.min(left, this.context.pollIntervalMs));
+    }
+  }
+
+  public async delete(receiptHandle: string): Promise<void> {
+    this.transaction(() =>
+      this.context.db
+        .prepare('DELETE FROM messages WHERE queue = ? AND receipt_handle = ?')
+        .run(this.name, receiptHandle),
+    );
+  }
+
+  public async changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): Promise<void> {
+    checkRange(
+      'visibilityTimeoutSeconds',
+      visibilityTimeoutSeconds,
+      0,
+      QUEUE_LIMITS.maxVisibilityTimeoutSeconds,
+    );
+    const now = this.context.now();
+    const result = this.transaction(() =>
+      this.context.db
+        .prepare(
+          `UPDATE messages SET visible_at = ?
+           WHERE queue = ? AND receipt_handle = ? AND receive_count > 0 AND visible_at > ?`,
+        )
+        .run(now + visibilityTimeoutSeconds * 1000, this.name, receiptHandle, now),
+    );
+    if (result.changes === 0) {
+      throw new InfrastructureError(
+        `cannot change the visibility of a message in "${this.name}": it is not in flight under this receipt handle (its visibility expired, it was received again, or it was deleted)`,
+      );
+    }
+    if (visibilityTimeoutSeconds === 0) this.signal();
+  }
+
+  public async depth(): Promise<QueueDepth> {
+    const now = this.context.now();
+    const row = this.context.db
+      .prepare(
+        `SELECT
+           COALESCE(SUM(visible_at <= @now), 0) AS visible,
+           COALESCE(SUM(visible_at > @now AND receive_count > 0), 0) AS inFlight,
+           COALESCE(SUM(visible_at > @now AND receive_count = 0), 0) AS delayed
+         FROM messages WHERE queue = @queue AND sent_at > @expired`,
+      )
+      .get({ now, queue: this.name, expired: this.expiredBefore(now) }) as QueueDepth;
+    return { visible: row.visible, inFlight: row.inFlight, delayed: row.delayed };
+  }
+
+  /**
+   * Lists messages in send order without receiving them (for showing a dead-letter queue).
+   * @param options.limit at most this many (default 100)
+   */
+  public async peek(options: { limit?: number } = {}): Promise<PeekedMessage[]> {
+    const now = this.context.now();
+    const rows = this.context.db
+      .prepare('SELECT * FROM messages WHERE queue = ? AND sent_at > ? ORDER BY seq LIMIT ?')
+      .all(this.name, this.expiredBefore(now), options.limit ?? 100) as MessageRow[];
+    return rows.map((row) => ({
+      messageId: row.message_id,
+      body: row.body,
+      receiveCount: row.receive_count,
+      ...(row.group_id === null ? {} : { groupId: row.group_id }),
+      sentAt: new Date(row.sent_at),
+      state:
+        row.visible_at <= now
+          ? MessageState.visible
+          : row.receive_count > 0
+            ? MessageState.inFlight
+            : MessageState.delayed,
+      ...(row.source_queue === null ? {} : { sourceQueue: row.source_queue }),
+    }));
+  }
+
+  /** Deletes every message of this queue, in flight or not. Returns how many were deleted. */
+  public async purge(): Promise<number> {
+    return this.transaction(() =>
+      this.context.db.prepare('DELETE FROM messages WHERE queue = ?').run(this.name),
+    ).changes;
+  }
+
+  /**
+   * Moves visible messages to another queue (a dead-letter queue redrive, like SQS
+   * `StartMessageMoveTask`), resetting their receive counts. Returns how many moved.
+   * @param target name of the queue to move to
+   * @param options.limit at most this many (default all)
+   */
+  public async moveMessagesTo(target: string, options: { limit?: number } = {}): Promise<number> {
+    const now = this.context.now();
+    const moved = this.transaction(() => {
+      const exists = this.context.db.prepare('SELECT fifo FROM queues WHERE name = ?').get(target) as
+        | { fifo: number }
+        | undefined;
+      if (exists === undefined) throw new UsageError(`cannot move messages to "${target}": no such queue`);
+      return this.context.db
+        .prepare(
+          `UPDATE messages SET queue = @target, receive_count = 0, receipt_handle = NULL, visible_at = @now,
+             source_queue = NULL
+           WHERE seq IN (SELECT seq FROM messages WHERE queue = @queue AND visible_at <= @now ORDER BY seq LIMIT @limit)`,
+        )
+        .run({ target, now, queue: this.name, limit: options.limit ?? -1 }).changes;
+    });
+    if (moved > 0) this.signal(target);
+    return moved;
+  }
+
+  private transaction<T>(work: () => T): T {
+    try {
+      return this.context.db.transaction(work).immediate();
+    } catch (error) {
+      if (error instanceof UsageError || error instanceof InfrastructureError) throw error;
+      throw new InfrastructureError(`queue "${this.name}": the local queue database failed`, {
+        cause: error,
+      });
+    }
+  }
+
+  private expiredBefore(now: number): number {
+    return now - this.attributes.messageRetentionSeconds * 1000;
+  }
+
+  private insertAll(entries: readonly SendEntry[]): string[] {
+    const { db } = this.context;
+    const now = this.context.now();
+    db.prepare('DELETE FROM dedup WHERE expires_at <= ?').run(now);
+    const findDuplicate = db.prepare('SELECT message_id FROM dedup WHERE queue = ? AND dedup_id = ?');
+    const remember = db.prepare(
+      'INSERT INTO dedup (queue, dedup_id, message_id, expires_at) VALUES (?, ?, ?, ?)',
+    );
+    const insert = db.prepare(
+      `INSERT INTO messages (queue, message_id, body, group_id, dedup_id, sent_at, visible_at)
+       VALUES (@queue, @messageId, @body, @groupId, @dedupId, @now, @visibleAt)`,
+    );
+    return entries.map((entry) => {
+      const dedupId = this.checkEntry(entry);
+      if (dedupId !== undefined) {
+        const duplicate = findDuplicate.get(this.name, dedupId) as { message_id: string } | undefined;
+        if (duplicate !== undefined) return duplicate.message_id;
+      }
+      const messageId = randomUUID();
+      insert.run({
+        queue: this.name,
+        messageId,
+        body: entry.body,
+        groupId: entry.groupId ?? null,
+        dedupId: dedupId ?? null,
+        now,
+        visibleAt: now + (entry.delaySeconds ?? 0) * 1000,
+      });
+      if (dedupId !== undefined)
+        remember.run(this.name, dedupId, messageId, now + QUEUE_LIMITS.deduplicationWindowMs);
+      return messageId;
+    });
+  }
+
+  /** Validates one entry the way SQS does; returns its deduplication id (FIFO only). */
+  private checkEntry(entry: SendEntry): string | undefined {
+    const bytes = Buffer.byteLength(entry.body, 'utf8');
+    if (bytes === 0 || bytes > QUEUE_LIMITS.maxBodyBytes) {
+      throw new UsageError(
+        `message to "${this.name}" is ${bytes} bytes; SQS takes 1 to ${QUEUE_LIMITS.maxBodyBytes} (put big payloads in the object store)`,
+      );
+    }
+    if (entry.delaySeconds !== undefined) {
+      checkRange('delaySeconds', entry.delaySeconds, 0, QUEUE_LIMITS.maxDelaySeconds);
+      if (this.fifo && entry.delaySeconds > 0) {
+        throw new UsageError(`FIFO queue "${this.name}" does not take per-message delays (as SQS)`);
+      }
+    }
+    if (!this.fifo) {
+      if (entry.deduplicationId !== undefined) {
+        throw new UsageError(`deduplicationId is for FIFO queues only; "${this.name}" is a standard queue`);
+      }
+      return undefined;
+    }
+    if (entry.groupId === undefined || entry.groupId === '') {
+      throw new UsageError(`FIFO queue "${this.name}" needs a groupId on every message`);
+    }
+    if (entry.deduplicationId !== undefined) return entry.deduplicationId;
+    if (this.attributes.contentBasedDeduplication) {
+      return createHash('sha256').update(entry.body).digest('hex');
+    }
+    throw new UsageError(
+      `FIFO queue "${this.name}" needs a deduplicationId, or create it with contentBasedDeduplication: true`,
+    );
+  }
+
+  /** One receive attempt, inside an immediate transaction. */
+  private receiveNow(maxMessages: number, visibilityTimeoutSeconds: number): ReceivedMessage[] {
+    const { db } = this.context;
+    const now = this.context.now();
+    db.prepare('DELETE FROM messages WHERE queue = ? AND sent_at <= ?').run(
+      this.name,
+      this.expiredBefore(now),
+    );
+    const candidates = this.fifo
+      ? db.prepare(
+          `SELECT m.* FROM messages m
+           JOIN (SELECT MIN(seq) AS seq FROM messages WHERE queue = @queue GROUP BY group_id) head ON head.seq = m.seq
+           WHERE m.visible_at <= @now ORDER BY m.seq LIMIT @limit`,
+        )
+      : db.prepare(
+          'SELECT * FROM messages WHERE queue = @queue AND visible_at <= @now ORDER BY seq LIMIT @limit',
+        );
+    const moveToDeadLetters = db.prepare(
+      'UPDATE messages SET queue = ?, receipt_handle = NULL, visible_at = ?, source_queue = ? WHERE seq = ?',
+    );
+    const deliver = db.prepare(
+      'UPDATE messages SET receive_count = receive_count + 1, visible_at = ?, receipt_handle = ? WHERE seq = ?',
+    );
+    const { maxReceiveCount, deadLetterQueue } = this.attributes;
+    const taken = new Set<number>();
+    const deliveredGroups = new Set<string | null>();
+    const received: ReceivedMessage[] = [];
+    while (received.length < maxMessages) {
+      // Rows delivered with a zero visibility timeout stay visible: over-fetch by what was taken.
+      const rows = (
+        candidates.all({ queue: this.name, now, limit: maxMessages + taken.size }) as MessageRow[]
+      ).filter((row) => !taken.has(row.seq) && !(this.fifo && deliveredGroups.has(row.group_id)));
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        if (received.length >= maxMessages) break;
+        taken.add(row.seq);
+        if (
+          maxReceiveCount !== undefined &&
+          deadLetterQueue !== undefined &&
+          row.receive_count >= maxReceiveCount
+        ) {
+          moveToDeadLetters.run(deadLetterQueue, now, this.name, row.seq);
+          continue;
+        }
+        const receiptHandle = `${row.message_id}:${randomUUID()}`;
+        deliver.run(now + visibilityTimeoutSeconds * 1000, receiptHandle, row.seq);
+        deliveredGroups.add(row.group_id);
+        received.push({
+          messageId: row.message_id,
+          body: row.body,
+          receiptHandle,
+          receiveCount: row.receive_count + 1,
+          ...(row.group_id === null ? {} : { groupId: row.group_id }),
+          sentAt: new Date(row.sent_at),
+        });
+      }
+      // FIFO: a move to the dead-letter queue uncovers the next message of its group; look again.
+    }
+    return received;
+  }
+
+  private signal(queue = this.name): void {
+    this.context.signals.emit(`${this.context.signalPrefix}${queue}`);
+  }
+
+  private waitForSend(ms: number): Promise<void> {
+    const event = `${this.context.signalPrefix}${this.name}`;
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.context.signals.off(event, wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.context.signals.on(event, wake);
+    });
+  }
+}

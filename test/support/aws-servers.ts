@@ -1,0 +1,167 @@
+/**
+ * Local AWS protocol servers for integration tests: s3rver (S3 REST API) and local-aws-sqs (SQS
+ * query + JSON protocols), both on a free loopback port, with SDK v3 clients already pointed at
+ * them. Every server has its own temp directory / state, so test files can run in parallel.
+ *
+ * @example
+ * ```ts
+ * const s3 = await startS3rver();
+ * const store = new S3ObjectStore({ bucket: s3.bucket, client: s3.client });
+ * afterAll(() => s3.stop());
+ * ```
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createSqsServer } from 'local-aws-sqs';
+
+/** The subset of s3rver's (untyped, CommonJS) API used here. */
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
+
+const require = createRequire(import.meta.url);
+
+/** s3rver only accepts signed requests made with these credentials. */
+const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+const FAKE_CREDENTIALS = { accessKeyId: 'fake', secretAccessKey: 'fake' } as const;
+const REGION = 'us-east-1';
+
+/** A running s3rver with one bucket and a client for it. */
+export interface LocalS3 {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  readonly client: S3Client;
+  /** A bucket that exists when the server starts. */
+  readonly bucket: string;
+  /** Closes the server, destroys the client and removes the data directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts s3rver on a free loopback port with a fresh data directory and one bucket.
+ *
+ * The client disables the SDK's default request/response checksums (`WHEN_REQUIRED`): s3rver
+ * predates flexible checksums and does not understand `aws-chunked` trailing-checksum bodies.
+ */
+export async function startS3rver(options: { bucket?: string } = {}): Promise<LocalS3> {
+  const bucket = options.bucket ?? 'shardtrain-test';
+  const directory = await mkdtemp(join(tmpdir(), 'shardtrain-s3rver-'));
+  const S3rver = require('s3rver') as S3rverConstructor;
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+  });
+  const address = await server.run();
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const client = new S3Client({
+    endpoint,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: S3RVER_CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return {
+    endpoint,
+    client,
+    bucket,
+    async stop() {
+      client.destroy();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Options for {@link LocalSqs.createQueue}. */
+export interface CreateQueueOptions {
+  /** Makes a FIFO queue; `.fifo` is appended to the name when missing. */
+  readonly fifo?: boolean;
+  readonly visibilityTimeout?: number;
+  /** Dead-letter redrive: after `maxReceiveCount` receives the message moves to the DLQ. */
+  readonly redrive?: {
+    /** The DLQ's ARN, or its URL (the ARN is then looked up). */
+    readonly dlq: string;
+    readonly maxReceiveCount: number;
+  };
+}
+
+/** A created queue: URL (for `SqsQueue`) and ARN (for another queue's redrive policy). */
+export interface LocalQueue {
+  readonly url: string;
+  readonly arn: string;
+  readonly name: string;
+}
+
+/** A running local-aws-sqs server and a client for it. */
+export interface LocalSqs {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  readonly client: SQSClient;
+  createQueue(name: string, options?: CreateQueueOptions): Promise<LocalQueue>;
+  /** Closes the server and destroys the client. */
+  stop(): Promise<void>;
+}
+
+/** Starts local-aws-sqs (in memory) on a free loopback port. */
+export async function startLocalSqs(): Promise<LocalSqs> {
+  const server: Server = await createSqsServer({
+    port: 0,
+    hostname: '127.0.0.1',
+    region: REGION,
+    // Tests recreate queues with the same name in fresh servers only; no 60 s wait needed.
+    emulateQueueCreationLifecycle: false,
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new SQSClient({ endpoint, region: REGION, credentials: FAKE_CREDENTIALS });
+
+  async function arnOf(url: string): Promise<string> {
+    const out = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+    );
+    const arn = out.Attributes?.QueueArn;
+    if (arn === undefined) throw new Error(`local SQS returned no QueueArn for ${url}`);
+    return arn;
+  }
+
+  return {
+    endpoint,
+    client,
+    async createQueue(name, options = {}) {
+      const queueName = options.fifo && !name.endsWith('.fifo') ? `${name}.fifo` : name;
+      const attributes: Record<string, string> = {};
+      if (options.fifo) attributes.FifoQueue = 'true';
+      if (options.visibilityTimeout !== undefined) {
+        attributes.VisibilityTimeout = String(options.visibilityTimeout);
+      }
+      if (options.redrive !== undefined) {
+        const dlq = options.redrive.dlq;
+        const deadLetterTargetArn = dlq.startsWith('arn:') ? dlq : await arnOf(dlq);
+        attributes.RedrivePolicy = JSON.stringify({
+          deadLetterTargetArn,
+          maxReceiveCount: options.redrive.maxReceiveCount,
+        });
+      }
+      const out = await client.send(new CreateQueueCommand({ QueueName: queueName, Attributes: attributes }));
+      if (out.QueueUrl === undefined) throw new Error(`local SQS returned no QueueUrl for ${queueName}`);
+      return { url: out.QueueUrl, arn: await arnOf(out.QueueUrl), name: queueName };
+    },
+    async stop() {
+      client.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}

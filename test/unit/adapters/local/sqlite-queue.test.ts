@@ -1,0 +1,435 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteQueueBroker } from '../../../../lib/adapters/local/sqlite-queue-broker.js';
+import { NotFoundError, UsageError } from '../../../../lib/errors.js';
+
+const T0 = Date.UTC(2025, 0, 1);
+
+describe('Class: SqliteQueue', () => {
+  let directory: string;
+  let clock: number;
+  let broker: SqliteQueueBroker;
+
+  const advanceSeconds = (seconds: number) => {
+    clock += seconds * 1000;
+  };
+
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'sqlite-queue-'));
+    clock = T0;
+    broker = new SqliteQueueBroker({ path: path.join(directory, 'queues.db'), now: () => clock });
+  });
+
+  afterEach(async () => {
+    broker.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  describe('Method: receive', () => {
+    it('hides a received message for the visibility timeout, then delivers it again', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work', visibilityTimeoutSeconds: 30 });
+      const { messageId } = await queue.send('job-1');
+
+      // Act
+      const [first] = await queue.receive();
+      const during = await queue.receive();
+      advanceSeconds(29.999);
+      const justBefore = await queue.receive();
+      advanceSeconds(0.001); // t = 30 s: visible again
+      const [second] = await queue.receive();
+
+      // Assess
+      expect(first).toMatchObject({ messageId, body: 'job-1', receiveCount: 1, sentAt: new Date(T0) });
+      expect(during).toEqual([]);
+      expect(justBefore).toEqual([]);
+      expect(second).toMatchObject({ messageId, receiveCount: 2 });
+      expect(second?.receiptHandle).not.toBe(first?.receiptHandle);
+    });
+
+    it('takes the visibility timeout from the receive call when given', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work', visibilityTimeoutSeconds: 30 });
+      await queue.send('x');
+
+      // Act
+      await queue.receive({ visibilityTimeoutSeconds: 5 });
+      advanceSeconds(5);
+      const again = await queue.receive();
+
+      // Assess
+      expect(again.map((m) => m.receiveCount)).toEqual([2]);
+    });
+
+    it('returns at most maxMessages, oldest first, and rejects more than 10', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work' });
+      for (let i = 0; i < 12; i += 1) await queue.send(`m${i}`);
+
+      // Act
+      const first = await queue.receive({ maxMessages: 10 });
+      const rest = await queue.receive({ maxMessages: 10 });
+
+      // Assess: 12 = 10 + 2
+      expect(first.map((m) => m.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9']);
+      expect(rest.map((m) => m.body)).toEqual(['m10', 'm11']);
+      await expect(queue.receive({ maxMessages: 11 })).rejects.toBeInstanceOf(UsageError);
+      await expect(queue.receive({ maxMessages: 0 })).rejects.toBeInstanceOf(UsageError);
+    });
+
+    it('long-polls: waits for a message sent meanwhile', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work' });
+      setTimeout(() => void queue.send('late'), 100);
+
+      // Act
+      const started = performance.now();
+      const received = await queue.receive({ waitTimeSeconds: 5 });
+      const waitedMs = performance.now() - started;
+
+      // Assess: woken by the send (~100 ms), long before the 5 s limit
+      expect(received.map((m) => m.body)).toEqual(['late']);
+      expect(waitedMs).toBeLessThan(2000);
+    });
+
+    it('long-polls: returns empty after waitTimeSeconds when nothing comes', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work' });
+
+      // Act
+      const started = performance.now();
+      const received = await queue.receive({ waitTimeSeconds: 1 });
+
+      // Assess
+      expect(received).toEqual([]);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(990);
+    });
+  });
+
+  describe('Method: receive (redrive)', () => {
+    it('moves a message to the dead-letter queue instead of its (maxReceiveCount + 1)th delivery', async () => {
+      // Prepare
+      const dlq = broker.createQueue({ name: 'work-dlq' });
+      const queue = broker.createQueue({
+        name: 'work',
+        visibilityTimeoutSeconds: 10,
+        maxReceiveCount: 3,
+        deadLetterQueue: 'work-dlq',
+      });
+      const { messageId } = await queue.send('poison');
+
+      // Act: deliveries 1, 2, 3 each time out; the 4th receive moves it
+      const counts: number[] = [];
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const [message] = await queue.receive();
+        counts.push(message?.receiveCount ?? -1);
+        advanceSeconds(10);
+      }
+      const fourth = await queue.receive();
+
+      // Assess
+      expect(counts).toEqual([1, 2, 3]);
+      expect(fourth).toEqual([]);
+      expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+      expect(await dlq.peek()).toEqual([
+        {
+          messageId,
+          body: 'poison',
+          receiveCount: 3,
+          sentAt: new Date(T0),
+          state: 'visible',
+          sourceQueue: 'work',
+        },
+      ]);
+      const [fromDlq] = await dlq.receive();
+      expect(fromDlq).toMatchObject({ messageId, receiveCount: 4 });
+    });
+
+    it('delivers the healthy messages behind a poisoned one in the same receive', async () => {
+      // Prepare
+      broker.createQueue({ name: 'dlq' });
+      const queue = broker.createQueue({ name: 'work', maxReceiveCount: 1, deadLetterQueue: 'dlq' });
+      await queue.send('poison');
+      await queue.receive();
+      advanceSeconds(30);
+      await queue.send('healthy');
+
+      // Act
+      const received = await queue.receive({ maxMessages: 10 });
+
+      // Assess
+      expect(received.map((m) => m.body)).toEqual(['healthy']);
+      expect((await broker.getQueue('dlq').peek()).map((m) => m.body)).toEqual(['poison']);
+    });
+
+    it('moves dead letters back with moveMessagesTo, with fresh receive counts', async () => {
+      // Prepare
+      const dlq = broker.createQueue({ name: 'dlq' });
+      const queue = broker.createQueue({ name: 'work', maxReceiveCount: 1, deadLetterQueue: 'dlq' });
+      await queue.send('a');
+      await queue.receive();
+      advanceSeconds(30);
+      await queue.receive();
+
+      // Act
+      const moved = await dlq.moveMessagesTo('work');
+      const [again] = await queue.receive();
+
+      // Assess
+      expect(moved).toBe(1);
+      expect(again).toMatchObject({ body: 'a', receiveCount: 1 });
+    });
+  });
+
+  describe('Method: receive (FIFO)', () => {
+    it('delivers one message per group at a time, in send order, groups by their oldest message', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'agg.fifo', contentBasedDeduplication: true });
+      for (const [group, body] of [
+        ['job-b', 'b1'],
+        ['job-a', 'a1'],
+        ['job-b', 'b2'],
+        ['job-a', 'a2'],
+        ['job-c', 'c1'],
+      ] as const) {
+        await queue.send(body, { groupId: group });
+      }
+
+      // Act
+      const first = await queue.receive({ maxMessages: 10 });
+      const blocked = await queue.receive({ maxMessages: 10 });
+      await queue.delete(first[0]!.receiptHandle); // b1 done: b2 is next in job-b
+      const second = await queue.receive({ maxMessages: 10 });
+
+      // Assess
+      expect(first.map((m) => m.body)).toEqual(['b1', 'a1', 'c1']);
+      expect(first.map((m) => m.groupId)).toEqual(['job-b', 'job-a', 'job-c']);
+      expect(blocked).toEqual([]);
+      expect(second.map((m) => m.body)).toEqual(['b2']);
+    });
+
+    it('redelivers the same head after its visibility expires, before later messages of the group', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'agg.fifo', visibilityTimeoutSeconds: 10 });
+      await queue.send('r1', { groupId: 'g', deduplicationId: '1' });
+      await queue.send('r2', { groupId: 'g', deduplicationId: '2' });
+
+      // Act
+      const [first] = await queue.receive();
+      advanceSeconds(10);
+      const [again] = await queue.receive();
+
+      // Assess
+      expect(first?.body).toBe('r1');
+      expect(again).toMatchObject({ body: 'r1', receiveCount: 2 });
+    });
+
+    it('drops a second send with the same deduplication id within 5 minutes', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'agg.fifo' });
+
+      // Act
+      const original = await queue.send('round 3', { groupId: 'j', deduplicationId: 'j-3' });
+      advanceSeconds(299);
+      const duplicate = await queue.send('round 3', { groupId: 'j', deduplicationId: 'j-3' });
+      advanceSeconds(1); // 300 s after the first send: the id is forgotten
+      const later = await queue.send('round 3', { groupId: 'j', deduplicationId: 'j-3' });
+
+      // Assess
+      expect(duplicate.messageId).toBe(original.messageId);
+      expect(later.messageId).not.toBe(original.messageId);
+      expect((await queue.peek()).map((m) => m.messageId)).toEqual([original.messageId, later.messageId]);
+    });
+
+    it('refuses messages without a groupId, or without a deduplication id when dedup is not content-based', async () => {
+      const queue = broker.createQueue({ name: 'agg.fifo' });
+      await expect(queue.send('x', { deduplicationId: '1' })).rejects.toBeInstanceOf(UsageError);
+      await expect(queue.send('x', { groupId: 'g' })).rejects.toBeInstanceOf(UsageError);
+      await expect(
+        queue.send('x', { groupId: 'g', deduplicationId: '1', delaySeconds: 5 }),
+      ).rejects.toBeInstanceOf(UsageError);
+    });
+  });
+
+  describe('Method: sendBatch', () => {
+    it('sends 1 to 10 entries and rejects 0 or 11', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work' });
+      const entries = (n: number) => Array.from({ length: n }, (_, i) => ({ body: `e${i}` }));
+
+      // Act
+      await queue.sendBatch(entries(10));
+
+      // Assess
+      expect(await queue.depth()).toEqual({ visible: 10, inFlight: 0, delayed: 0 });
+      await expect(queue.sendBatch(entries(11))).rejects.toBeInstanceOf(UsageError);
+      await expect(queue.sendBatch([])).rejects.toBeInstanceOf(UsageError);
+      expect((await queue.depth()).visible).toBe(10);
+    });
+
+    it('sends nothing when one entry is invalid', async () => {
+      const queue = broker.createQueue({ name: 'work' });
+      await expect(queue.sendBatch([{ body: 'ok' }, { body: '' }])).rejects.toBeInstanceOf(UsageError);
+      expect((await queue.depth()).visible).toBe(0);
+    });
+  });
+
+  describe('Method: send', () => {
+    it('holds a delayed message back for delaySeconds', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work' });
+
+      // Act
+      await queue.send('later', { delaySeconds: 60 });
+      const depthBefore = await queue.depth();
+      const early = await queue.receive();
+      advanceSeconds(60);
+      const onTime = await queue.receive();
+
+      // Assess
+      expect(depthBefore).toEqual({ visible: 0, inFlight: 0, delayed: 1 });
+      expect(early).toEqual([]);
+      expect(onTime.map((m) => m.body)).toEqual(['later']);
+    });
+
+    it('rejects a deduplication id on a standard queue and a body over 256 KiB', async () => {
+      const queue = broker.createQueue({ name: 'work' });
+      await expect(queue.send('x', { deduplicationId: 'd' })).rejects.toBeInstanceOf(UsageError);
+      // 262144 bytes is the limit; one more byte is refused
+      await queue.send('a'.repeat(262_144));
+      await expect(queue.send('a'.repeat(262_145))).rejects.toBeInstanceOf(UsageError);
+    });
+  });
+
+  describe('Method: delete', () => {
+    it('deletes with the current receipt handle and ignores a stale one', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work', visibilityTimeoutSeconds: 10 });
+      await queue.send('x');
+      const [first] = await queue.receive();
+      advanceSeconds(10);
+      const [second] = await queue.receive();
+
+      // Act
+      await queue.delete(first!.receiptHandle); // stale: the message was delivered again
+      const afterStale = await queue.depth();
+      await queue.delete(second!.receiptHandle);
+      await queue.delete('not-a-handle');
+
+      // Assess
+      expect(afterStale).toEqual({ visible: 0, inFlight: 1, delayed: 0 });
+      expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    });
+  });
+
+  describe('Method: changeVisibility', () => {
+    it('extends or ends the invisibility of an in-flight message', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work', visibilityTimeoutSeconds: 10 });
+      await queue.send('x');
+      const [message] = await queue.receive();
+
+      // Act: at t = 5 s extend to t = 5 + 60 = 65 s
+      advanceSeconds(5);
+      await queue.changeVisibility(message!.receiptHandle, 60);
+      advanceSeconds(59); // t = 64 s
+      const stillHidden = await queue.receive();
+      advanceSeconds(1); // t = 65 s
+      const [again] = await queue.receive();
+      await queue.changeVisibility(again!.receiptHandle, 0);
+      const [released] = await queue.receive();
+
+      // Assess
+      expect(stillHidden).toEqual([]);
+      expect(again?.receiveCount).toBe(2);
+      expect(released?.receiveCount).toBe(3);
+      await expect(queue.changeVisibility(message!.receiptHandle, 10)).rejects.toThrow(/not in flight/);
+    });
+  });
+
+  describe('Method: purge', () => {
+    it('deletes every message, in flight or not', async () => {
+      const queue = broker.createQueue({ name: 'work' });
+      await queue.sendBatch([{ body: 'a' }, { body: 'b' }, { body: 'c', delaySeconds: 10 }]);
+      await queue.receive();
+      expect(await queue.purge()).toBe(3);
+      expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    });
+  });
+
+  describe('Method: depth', () => {
+    it('forgets messages older than the retention period', async () => {
+      const queue = broker.createQueue({ name: 'work', messageRetentionSeconds: 60 });
+      await queue.send('old');
+      advanceSeconds(60);
+      expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+      expect(await queue.receive()).toEqual([]);
+    });
+  });
+});
+
+describe('Class: SqliteQueueBroker', () => {
+  let directory: string;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'sqlite-broker-'));
+  });
+
+  afterEach(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  describe('Method: createQueue', () => {
+    it('returns the existing queue for the same attributes and refuses different ones', () => {
+      const broker = new SqliteQueueBroker({ path: path.join(directory, 'q.db') });
+      broker.createQueue({ name: 'work', visibilityTimeoutSeconds: 30 });
+      expect(broker.createQueue({ name: 'work' }).attributes.visibilityTimeoutSeconds).toBe(30);
+      expect(() => broker.createQueue({ name: 'work', visibilityTimeoutSeconds: 60 })).toThrow(UsageError);
+      broker.close();
+    });
+
+    it('checks names and redrive policies the way SQS does', () => {
+      const broker = new SqliteQueueBroker({ path: ':memory:' });
+      broker.createQueue({ name: 'std-dlq' });
+      expect(() => broker.createQueue({ name: 'agg', fifo: true })).toThrow(UsageError);
+      expect(() => broker.createQueue({ name: 'bad name' })).toThrow(UsageError);
+      expect(() => broker.createQueue({ name: 'w', deadLetterQueue: 'std-dlq' })).toThrow(UsageError);
+      expect(() => broker.createQueue({ name: 'w', maxReceiveCount: 3, deadLetterQueue: 'nope' })).toThrow(
+        UsageError,
+      );
+      expect(() =>
+        broker.createQueue({ name: 'w.fifo', maxReceiveCount: 3, deadLetterQueue: 'std-dlq' }),
+      ).toThrow(UsageError);
+      expect(broker.createQueue({ name: 'agg.fifo' }).fifo).toBe(true);
+      broker.close();
+    });
+  });
+
+  describe('Method: getQueue', () => {
+    it('finds queues across broker instances and survives a close and reopen with messages intact', async () => {
+      // Prepare
+      const file = path.join(directory, 'nested', 'q.db');
+      const writer = new SqliteQueueBroker({ path: file });
+      const queue = writer.createQueue({ name: 'work' });
+      await queue.sendBatch([{ body: 'one' }, { body: 'two' }]);
+      await queue.receive();
+      writer.close();
+
+      // Act
+      const reader = new SqliteQueueBroker({ path: file });
+      const reopened = reader.getQueue('work');
+
+      // Assess: one in flight (30 s timeout not yet over) and one visible
+      expect(await reopened.depth()).toEqual({ visible: 1, inFlight: 1, delayed: 0 });
+      expect((await reopened.peek()).map((m) => [m.body, m.receiveCount])).toEqual([
+        ['one', 1],
+        ['two', 0],
+      ]);
+      expect(() => reader.getQueue('missing')).toThrow(NotFoundError);
+      expect(reader.listQueues()).toEqual(['work']);
+      reader.close();
+    });
+  });
+});
