@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { PreconditionFailedError } from '../../../lib/errors.js';
+import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../../lib/ports.js';
+
+interface Entry {
+  body: Uint8Array;
+  etag: string;
+  lastModified: Date;
+}
+
+/** Runs once, between a get of `key` and the caller seeing its result: simulates a concurrent writer. */
+export type AfterGetHook = (key: string) => Promise<void>;
+
+const encoder = new TextEncoder();
+
+/** Lets other pending promises run, so concurrent callers really interleave their reads and writes. */
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * In-memory ObjectStore with S3's conditional-put semantics: `ifNoneMatch: '*'` fails when the
+ * key exists, `ifMatch` fails when it is absent or its etag differs; both throw
+ * PreconditionFailedError and leave the object unchanged. The check and the write happen in one
+ * synchronous step (atomic), while every call yields first so callers interleave.
+ */
+export class MemoryObjectStore implements ObjectStore {
+  private readonly objects = new Map<string, Entry>();
+  private readonly afterGetHooks = new Map<string, AfterGetHook>();
+  private sequence = 0;
+  /** Conditional puts rejected so far (for asserting that retries happened). */
+  public preconditionFailures = 0;
+
+  /** Registers a one-shot hook that runs after the next get of `key` has read its value. */
+  public onceAfterGet(key: string, hook: AfterGetHook): void {
+    this.afterGetHooks.set(key, hook);
+  }
+
+  public keys(): string[] {
+    return [...this.objects.keys()].sort();
+  }
+
+  public async get(key: string): Promise<StoredObject | undefined> {
+    await tick();
+    const entry = this.objects.get(key);
+    const result = entry === undefined ? undefined : { body: entry.body.slice(), etag: entry.etag };
+    const hook = this.afterGetHooks.get(key);
+    if (hook !== undefined) {
+      this.afterGetHooks.delete(key);
+      await hook(key);
+    }
+    return result;
+  }
+
+  public async getStream(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const found = await this.get(key);
+    if (found === undefined) return undefined;
+    const body = found.body;
+    return (async function* () {
+      yield body;
+    })();
+  }
+
+  public async head(key: string): Promise<ObjectInfo | undefined> {
+    await tick();
+    const entry = this.objects.get(key);
+    return entry === undefined ? undefined : info(key, entry);
+  }
+
+  public async put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<{ etag: string }> {
+    await tick();
+    const existing = this.objects.get(key);
+    if (options.ifNoneMatch === '*' && existing !== undefined) return this.reject(key);
+    if (options.ifMatch !== undefined && existing?.etag !== options.ifMatch) return this.reject(key);
+    const bytes = typeof body === 'string' ? encoder.encode(body) : body.slice();
+    this.sequence += 1;
+    // The sequence number makes rewriting identical bytes still change the etag's uniqueness per write.
+    const etag = `"${createHash('md5').update(bytes).update(String(this.sequence)).digest('hex')}"`;
+    this.objects.set(key, { body: bytes, etag, lastModified: new Date() });
+    return { etag };
+  }
+
+  public async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<{ etag: string }> {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of body) chunks.push(chunk);
+    return this.put(key, Buffer.concat(chunks));
+  }
+
+  public async putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
+    try {
+      await this.put(key, body, { ifNoneMatch: '*' });
+      return true;
+    } catch (error) {
+      if (error instanceof PreconditionFailedError) return false;
+      throw error;
+    }
+  }
+
+  public async list(prefix: string): Promise<ObjectInfo[]> {
+    await tick();
+    return this.keys()
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => info(key, this.objects.get(key)!));
+  }
+
+  public async delete(key: string): Promise<void> {
+    await tick();
+    this.objects.delete(key);
+  }
+
+  private reject(key: string): never {
+    this.preconditionFailures += 1;
+    throw new PreconditionFailedError(key);
+  }
+}
+
+function info(key: string, entry: Entry): ObjectInfo {
+  return { key, size: entry.body.byteLength, etag: entry.etag, lastModified: entry.lastModified };
+}
+
+/** A store that forwards to `base` except for the methods in `overrides` (to inject faults). */
+export function overrideStore(base: ObjectStore, overrides: Partial<ObjectStore>): ObjectStore {
+  return {
+    get: (key) => base.get(key),
+    getStream: (key) => base.getStream(key),
+    head: (key) => base.head(key),
+    put: (key, body, options) => base.put(key, body, options),
+    putStream: (key, body, options) => base.putStream(key, body, options),
+    putIfAbsent: (key, body) => base.putIfAbsent(key, body),
+    list: (prefix) => base.list(prefix),
+    delete: (key) => base.delete(key),
+    ...overrides,
+  };
+}
