@@ -1,0 +1,192 @@
+import { UsageError } from '../../errors.js';
+import type { ModelSpec } from '../models/model-spec.js';
+import { validateSpec } from '../models/model-spec.js';
+import type { OptimizerConfig } from '../optimizers/create-optimizer.js';
+import type { ScheduleConfig } from '../schedules/make-schedule.js';
+import { makeSchedule } from '../schedules/make-schedule.js';
+
+/** `batch`: every row every round; `minibatch`: global batch B; `sgd`: B = 1. */
+export const ALGORITHMS = ['sgd', 'minibatch', 'batch'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+/** `gd`: one gradient per partition per round; `local-sgd`: K local steps, server averages the deltas. */
+export const SYNC_MODES = ['gd', 'local-sgd'] as const;
+export type SyncMode = (typeof SYNC_MODES)[number];
+
+/** A fully resolved training configuration (JSON-able; every field set). */
+export interface TrainConfig {
+  readonly spec: ModelSpec;
+  readonly algorithm: Algorithm;
+  /** Global batch size B (split as ⌈B/W⌉ per partition). For `batch`, the total row count. */
+  readonly batchSize: number;
+  readonly optimizer: OptimizerConfig;
+  readonly schedule: ScheduleConfig;
+  readonly maxEpochs: number;
+  /** Most rounds (server updates) to run; null = no limit. */
+  readonly maxSteps: number | null;
+  /** Relative loss-improvement tolerance (see `updateNoImprovement`). */
+  readonly tol: number;
+  readonly nIterNoChange: number;
+  /** Relative gradient-norm tolerance ‖g‖ ≤ gradTol·‖g₀‖; only checked on full-batch gradients. */
+  readonly gradTol: number;
+  readonly seed: number;
+  readonly sync: SyncMode;
+  /** K: local steps per round in `local-sgd` (1 in `gd`). */
+  readonly localSteps: number;
+  /** Most recent per-round history entries kept in the state (bounds its JSON size). */
+  readonly historyLimit: number;
+  /**
+   * Adaptive restart (O'Donoghue & Candès 2015, "function scheme"): when a full-batch round's loss
+   * is above the previous round's, the momentum/Adam first moment is zeroed before the update. It
+   * removes the long underdamped oscillations of momentum 0.9 on well-conditioned problems.
+   * Only acts on full-batch gradient rounds.
+   */
+  readonly adaptiveRestart: boolean;
+}
+
+/** A schedule where lr may be left out (the default learning rate fills it in). */
+export type ScheduleInput = ScheduleConfig extends infer S
+  ? S extends ScheduleConfig
+    ? Omit<S, 'lr'> & { readonly lr?: number }
+    : never
+  : never;
+
+/** What a caller may pass: `spec` plus any subset of the fields; `learningRate` sets lr0. */
+export interface TrainConfigInput extends Partial<Omit<TrainConfig, 'spec' | 'schedule'>> {
+  readonly spec: ModelSpec;
+  readonly schedule?: ScheduleInput;
+  readonly learningRate?: number;
+}
+
+/** The data the defaults depend on. */
+export interface DataShape {
+  readonly rows: number;
+  readonly numFeatures?: number;
+  /** W, when known (for the minibatch schedule's time scale); 1 otherwise. */
+  readonly partitions?: number;
+}
+
+/**
+ * The defaults, chosen like scikit-learn chooses them: they assume STANDARDISED features (zero
+ * mean, unit variance; the caller standardises) and need no tuning.
+ *
+ * - `batch` (the default algorithm): full-batch gradient descent with Nesterov momentum 0.9 and a
+ *   constant lr = 1/(c·(d+1) + λ). For standardised features the Hessian's largest eigenvalue is at
+ *   most c·(d+1) (trace bound; c = 1 for MSE, ¼ for log-loss, ½ for cross-entropy), so this lr is
+ *   always stable — the same reasoning as sklearn's SAG "auto" step size — with adaptive momentum
+ *   restart (see `TrainConfig.adaptiveRestart`). Stops on ‖g‖ ≤ 1e-6·‖g₀‖
+ *   or when the loss has not decreased by 1e-10 relative (vs the previous epoch) for 20 epochs; at most 3000 epochs.
+ * - `minibatch` (B = min(256, n)) / `sgd`: heavy-ball momentum 0.9, lr0 = 1× resp. 0.01× that
+ *   bound, decayed as (1 + t/T)^(−½) with T = one epoch of steps; tol 1e-4 relative over 5
+ *   epochs; at most 100 resp. 20 epochs.
+ * - `local-sgd`: plain SGD locally and at the server (FedAvg), lr = the bound, K = 4.
+ */
+export const DEFAULTS = {
+  algorithm: 'batch',
+  sync: 'gd',
+  minibatchSize: 256,
+  momentum: 0.9,
+  localSteps: 4,
+  seed: 0,
+  gradTol: 1e-6,
+  historyLimit: 1000,
+  batch: { maxEpochs: 3000, tol: 1e-10, nIterNoChange: 20, lrScale: 1 },
+  minibatch: { maxEpochs: 100, tol: 1e-4, nIterNoChange: 5, lrScale: 1 },
+  sgd: { maxEpochs: 20, tol: 1e-4, nIterNoChange: 5, lrScale: 0.01 },
+} as const;
+
+/** Curvature bound per unit of (d+1): Hessian ⪯ c·X̃ᵀX̃/n with c = 1, ¼, ½. */
+const CURVATURE = { linear: 1, logistic: 0.25, softmax: 0.5 } as const;
+
+/** lr = 1/(c·(d+1) + λ): stable for full-batch GD on standardised features (see {@link DEFAULTS}). */
+export function safeLearningRate(spec: ModelSpec): number {
+  return 1 / (CURVATURE[spec.kind] * (spec.numFeatures + 1) + (spec.l2 ?? 0));
+}
+
+/**
+ * Fills every field the caller left out with {@link DEFAULTS} and validates the result.
+ *
+ * @example
+ * const config = resolveTrainConfig({ spec: { kind: 'logistic', numFeatures: 8 } }, { rows: 10_000 });
+ */
+export function resolveTrainConfig(input: TrainConfigInput, data: DataShape): TrainConfig {
+  validateSpec(input.spec);
+  if (!(Number.isInteger(data.rows) && data.rows >= 1))
+    throw new UsageError(`rows must be >= 1, got ${data.rows}`);
+  if (data.numFeatures !== undefined && data.numFeatures !== input.spec.numFeatures) {
+    throw new UsageError(
+      `data has ${data.numFeatures} features but the model spec says ${input.spec.numFeatures}`,
+    );
+  }
+  const algorithm = input.algorithm ?? DEFAULTS.algorithm;
+  const sync = input.sync ?? DEFAULTS.sync;
+  const per = DEFAULTS[algorithm];
+  const batchSize =
+    algorithm === 'batch'
+      ? data.rows
+      : algorithm === 'sgd'
+        ? 1
+        : (input.batchSize ?? Math.min(DEFAULTS.minibatchSize, data.rows));
+  const lr0 =
+    input.learningRate ??
+    input.schedule?.lr ??
+    safeLearningRate(input.spec) * (sync === 'local-sgd' ? 1 : per.lrScale);
+  const optimizer: OptimizerConfig =
+    input.optimizer ??
+    (sync === 'local-sgd'
+      ? { kind: 'plain' }
+      : { kind: 'momentum', momentum: DEFAULTS.momentum, nesterov: algorithm === 'batch' });
+  const w = Math.max(1, data.partitions ?? 1);
+  const stepsPerEpoch = Math.ceil(Math.ceil(data.rows / w) / Math.ceil(batchSize / w));
+  const schedule: ScheduleConfig =
+    input.schedule !== undefined
+      ? ({ ...input.schedule, lr: lr0 } as ScheduleConfig)
+      : algorithm === 'batch' || sync === 'local-sgd'
+        ? { kind: 'constant', lr: lr0 }
+        : { kind: 'inverse-time', lr: lr0, decaySteps: stepsPerEpoch, power: 0.5 };
+  const config: TrainConfig = {
+    spec: input.spec,
+    algorithm,
+    batchSize,
+    optimizer,
+    schedule,
+    maxEpochs: input.maxEpochs ?? per.maxEpochs,
+    maxSteps: input.maxSteps ?? null,
+    tol: input.tol ?? per.tol,
+    nIterNoChange: input.nIterNoChange ?? per.nIterNoChange,
+    gradTol: input.gradTol ?? DEFAULTS.gradTol,
+    seed: input.seed ?? DEFAULTS.seed,
+    sync,
+    localSteps: sync === 'gd' ? 1 : (input.localSteps ?? DEFAULTS.localSteps),
+    historyLimit: input.historyLimit ?? DEFAULTS.historyLimit,
+    adaptiveRestart: input.adaptiveRestart ?? (algorithm === 'batch' && sync === 'gd'),
+  };
+  validateTrainConfig(config);
+  return config;
+}
+
+/** Throws `UsageError` naming the first field that is out of range. */
+export function validateTrainConfig(c: TrainConfig): void {
+  validateSpec(c.spec);
+  const check = (ok: boolean, what: string): void => {
+    if (!ok) throw new UsageError(`invalid training config: ${what}`);
+  };
+  check((ALGORITHMS as readonly string[]).includes(c.algorithm), `algorithm "${c.algorithm}"`);
+  check((SYNC_MODES as readonly string[]).includes(c.sync), `sync "${c.sync}"`);
+  check(
+    Number.isInteger(c.batchSize) && c.batchSize >= 1,
+    `batchSize ${c.batchSize} must be an integer >= 1`,
+  );
+  check(
+    Number.isInteger(c.maxEpochs) && c.maxEpochs >= 1,
+    `maxEpochs ${c.maxEpochs} must be an integer >= 1`,
+  );
+  check(c.maxSteps === null || (Number.isInteger(c.maxSteps) && c.maxSteps >= 1), `maxSteps ${c.maxSteps}`);
+  check(c.tol >= 0, `tol ${c.tol} must be >= 0`);
+  check(Number.isInteger(c.nIterNoChange) && c.nIterNoChange >= 1, `nIterNoChange ${c.nIterNoChange}`);
+  check(c.gradTol >= 0, `gradTol ${c.gradTol} must be >= 0`);
+  check(Number.isInteger(c.seed), `seed ${c.seed} must be an integer`);
+  check(Number.isInteger(c.localSteps) && c.localSteps >= 1, `localSteps ${c.localSteps} must be >= 1`);
+  check(Number.isInteger(c.historyLimit) && c.historyLimit >= 1, `historyLimit ${c.historyLimit}`);
+  makeSchedule(c.schedule);
+}

@@ -1,0 +1,82 @@
+import { initParams, paramCount } from '../models/model-spec.js';
+import { createOptimizer } from '../optimizers/create-optimizer.js';
+import type { OptimizerState } from '../optimizers/optimizer.js';
+import type { PlateauState } from '../schedules/plateau-controller.js';
+import { initPlateauState } from '../schedules/plateau-controller.js';
+import type { StopReason } from '../stopping/stopping-rules.js';
+import type { TrainConfig } from './train-config.js';
+
+/** One applied round: mean loss (with the L2 term) at the round's params, ‖g‖, the lr used. */
+export interface RoundRecord {
+  readonly round: number;
+  readonly epoch: number;
+  readonly loss: number;
+  readonly gradNorm: number;
+  readonly lr: number;
+}
+
+/** One finished epoch: mean loss over the rows it saw (full batch: the exact loss). */
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly loss: number;
+}
+
+/** Running, or done and why. */
+export type TrainStatus =
+  | { readonly status: 'running' }
+  | { readonly status: 'done'; readonly reason: StopReason };
+
+/**
+ * Everything the server keeps between rounds, as plain JSON (numbers, arrays, null — never
+ * Infinity/NaN, never typed arrays), so `JSON.parse(JSON.stringify(s))` resumes bit-identically.
+ */
+export interface TrainState {
+  readonly v: 1;
+  /** The next round to plan (0-based); also the number of rounds applied so far. */
+  readonly round: number;
+  /** The current epoch (0-based). */
+  readonly epoch: number;
+  /** The next step within the epoch. */
+  readonly stepInEpoch: number;
+  readonly params: number[];
+  readonly optimizer: OptimizerState;
+  /** null unless the schedule is `plateau`. */
+  readonly plateau: PlateauState | null;
+  /** Best epoch loss so far (null before the first epoch ends). */
+  readonly bestLoss: number | null;
+  /** Epochs in a row without a `tol` improvement. */
+  readonly noImprovementCount: number;
+  /** ‖g‖ of the first full-batch gradient (the reference of `gradTol`); null until known. */
+  readonly gradNorm0: number | null;
+  /** The previous round's loss (for adaptive restart); null before the first round. */
+  readonly lastLoss: number | null;
+  /** Σ (lossSum + penalty·rows) and Σ rows over the rounds of the current epoch. */
+  readonly epochLossSum: number;
+  readonly epochRows: number;
+  readonly history: RoundRecord[];
+  readonly epochs: EpochRecord[];
+  readonly status: TrainStatus;
+}
+
+/** The state before round 0: zero parameters, fresh optimizer, nothing observed. */
+export function initTrainState(config: TrainConfig): TrainState {
+  const params = initParams(config.spec);
+  return {
+    v: 1,
+    round: 0,
+    epoch: 0,
+    stepInEpoch: 0,
+    params: Array.from(params),
+    optimizer: createOptimizer(config.optimizer, paramCount(config.spec)).getWeights(),
+    plateau: config.schedule.kind === 'plateau' ? initPlateauState(config.schedule.lr) : null,
+    bestLoss: null,
+    noImprovementCount: 0,
+    gradNorm0: null,
+    lastLoss: null,
+    epochLossSum: 0,
+    epochRows: 0,
+    history: [],
+    epochs: [],
+    status: { status: 'running' },
+  };
+}

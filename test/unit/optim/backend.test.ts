@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../lib/errors.js';
+import { selectBackend } from '../../../lib/optim/index.js';
+
+describe('Function: selectBackend', () => {
+  it('defaults to the typed kernel without loading tfjs', async () => {
+    const sel = await selectBackend(undefined, { env: {} });
+    expect(sel).toMatchObject({ backend: 'cpu', kernelKind: 'typed', tf: null, fallbacks: [] });
+    expect(sel.kernel.name).toBe('typed-array');
+  });
+
+  it('honours SHARDTRAIN_BACKEND=cpu with the tfjs kernel', async () => {
+    const sel = await selectBackend(undefined, { env: { SHARDTRAIN_BACKEND: 'cpu' } });
+    expect(sel.backend).toBe('cpu');
+    expect(sel.kernel.name).toBe('tfjs-cpu');
+    expect(sel.tf?.getBackend()).toBe('cpu');
+  });
+
+  it('falls back gracefully when tfjs-node is not installed, and SHARDTRAIN_KERNEL picks the kernel', async () => {
+    // tfjs-node is an optionalDependency that is absent here: tensorflow must fail, wasm (or cpu) must win
+    const sel = await selectBackend('tensorflow', { env: { SHARDTRAIN_KERNEL: 'typed' } });
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(sel.backend);
+    if (sel.backend !== 'tensorflow') expect(sel.fallbacks[0]?.backend).toBe('tensorflow');
+    expect(sel.kernelKind).toBe('typed');
+  });
+
+  it('initialises wasm from node_modules when asked', async () => {
+    const sel = await selectBackend('wasm', { env: {} });
+    expect(sel.backend).toBe('wasm');
+    expect(sel.kernel.name).toBe('tfjs-wasm');
+  });
+
+  it('rejects unknown names', async () => {
+    await expect(selectBackend('webgpu', { env: {} })).rejects.toThrow(UsageError);
+    await expect(selectBackend(undefined, { env: { SHARDTRAIN_KERNEL: 'cuda' } })).rejects.toThrow(/kernel/);
+  });
+});
