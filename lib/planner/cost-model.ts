@@ -1,0 +1,123 @@
+/** One AWS Batch GPU instance type the planner may pick (single instance, single GPU). */
+export interface BatchInstanceSpec {
+  readonly instanceType: string;
+  readonly onDemandUsdPerHour: number;
+  readonly spotUsdPerHour: number;
+  /** GPU memory; data whose working set (decoded bytes × `memoryFactor`) fits is kept on the GPU. */
+  readonly gpuMemoryMb: number;
+  /** Gradient throughput with the data resident on the GPU, in rows·features·outputs per second. */
+  readonly gpuRowFeaturesPerSecond: number;
+}
+
+/** A fixed machine for in-process runs (e.g. the CLI's laptop) instead of a Lambda invocation. */
+export interface InProcessHost {
+  readonly label: string;
+  readonly vcpus: number;
+  readonly memoryMb: number;
+  readonly usdPerHour: number;
+  readonly maxSeconds: number;
+}
+
+/**
+ * Prices and performance constants of the planner. Every field has a documented default in
+ * {@link DEFAULT_COST_MODEL}; the bench overrides the throughput and latency ones with measured values.
+ * Work is counted in "row·features·outputs" (one multiply-add of the forward pass plus one of the
+ * gradient per row, feature and output block; outputs = K for softmax, 1 otherwise).
+ */
+export interface CostModel {
+  readonly lambdaUsdPerGbSecond: number;
+  readonly lambdaUsdPerRequest: number;
+  readonly sqsStandardUsdPerMillion: number;
+  readonly sqsFifoUsdPerMillion: number;
+  readonly s3GetUsdPer1000: number;
+  readonly s3PutUsdPer1000: number;
+  /** Lambda memory that buys one vCPU (vCPU = memory / this, capped at `lambdaMaxVcpus`). */
+  readonly lambdaMbPerVcpu: number;
+  readonly lambdaMaxVcpus: number;
+  /** Longest a single Lambda invocation may run. */
+  readonly lambdaMaxSeconds: number;
+  /** Cold start / first fan-out latency, counted once in wall time (not billed). */
+  readonly lambdaStartSeconds: number;
+  /** vCPUs one process can use: 1 for the default single-threaded typed-array kernel. */
+  readonly threadsPerProcess: number;
+  /** CPU gradient throughput per vCPU, rows·features·outputs per second. */
+  readonly rowFeaturesPerVcpuSecond: number;
+  /** S3 read + decompress throughput of one Lambda invocation, compressed bytes per second. */
+  readonly lambdaS3BytesPerSecond: number;
+  /** Fraction of rounds whose worker finds its shard already cached in a warm container. */
+  readonly shardCacheHitRate: number;
+  /** Wall time of one round's coordination (SQS hops, S3 latencies, aggregator start), seconds. */
+  readonly roundOverheadSeconds: number;
+  /** Billed time of a worker outside compute and shard load (GET params, PUT result), seconds. */
+  readonly workerIoSeconds: number;
+  readonly aggregatorSecondsPerRound: number;
+  /** Aggregator time per worker result (reading W results from S3 adds to every round). */
+  readonly aggregatorSecondsPerWorker: number;
+  readonly aggregatorMemoryMb: number;
+  /** Memory a process needs = decoded float32 bytes × this + `runtimeBaselineMb`. */
+  readonly memoryFactor: number;
+  readonly runtimeBaselineMb: number;
+  /** Batch queue → instance running → container started; billed (the instance is up). */
+  readonly batchStartSeconds: number;
+  /** S3 download + decompress throughput of a Batch instance, compressed bytes per second. */
+  readonly batchS3BytesPerSecond: number;
+  /** Throughput when the data does not fit on the GPU and is streamed in every round. */
+  readonly streamRowFeaturesPerSecond: number;
+  readonly batchInstances: readonly BatchInstanceSpec[];
+  /** When set, in-process runs on this machine instead of one Lambda invocation. */
+  readonly inProcessHost?: InProcessHost;
+}
+
+/**
+ * Defaults: us-east-1 list prices (Lambda arm64, SQS, S3 standard, Batch on EC2) and throughputs
+ * measured on the typed-array kernel (2.5e8 linear, 1e8 softmax row·features·outputs/s on the dev
+ * machine, taken down to 1.5e8 for a Graviton vCPU). GPU figures assume the gradient is bound by
+ * memory bandwidth (T4 320 GB/s, A10G 600 GB/s; two passes over float32 X at ~50% efficiency).
+ */
+export const DEFAULT_COST_MODEL: CostModel = {
+  lambdaUsdPerGbSecond: 0.0000133334,
+  lambdaUsdPerRequest: 0.0000002,
+  sqsStandardUsdPerMillion: 0.4,
+  sqsFifoUsdPerMillion: 0.5,
+  s3GetUsdPer1000: 0.0004,
+  s3PutUsdPer1000: 0.005,
+  lambdaMbPerVcpu: 1769,
+  lambdaMaxVcpus: 6,
+  lambdaMaxSeconds: 900,
+  lambdaStartSeconds: 1,
+  threadsPerProcess: 1,
+  rowFeaturesPerVcpuSecond: 1.5e8,
+  lambdaS3BytesPerSecond: 90e6,
+  shardCacheHitRate: 0,
+  roundOverheadSeconds: 0.15,
+  workerIoSeconds: 0.05,
+  aggregatorSecondsPerRound: 0.05,
+  aggregatorSecondsPerWorker: 0.002,
+  aggregatorMemoryMb: 1024,
+  memoryFactor: 2,
+  runtimeBaselineMb: 256,
+  batchStartSeconds: 180,
+  batchS3BytesPerSecond: 300e6,
+  streamRowFeaturesPerSecond: 2.5e8,
+  batchInstances: [
+    {
+      instanceType: 'g4dn.xlarge',
+      onDemandUsdPerHour: 0.526,
+      spotUsdPerHour: 0.18,
+      gpuMemoryMb: 16_384,
+      gpuRowFeaturesPerSecond: 2e10,
+    },
+    {
+      instanceType: 'g5.xlarge',
+      onDemandUsdPerHour: 1.006,
+      spotUsdPerHour: 0.4,
+      gpuMemoryMb: 24_576,
+      gpuRowFeaturesPerSecond: 3.5e10,
+    },
+  ],
+};
+
+/** The default model with some fields replaced (e.g. throughputs measured by the bench). */
+export function withCostModel(overrides: Partial<CostModel> = {}): CostModel {
+  return { ...DEFAULT_COST_MODEL, ...overrides };
+}

@@ -1,0 +1,10 @@
+/**
+ * Placement planner: pure cost/time model that picks in-process, Lambda fan-out or Batch GPU.
+ * No I/O; prices and throughputs live in {@link CostModel}.
+ */
+export * from './candidates.js';
+export * from './cost-model.js';
+export * from './estimate-cost.js';
+export * from './estimate-time.js';
+export * from './plan-job-placement.js';
+export * from './workload.js';

@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../lib/errors.js';
+import { type PlacementConstraints, planJobPlacement, type Workload } from '../../../lib/planner/index.js';
+import { simple } from './fixtures.js';
+
+const memory = [512, 1024, 1769, 2048, 3008, 4096, 6144, 8192, 10240];
+const open: PlacementConstraints = { maxWorkers: 1000, lambdaMemoryOptionsMb: memory, preferCheapest: true };
+const tiny: Workload = {
+  rows: 10_000,
+  features: 10,
+  classes: 1,
+  datasetBytes: 300_000,
+  rounds: 100,
+  algorithm: 'batch',
+};
+// 5M × 64, full batch: 3.2e8 row·features per round; ~1 GB compressed.
+const medium: Workload = {
+  rows: 5_000_000,
+  features: 64,
+  classes: 1,
+  datasetBytes: 1e9,
+  rounds: 200,
+  algorithm: 'batch',
+};
+const huge: Workload = {
+  rows: 500_000_000,
+  features: 256,
+  classes: 1,
+  datasetBytes: 4e11,
+  rounds: 2000,
+  algorithm: 'batch',
+};
+
+describe('Function: planJobPlacement', () => {
+  it('runs tiny data in-process on the smallest Lambda', () => {
+    // Prepare: 512 MB → 512/1769 vCPU; 100 × 1e5 / (0.28943 × 1.5e8) = 0.230338 s + 3e5/9e7 = 0.003333 s load
+    // = 0.233672 s billed × 0.5 GB × 1.33334e-5 = 1.5578e-6, + 2e-7 request + 4e-7 GET + 5e-6 PUT = 7.1578e-6 $.
+    // Batch spot alone pays 180 s × 0.18 $/h = 0.009 $; every lambda round pays ≥ 3 PUTs = 1.5e-5 $.
+    // Act
+    const d = planJobPlacement({ ...tiny, constraints: open });
+    // Assess
+    expect(d.placement).toEqual({ kind: 'in-process', memoryMb: 512 });
+    expect(d.costUsd).toBeCloseTo(7.1578e-6, 9);
+    expect(d.wallSeconds).toBeCloseTo(1.233672, 5);
+    expect(d.reason).toContain('in-process');
+  });
+
+  it('sends a medium job without a deadline to Batch spot: its start-up is cheaper than Lambda compute', () => {
+    // g4dn spot: 180 + 1e9/3e8 + 200 × 3.2e8/2e10 = 180 + 3.3333 + 3.2 = 186.533 s × 0.18/3600 = 0.0093267 + 5.4e-6.
+    // In-process @3008 MB (1 vCPU): 1 + 11.111 + 200 × 2.1333 = 438.78 s, 437.78 s × 2.9375 GB × 1.33334e-5 ≈ 0.0172.
+    const d = planJobPlacement({ ...medium, constraints: open });
+    expect(d.placement).toEqual({ kind: 'batch-gpu', instanceType: 'g4dn.xlarge', spot: true });
+    expect(d.costUsd).toBeCloseTo(0.0093321, 6);
+    const inProcess = d.candidates.find((c) => c.label === 'in-process (Lambda @ 3008 MB)')!;
+    expect(inProcess.wallSeconds).toBeCloseTo(438.78, 1);
+  });
+
+  it('fans a medium job out over Lambda when the deadline excludes the Batch start-up', () => {
+    // Prepare: 150 s < 180 s Batch start-up; in-process ≥ 438 s. lambda ×32 @ 1024 MB (v = 0.578858):
+    // compute 156250 × 64 / (v × 1.5e8) = 0.115169 s, load 1e9/32/9e7 = 0.347222 s,
+    // round = 0.15 + 32 × 0.002 + 0.115169 + 0.347222 = 0.676391 s → wall 1 + 200 × round = 136.278 s.
+    // cost: workers 32 × [200 × (0.05 + 0.115169) + 200 × 0.347222] = 3279.3 GB-s, aggregator 200 × 0.114
+    // = 22.8 → 3302.1 GB-s × 1.33334e-5 = 0.044029; requests 200 × 33 × 2e-7 = 0.00132; SQS 200 × 96 ×
+    // 0.9e-6 = 0.01728; S3 19200 GET × 4e-7 + 6800 PUT × 5e-6 = 0.04168 → 0.104308 $.
+    // ×16 is too slow (round ≥ 0.15 + 0.032 + 0.694 load → > 175 s); bigger W or memory cost more.
+    // Act
+    const d = planJobPlacement({ ...medium, constraints: { ...open, deadlineSeconds: 150 } });
+    // Assess
+    expect(d.placement).toEqual({ kind: 'lambda', workers: 32, memoryMb: 1024 });
+    expect(d.wallSeconds).toBeCloseTo(136.278, 2);
+    expect(d.costUsd).toBeCloseTo(0.104308, 5);
+    for (const c of d.candidates.filter((x) => x.placement.kind === 'batch-gpu')) {
+      expect(c.rejection).toBeNull();
+      expect(c.wallSeconds).toBeGreaterThan(180);
+      expect(c.meetsDeadline).toBe(false);
+    }
+    expect(d.reason).toMatch(/cheapest of \d+ feasible placements that finish within the 2\.5 min deadline/);
+  });
+
+  it('picks the fastest when preferCheapest is off, or when nothing meets the deadline', () => {
+    // lambda ×64 @ 1769 MB (1 vCPU; more memory adds no speed with one thread, so the tie goes to the cheaper):
+    // round = 0.15 + 0.128 + 78125 × 64 / 1.5e8 + 1e9/64/9e7 = 0.15 + 0.128 + 0.033333 + 0.173611 = 0.484944;
+    // wall = 1 + 200 × 0.484944 = 97.989 s. ×32: 0.628; ×128: 0.15 + 0.256 + 0.016667 + 0.086806 = 0.509.
+    const fastest = planJobPlacement({ ...medium, constraints: { ...open, preferCheapest: false } });
+    const late = planJobPlacement({ ...medium, constraints: { ...open, deadlineSeconds: 10 } });
+    expect(fastest.placement).toEqual({ kind: 'lambda', workers: 64, memoryMb: 1769 });
+    expect(fastest.wallSeconds).toBeCloseTo(97.989, 2);
+    expect(late.placement).toEqual(fastest.placement);
+    expect(late.reason).toContain('none of');
+  });
+
+  it('sends a huge job to Batch: Lambda would pay for re-reading 400 GB every round', () => {
+    // g4dn spot: 5e8 × 257 × 4 × 2 B ≫ 16 GiB → streamed at 2.5e8: 1.28e11/2.5e8 = 512 s per round;
+    // wall = 180 + 4e11/3e8 + 2000 × 512 = 1 025 513.33 s → × 0.18/3600 = 51.2757 $ (+ 5.4e-6).
+    // Lambda ×512 @ 3008 MB: 2000 rounds × 512 workers × ≥ 8.68 s shard load × 2.9375 GB × 1.33e-5 > 340 $.
+    const d = planJobPlacement({ ...huge, constraints: open });
+    expect(d.placement).toEqual({ kind: 'batch-gpu', instanceType: 'g4dn.xlarge', spot: true });
+    expect(d.costUsd).toBeCloseTo(51.2757, 3);
+    const lambdas = d.candidates.filter((c) => c.placement.kind === 'lambda' && c.rejection === null);
+    expect(lambdas.map((c) => c.placement)).toContainEqual({ kind: 'lambda', workers: 512, memoryMb: 3008 });
+    for (const c of lambdas) expect(c.costUsd).toBeGreaterThan(340);
+  });
+
+  it('adds workers until a partition fits the memory limit', () => {
+    // Prepare: only 512 MB Lambdas. Need = ⌈5e6/W⌉ × 65 × 4 B / MiB × 2 + 256:
+    // W=8: 625000 × 260 = 162.5e6 B = 154.97 MiB × 2 + 256 = 565.94 MB > 512; W=16: 77.49 × 2 + 256 = 410.97 ≤ 512.
+    // Compute and load GB-s do not depend on W but per-worker requests/PUTs grow with it, so the
+    // smallest W that fits is the cheapest: round = 0.15 + 0.032 + 0.460677 + 0.694444 → wall 268.424 s.
+    const constraints = {
+      ...open,
+      lambdaMemoryOptionsMb: [512],
+      allowedKinds: ['in-process', 'lambda'] as const,
+    };
+    // Act
+    const d = planJobPlacement({ ...medium, constraints });
+    // Assess
+    const lambda = (w: number) =>
+      d.candidates.find((c) => c.placement.kind === 'lambda' && c.placement.workers === w);
+    for (const w of [1, 2, 4, 8])
+      expect(lambda(w)?.rejection).toMatch(/partition needs \d+ MB, more than 512 MB/);
+    expect(lambda(8)?.memoryNeededMb).toBeCloseTo(565.944, 3);
+    expect(lambda(16)?.memoryNeededMb).toBeCloseTo(410.972, 3);
+    expect(d.candidates.find((c) => c.placement.kind === 'in-process')?.rejection).toMatch(/dataset needs/);
+    expect(d.placement).toEqual({ kind: 'lambda', workers: 16, memoryMb: 512 });
+    expect(d.wallSeconds).toBeCloseTo(268.424, 2);
+  });
+
+  it('rejects Lambda configurations whose invocation would exceed 900 s', () => {
+    // simple model at 1e4 row·features/vCPU·s: W=1 computes 1e7 / 1e4 = 1000 s > 900;
+    // W=2: 0.05 + 0.1 load + 500 s = 500.15 s.
+    const w: Workload = {
+      rows: 1_000_000,
+      features: 10,
+      classes: 1,
+      datasetBytes: 2e7,
+      rounds: 1,
+      algorithm: 'batch',
+    };
+    const constraints = {
+      maxWorkers: 2,
+      lambdaMemoryOptionsMb: [1024],
+      preferCheapest: true,
+      allowedKinds: ['lambda'] as const,
+    };
+    const d = planJobPlacement({
+      ...w,
+      constraints,
+      costModel: { ...simple, rowFeaturesPerVcpuSecond: 1e4 },
+    });
+    expect(d.candidates[0]?.rejection).toBe(
+      'one worker invocation takes 1001 s, over the 900 s Lambda limit',
+    );
+    expect(d.placement).toEqual({ kind: 'lambda', workers: 2, memoryMb: 1024 });
+  });
+
+  it('throws UsageError for bad input or when nothing can run', () => {
+    const cramped = {
+      maxWorkers: 1,
+      lambdaMemoryOptionsMb: [512],
+      preferCheapest: true,
+      allowedKinds: ['lambda'] as const,
+    };
+    expect(() => planJobPlacement({ ...medium, constraints: cramped })).toThrow(UsageError);
+    expect(() => planJobPlacement({ ...medium, rows: 0, constraints: open })).toThrow(
+      /rows must be a positive integer/,
+    );
+    expect(() => planJobPlacement({ ...medium, algorithm: 'minibatch', constraints: open })).toThrow(
+      /batchSize/,
+    );
+    expect(() => planJobPlacement({ ...medium, constraints: { ...open, maxWorkers: 0 } })).toThrow(
+      UsageError,
+    );
+  });
+});
