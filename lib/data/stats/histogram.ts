@@ -1,0 +1,174 @@
+/**
+ * DDSketch-style log-bucket histogram (Masson, Rim & Lee 2019) for drift detection.
+ * A positive value x falls in bucket `i = ceil(log_γ x)` with `γ = (1 + α)/(1 − α)`; the bucket's
+ * representative value `2γ^i/(γ + 1)` is within relative error α of every value in it.
+ * Negative values use the same buckets on |x|, and |x| below {@link MIN_INDEXABLE} counts as zero.
+ * Buckets are keyed by integer index, so two histograms with the same α merge exactly by adding
+ * counts.
+ */
+export interface Histogram {
+  /** Relative accuracy α. */
+  readonly alpha: number;
+  readonly count: number;
+  readonly zeroCount: number;
+  readonly min: number;
+  readonly max: number;
+  /** Dense bucket counts for positive values: `counts[j]` is bucket `offset + j`. */
+  readonly positive: HistogramBuckets;
+  /** Same for negative values, indexed by |x|. */
+  readonly negative: HistogramBuckets;
+}
+
+export interface HistogramBuckets {
+  readonly offset: number;
+  readonly counts: number[];
+}
+
+/** Default relative accuracy: 1 %. */
+export const DEFAULT_ALPHA = 0.01;
+/** Magnitudes below this count as zero (keeps bucket indices bounded). */
+export const MIN_INDEXABLE = 1e-12;
+
+const NO_BUCKETS: HistogramBuckets = Object.freeze({ offset: 0, counts: [] });
+
+/** Accumulates values one at a time; {@link HistogramBuilder.build} gives the mergeable form. */
+export class HistogramBuilder {
+  private readonly lnGamma: number;
+  private readonly positive = new Map<number, number>();
+  private readonly negative = new Map<number, number>();
+  private zeroCount = 0;
+  private count = 0;
+  private min = Number.POSITIVE_INFINITY;
+  private max = Number.NEGATIVE_INFINITY;
+
+  public constructor(public readonly alpha: number = DEFAULT_ALPHA) {
+    this.lnGamma = Math.log((1 + alpha) / (1 - alpha));
+  }
+
+  public add(x: number): void {
+    this.count++;
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+    if (x > MIN_INDEXABLE) {
+      const i = Math.ceil(Math.log(x) / this.lnGamma);
+      this.positive.set(i, (this.positive.get(i) ?? 0) + 1);
+    } else if (x < -MIN_INDEXABLE) {
+      const i = Math.ceil(Math.log(-x) / this.lnGamma);
+      this.negative.set(i, (this.negative.get(i) ?? 0) + 1);
+    } else {
+      this.zeroCount++;
+    }
+  }
+
+  public build(): Histogram {
+    return {
+      alpha: this.alpha,
+      count: this.count,
+      zeroCount: this.zeroCount,
+      min: this.min,
+      max: this.max,
+      positive: toDense(this.positive),
+      negative: toDense(this.negative),
+    };
+  }
+}
+
+function toDense(buckets: Map<number, number>): HistogramBuckets {
+  if (buckets.size === 0) return NO_BUCKETS;
+  const keys = [...buckets.keys()];
+  const lo = Math.min(...keys);
+  const hi = Math.max(...keys);
+  const counts = new Array<number>(hi - lo + 1).fill(0);
+  for (const [i, n] of buckets) counts[i - lo] = n;
+  return { offset: lo, counts };
+}
+
+function mergeBuckets(a: HistogramBuckets, b: HistogramBuckets): HistogramBuckets {
+  if (a.counts.length === 0) return b;
+  if (b.counts.length === 0) return a;
+  const lo = Math.min(a.offset, b.offset);
+  const hi = Math.max(a.offset + a.counts.length, b.offset + b.counts.length);
+  const counts = new Array<number>(hi - lo).fill(0);
+  a.counts.forEach((n, j) => {
+    counts[a.offset + j - lo]! += n;
+  });
+  b.counts.forEach((n, j) => {
+    counts[b.offset + j - lo]! += n;
+  });
+  return { offset: lo, counts };
+}
+
+/**
+ * Exact merge: bucket counts add. Both histograms must use the same α.
+ *
+ * @throws RangeError when the accuracies differ.
+ */
+export function mergeHistograms(a: Histogram, b: Histogram): Histogram {
+  if (a.alpha !== b.alpha) throw new RangeError(`cannot merge histograms with α ${a.alpha} and ${b.alpha}`);
+  return {
+    alpha: a.alpha,
+    count: a.count + b.count,
+    zeroCount: a.zeroCount + b.zeroCount,
+    min: Math.min(a.min, b.min),
+    max: Math.max(a.max, b.max),
+    positive: mergeBuckets(a.positive, b.positive),
+    negative: mergeBuckets(a.negative, b.negative),
+  };
+}
+
+function bucketValue(alpha: number, index: number): number {
+  const gamma = (1 + alpha) / (1 - alpha);
+  return (2 * gamma ** index) / (gamma + 1);
+}
+
+/** Buckets in ascending order of value: (representative value, count). */
+function* ascending(h: Histogram): Generator<[number, number]> {
+  const neg = h.negative;
+  for (let j = neg.counts.length - 1; j >= 0; j--) {
+    const n = neg.counts[j]!;
+    if (n > 0) yield [-bucketValue(h.alpha, neg.offset + j), n];
+  }
+  if (h.zeroCount > 0) yield [0, h.zeroCount];
+  const pos = h.positive;
+  for (let j = 0; j < pos.counts.length; j++) {
+    const n = pos.counts[j]!;
+    if (n > 0) yield [bucketValue(h.alpha, pos.offset + j), n];
+  }
+}
+
+/**
+ * The q-quantile (0 ≤ q ≤ 1): the value of rank `⌊q·(count − 1)⌋` (0-based), within relative
+ * error α (clamped to [min, max]). `NaN` for an empty histogram.
+ *
+ * @example
+ * histogramQuantile(h, 0.5) // median, ±1 %
+ */
+export function histogramQuantile(h: Histogram, q: number): number {
+  if (h.count === 0) return Number.NaN;
+  if (q <= 0) return h.min;
+  if (q >= 1) return h.max;
+  const rank = Math.floor(q * (h.count - 1));
+  let seen = 0;
+  for (const [value, n] of ascending(h)) {
+    seen += n;
+    if (seen > rank) return Math.min(h.max, Math.max(h.min, value));
+  }
+  return h.max;
+}
+
+/**
+ * Approximate cumulative distribution: the fraction of values ≤ x, where a value counts by its
+ * bucket's representative value (so the answer is exact at bucket resolution, α). 0 below the
+ * minimum, 1 at or above the maximum, `NaN` for an empty histogram.
+ */
+export function histogramCdf(h: Histogram, x: number): number {
+  if (h.count === 0) return Number.NaN;
+  if (x < h.min) return 0;
+  if (x >= h.max) return 1;
+  let below = 0;
+  for (const [value, n] of ascending(h)) {
+    if (value > x) break;
+    below += n;
+  }
+  return below / h.count;
+}
