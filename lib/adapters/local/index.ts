@@ -4,12 +4,16 @@
  */
 export { FileEventSink, type FileEventSinkOptions } from './file-event-sink.js';
 export { FsObjectStore, type FsObjectStoreOptions } from './fs-object-store.js';
+export * from './lambda-events.js';
+export * from './local-cloud.js';
 export {
   type ExitRecord,
   type LaunchRecord,
   LocalJobLauncher,
   type LocalJobLauncherOptions,
 } from './local-job-launcher.js';
+export * from './local-queues.js';
+export * from './queue-consumer.js';
 export {
   MessageState,
   type PeekedMessage,

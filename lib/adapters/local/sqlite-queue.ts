@@ -215,6 +215,25 @@ export class SqliteQueue implements Queue {
     }));
   }
 
+  /**
+   * Makes every in-flight message visible again at once. The local cloud calls this when it
+   * starts: it owns every consumer of its queues, so a message in flight at start-up was being
+   * handled by a process that died (`kill -9`), and waiting out its visibility timeout helps nobody.
+   */
+  public async releaseInFlight(): Promise<number> {
+    const now = this.context.now();
+    const released = this.transaction(
+      () =>
+        this.context.db
+          .prepare(
+            'UPDATE messages SET visible_at = ?, receipt_handle = NULL WHERE queue = ? AND receive_count > 0 AND visible_at > ?',
+          )
+          .run(now, this.name, now).changes,
+    );
+    if (released > 0) this.signal();
+    return released;
+  }
+
   /** Deletes every message of this queue, in flight or not. Returns how many were deleted. */
   public async purge(): Promise<number> {
     return this.transaction(() =>

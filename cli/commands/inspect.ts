@@ -1,0 +1,127 @@
+import { listUploads } from '../../lib/engine/datasets.js';
+import { type JobSpec, jobSpecSchema } from '../../lib/engine/job-spec.js';
+import { latestState, readJson } from '../../lib/engine/job-store.js';
+import { keys } from '../../lib/engine/keys.js';
+import { NotFoundError } from '../../lib/errors.js';
+import { type Io, num } from '../output.js';
+import type { Session } from '../session.js';
+
+/** `shardtrain models list`: every model with its versions and aliases. */
+export async function modelsList(session: Session, json: boolean, io: Io) {
+  const { registry } = session.home;
+  const rows = [];
+  for (const name of await registry.listModels()) {
+    const versions = await registry.listVersions(name);
+    rows.push({ name, versions, latest: versions.at(-1) ?? null, aliases: await registry.getAliases(name) });
+  }
+  if (json) io.out(JSON.stringify(rows));
+  else if (rows.length === 0) io.out('no models yet: train one with shardtrain train');
+  else
+    for (const r of rows) {
+      const aliases = Object.entries(r.aliases)
+        .map(([a, v]) => `${a}→${v}`)
+        .join(' ');
+      io.out(`${r.name.padEnd(24)} versions ${r.versions.length} (latest ${r.latest})  ${aliases}`);
+    }
+  return rows;
+}
+
+/** `shardtrain models show <ref>`: one version with its metrics and lineage. */
+export async function modelsShow(session: Session, ref: string, json: boolean, io: Io) {
+  const v = await session.home.registry.resolve(ref);
+  if (json) {
+    io.out(JSON.stringify(v));
+    return v;
+  }
+  io.out(`${v.name}@${v.version}  created ${v.createdAt}`);
+  io.out(
+    `  dataset ${v.lineage.dataset}@${v.lineage.datasetVersion}, job ${v.lineage.jobId ?? '-'}, backend ${v.lineage.backend}`,
+  );
+  io.out(
+    `  train metrics: ${Object.entries(v.metrics.train)
+      .map(([k, x]) => `${k} ${num(x)}`)
+      .join(', ')}`,
+  );
+  if (v.metrics.holdout !== undefined) {
+    io.out(
+      `  holdout metrics: ${Object.entries(v.metrics.holdout)
+        .map(([k, x]) => `${k} ${num(x)}`)
+        .join(', ')}`,
+    );
+  }
+  io.out(`  ${JSON.stringify({ coefficients: v.artifact.coefficients, intercept: v.artifact.intercept })}`);
+  return v;
+}
+
+/** `shardtrain datasets`: every upload with its state (ready with version, or failed with the error). */
+export async function datasetsList(session: Session, json: boolean, io: Io) {
+  const uploads = await listUploads(session.home.store);
+  if (json) io.out(JSON.stringify(uploads));
+  else if (uploads.length === 0) io.out('no datasets yet: shardtrain upload <file.csv> --dataset <name>');
+  else
+    for (const u of uploads) {
+      const detail =
+        u.state === 'ready' ? `version ${u.version}, ${u.rows} rows` : u.state === 'failed' ? u.error : '';
+      io.out(`${u.dataset.padEnd(20)} ${u.state.padEnd(10)} ${u.key}  ${detail}`);
+    }
+  return uploads;
+}
+
+async function jobState(session: Session, spec: JobSpec) {
+  const { store } = session.home;
+  const state = await latestState(store, spec.jobId);
+  const done = (await store.head(keys.job.model(spec.jobId))) !== undefined;
+  const last = state?.history.at(-1);
+  return {
+    id: spec.jobId,
+    state: done ? 'done' : state === undefined ? 'starting' : state.status.status,
+    round: state?.round ?? 0,
+    epoch: state?.epoch ?? 0,
+    dataset: `${spec.dataset.name}@${spec.dataset.version}`,
+    model: spec.model,
+    workers: spec.workers,
+    loss: last?.loss ?? null,
+    lr: last?.lr ?? null,
+    gradNorm: last?.gradNorm ?? null,
+    createdAt: spec.createdAt,
+  };
+}
+
+/** `shardtrain jobs`: id, state, round and dataset of every job. */
+export async function jobsList(session: Session, json: boolean, io: Io) {
+  const specs = (await session.home.store.list(keys.jobsPrefix)).filter((i) => i.key.endsWith('/spec.json'));
+  const rows = [];
+  for (const info of specs) {
+    const spec = jobSpecSchema.parse(await readJson(session.home.store, info.key));
+    rows.push(await jobState(session, spec));
+  }
+  if (json) io.out(JSON.stringify(rows));
+  else for (const r of rows) io.out(`${r.id.padEnd(52)} ${r.state.padEnd(9)} round ${r.round}  ${r.dataset}`);
+  return rows;
+}
+
+/** `shardtrain status <jobId>`: round, loss, lr and the queue depths. */
+export async function jobStatus(session: Session, jobId: string, json: boolean, io: Io) {
+  const raw = await readJson(session.home.store, keys.job.spec(jobId));
+  if (raw === undefined) throw new NotFoundError(`no job "${jobId}" (see: shardtrain jobs)`);
+  const row = await jobState(session, jobSpecSchema.parse(raw));
+  const { openLocalQueues } = await import('../../lib/adapters/local/index.js');
+  const queues = openLocalQueues(session.root);
+  const depth = {
+    work: await queues.work.depth(),
+    aggregate: await queues.aggregate.depth(),
+    workDlq: await queues.workDlq.depth(),
+    aggregateDlq: await queues.aggregateDlq.depth(),
+  };
+  queues.broker.close();
+  const out = { ...row, queues: depth };
+  if (json) io.out(JSON.stringify(out));
+  else {
+    io.out(
+      `${row.id}: ${row.state}, round ${row.round} (epoch ${row.epoch}), loss ${num(row.loss ?? Number.NaN)}, lr ${num(row.lr ?? Number.NaN)}`,
+    );
+    for (const [q, d] of Object.entries(depth))
+      io.out(`  ${q.padEnd(13)} visible ${d.visible}, in flight ${d.inFlight}`);
+  }
+  return out;
+}

@@ -1,0 +1,104 @@
+import { failureKey } from '../../functions/shared/sqs-batch.js';
+import { latestState, readJson } from '../../lib/engine/job-store.js';
+import { keys } from '../../lib/engine/keys.js';
+import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
+import { InfrastructureError } from '../../lib/errors.js';
+import { type Io, num, progressBar } from '../output.js';
+import type { Session } from '../session.js';
+
+/** What `train` and `resume` print (`--json`: one object with these fields). */
+export interface TrainResult {
+  readonly modelId: string;
+  readonly jobId: string;
+  readonly artifact: ModelArtifact;
+  readonly backend: string;
+  readonly runner: string;
+  readonly wallMs: number;
+}
+
+/**
+ * Waits until the job's model is written and registered, showing round and loss. Gives up with
+ * the recorded reason when one of the job's messages lands in a dead-letter queue.
+ */
+export async function waitForJob(
+  session: Session,
+  jobId: string,
+  io: Io,
+  show: boolean,
+): Promise<ModelArtifact> {
+  const { store } = session.home;
+  const cloud = await session.startCloud();
+  const bar = show ? progressBar(io, 1, 'training') : { update: () => undefined, stop: () => undefined };
+  let lastCheck = 0;
+  try {
+    for (;;) {
+      if ((await store.head(keys.job.registered(jobId))) !== undefined) {
+        const model = await readJson<ModelArtifact>(store, keys.job.model(jobId));
+        if (model !== undefined) return model;
+      }
+      if (Date.now() - lastCheck > 500) {
+        lastCheck = Date.now();
+        const state = await latestState(store, jobId);
+        const last = state?.history.at(-1);
+        if (last !== undefined)
+          bar.update(0, `round ${last.round} epoch ${last.epoch} loss ${num(last.loss)}`);
+        for (const dlq of [cloud.queues.workDlq, cloud.queues.aggregateDlq]) {
+          for (const m of await dlq.peek()) {
+            if (!m.body.includes(`"jobId":"${jobId}"`)) continue;
+            const failure = await readJson<{ reason: string }>(store, failureKey(m.messageId));
+            throw new InfrastructureError(
+              `job ${jobId} stopped: a message went to ${dlq.name} after ${m.receiveCount} tries: ${failure?.reason ?? 'no reason recorded'}`,
+            );
+          }
+        }
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } finally {
+    bar.stop();
+  }
+}
+
+/** The `train --json` object, and its human form. */
+export function printTrainResult(io: Io, r: TrainResult, json: boolean): void {
+  const m = r.artifact;
+  const out = {
+    modelId: r.modelId,
+    jobId: r.jobId,
+    model: {
+      kind: m.kind,
+      target: m.target,
+      features: m.features,
+      ...(m.classes !== undefined ? { classes: m.classes } : {}),
+      coefficients: m.coefficients,
+      intercept: m.intercept,
+    },
+    metrics: m.metrics,
+    steps: m.steps,
+    backend: r.backend,
+    runner: r.runner,
+    wallMs: r.wallMs,
+  };
+  if (json) {
+    io.out(JSON.stringify(out));
+    return;
+  }
+  io.out(`model ${r.modelId} (${m.kind} regression on "${m.target}", job ${r.jobId})`);
+  io.out(
+    `  trained in ${m.steps} steps, ${(r.wallMs / 1000).toFixed(2)} s, training loss ${num(m.metrics.loss ?? Number.NaN)}`,
+  );
+  if (typeof m.intercept === 'number') {
+    io.out(`  intercept ${num(m.intercept)}`);
+    for (const [f, c] of Object.entries(m.coefficients as Record<string, number>))
+      io.out(`  ${f.padEnd(16)} ${num(c)}`);
+  } else {
+    for (const [cls, coefs] of Object.entries(m.coefficients as Record<string, Record<string, number>>)) {
+      const b = (m.intercept as Record<string, number>)[cls] ?? 0;
+      io.out(
+        `  class ${cls}: intercept ${num(b)}; ${Object.entries(coefs)
+          .map(([f, c]) => `${f} ${num(c)}`)
+          .join(', ')}`,
+      );
+    }
+  }
+}

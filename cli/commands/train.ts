@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { backendLabel } from '../../functions/shared/runtime.js';
+import type { DatasetManifest } from '../../lib/data/index.js';
+import { startJob } from '../../lib/engine/coordinator.js';
+import { resolveDataset } from '../../lib/engine/datasets.js';
+import { runInProcess } from '../../lib/engine/in-process-runner.js';
+import { type JobSpec, jobSpecSchema, type TrainOptions } from '../../lib/engine/job-spec.js';
+import { readJson } from '../../lib/engine/job-store.js';
+import { keys } from '../../lib/engine/keys.js';
+import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
+import { registerJobModel } from '../../lib/engine/register-model.js';
+import { DatasetError, UsageError } from '../../lib/errors.js';
+import { selectBackend } from '../../lib/optim/index.js';
+import type { ModelRegistry } from '../../lib/registry/index.js';
+import { type Io, progressBar } from '../output.js';
+import { datasetNameFor, type Session } from '../session.js';
+import { printTrainResult, type TrainResult, waitForJob } from './job-progress.js';
+
+export interface TrainArgs {
+  readonly dataset?: string;
+  readonly data?: string;
+  readonly target: string;
+  readonly model: 'linear' | 'logistic' | 'softmax';
+  readonly features?: string[];
+  readonly name?: string;
+  readonly workers: number;
+  readonly runner: 'local' | 'inprocess';
+  readonly pca?: number;
+  readonly holdout?: number;
+  readonly options: TrainOptions;
+  readonly json: boolean;
+}
+
+/** Numeric columns other than the target, in file order: the default features. */
+export function defaultFeatures(manifest: DatasetManifest, target: string): string[] {
+  return manifest.columns.filter((c) => c.name !== target && c.type === 'numeric').map((c) => c.name);
+}
+
+/** `<dataset>-<model>-<utc time>-<4 random hex>`, lower case (job ids become object keys). */
+export function newJobId(dataset: string, model: string): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase();
+  const stem =
+    dataset
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+/, '')
+      .slice(0, 40) || 'job';
+  return `${stem}-${model}-${t}-${randomBytes(2).toString('hex')}`;
+}
+
+/** The version of `name` that a job registered, found by its lineage. */
+export async function versionOfJob(
+  registry: ModelRegistry,
+  name: string,
+  jobId: string,
+): Promise<number | undefined> {
+  const versions = await registry.listVersions(name).catch(() => [] as number[]);
+  for (const v of versions.slice(-50).reverse()) {
+    if ((await registry.getVersion(name, v)).lineage.jobId === jobId) return v;
+  }
+  return undefined;
+}
+
+/** `shardtrain train`: upload if given a file, build the job spec, run it, print the model. */
+export async function train(session: Session, args: TrainArgs, io: Io): Promise<TrainResult> {
+  if ((args.dataset === undefined) === (args.data === undefined)) {
+    throw new UsageError('give exactly one of --dataset <name> or --data <file.csv>');
+  }
+  let datasetName = args.dataset;
+  if (args.data !== undefined) {
+    datasetName = datasetNameFor(args.data);
+    if (args.runner === 'local') await session.upload(args.data, datasetName);
+    else await session.uploadInProcess(args.data, datasetName);
+  }
+  const { store, registry } = session.home;
+  const { manifest, manifestKey } = await resolveDataset(store, datasetName!);
+  if (!manifest.columns.some((c) => c.name === args.target)) {
+    throw new DatasetError(
+      { file: manifest.source.file, column: args.target },
+      `target column not found; available columns: ${manifest.columns.map((c) => `"${c.name}"`).join(', ')}`,
+    );
+  }
+  const features = args.features ?? defaultFeatures(manifest, args.target);
+  if (features.length === 0) {
+    throw new DatasetError(
+      { file: manifest.source.file },
+      `no numeric feature columns besides "${args.target}"`,
+    );
+  }
+  const spec: JobSpec = jobSpecSchema.parse({
+    v: 1,
+    jobId: newJobId(datasetName!, args.model),
+    createdAt: new Date().toISOString(),
+    modelName: args.name ?? datasetName,
+    dataset: { name: datasetName, version: manifest.version },
+    target: args.target,
+    features,
+    model: args.model,
+    workers: args.workers,
+    options: args.options,
+    ...(args.pca !== undefined ? { reduction: { kind: 'pca', k: args.pca } } : {}),
+    holdoutFraction: args.holdout ?? 0,
+  });
+  const started = Date.now();
+  let artifact: ModelArtifact;
+  let backend: string;
+  if (args.runner === 'inprocess') {
+    const selection = await selectBackend();
+    backend = backendLabel(selection);
+    if (!args.json) io.err(`backend: ${backend}; runner: in-process, ${spec.workers} worker(s)`);
+    const bar = progressBar(io, 1, 'training');
+    const result = await runInProcess(
+      {
+        store,
+        kernel: selection.kernel,
+        backend,
+        onFinish: async (job) => {
+          await registerJobModel(registry, job, { packageVersion: session.packageVersion() });
+        },
+      },
+      spec,
+      manifest,
+      manifestKey,
+      (r) => bar.update(0, `epoch ${r.epoch} loss ${r.loss.toPrecision(5)}`),
+    );
+    bar.stop();
+    artifact = result.artifact;
+  } else {
+    const runtime = await session.runtime();
+    backend = backendLabel(runtime.backend);
+    if (!args.json) io.err(`backend: ${backend}; runner: local cloud, ${spec.workers} worker(s)`);
+    await startJob(runtime.engine(), spec, manifest, manifestKey);
+    artifact = await waitForJob(session, spec.jobId, io, !args.json);
+  }
+  const version = await versionOfJob(registry, spec.modelName, spec.jobId);
+  const result: TrainResult = {
+    modelId: version === undefined ? spec.jobId : `${spec.modelName}@${version}`,
+    jobId: spec.jobId,
+    artifact,
+    backend,
+    runner: args.runner,
+    wallMs: Date.now() - started,
+  };
+  printTrainResult(io, result, args.json);
+  return result;
+}
+
+/** The stored model of a finished job. */
+export async function jobModel(session: Session, jobId: string): Promise<ModelArtifact | undefined> {
+  return readJson<ModelArtifact>(session.home.store, keys.job.model(jobId));
+}

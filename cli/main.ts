@@ -1,0 +1,310 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { backendLabel } from '../functions/shared/runtime.js';
+import {
+  ALGORITHMS,
+  jobSpecSchema,
+  MODEL_KINDS,
+  OPTIMIZERS,
+  SCHEDULES,
+  SYNC_MODES,
+  type TrainOptions,
+} from '../lib/engine/job-spec.js';
+import { readJson } from '../lib/engine/job-store.js';
+import { keys } from '../lib/engine/keys.js';
+import { resumeJob } from '../lib/engine/resume.js';
+import { NotFoundError } from '../lib/errors.js';
+import { seedExample, toCsv } from '../lib/examples/generators.js';
+import { evaluate, predict } from './commands/evaluate.js';
+import { datasetsList, jobStatus, jobsList, modelsList, modelsShow } from './commands/inspect.js';
+import { printTrainResult, waitForJob } from './commands/job-progress.js';
+import { train, versionOfJob } from './commands/train.js';
+import { reportError } from './errors.js';
+import { homeDir } from './home.js';
+import { type Io, processIo } from './output.js';
+import { Session } from './session.js';
+
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
+  return n;
+};
+const nonNegInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer.');
+  return n;
+};
+const positive = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number.');
+  return n;
+};
+const nonNeg = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number.');
+  return n;
+};
+const fraction = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 0.9)
+    throw new InvalidArgumentError('must be a number from 0 to 0.9.');
+  return n;
+};
+
+interface Globals {
+  home?: string;
+  debug?: boolean;
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let debug = argv.includes('--debug');
+  const sessions: Session[] = [];
+  const session = (cmd: Command): Session => {
+    const g = cmd.optsWithGlobals<Globals>();
+    debug = g.debug === true;
+    const s = new Session(homeDir(g.home), {
+      ...(process.env.SHARDTRAIN_WORKER_THREADS !== undefined
+        ? { workerThreads: Number(process.env.SHARDTRAIN_WORKER_THREADS) }
+        : {}),
+      ...(process.env.SHARDTRAIN_VISIBILITY_TIMEOUT !== undefined
+        ? { visibilityTimeoutSeconds: Number(process.env.SHARDTRAIN_VISIBILITY_TIMEOUT) }
+        : {}),
+    });
+    sessions.push(s);
+    return s;
+  };
+  const program = buildProgram(session, io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    return reportError(error, debug, io.err);
+  } finally {
+    for (const s of sessions) await s.close();
+  }
+}
+
+function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
+  const program = new Command('shardtrain')
+    .description(
+      'Train and manage models with distributed gradient descent, on AWS or an embedded local cloud',
+    )
+    .option('--home <dir>', 'where the local store lives (default: $SHARDTRAIN_HOME or ./.shardtrain)')
+    .option('--debug', 'print stack traces')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: () => undefined })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('upload <file>')
+    .description('upload a CSV as a new version of a dataset; it is validated and preprocessed on arrival')
+    .requiredOption('--dataset <name>', 'dataset name')
+    .option('--json', 'print the upload record as JSON')
+    .action(async (file: string, o: { dataset: string; json?: boolean }, cmd: Command) => {
+      const record = await session(cmd).upload(file, o.dataset);
+      if (o.json) io.out(JSON.stringify(record));
+      else if (record.state === 'ready') {
+        io.out(
+          `dataset ${record.dataset} version ${record.version}: ${record.rows} rows, columns ${record.columns.join(', ')}`,
+        );
+      }
+    });
+
+  program
+    .command('train')
+    .description('train a model (through the local cloud by default)')
+    .option('--dataset <name>', 'a dataset uploaded before (its newest version)')
+    .option('--data <file>', 'a CSV file: uploaded as dataset <file name>, then trained on')
+    .requiredOption('--target <col>', 'the column to predict')
+    .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).makeOptionMandatory())
+    .addOption(new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS))
+    .option('--batch-size <B>', 'mini-batch size', positiveInt)
+    .option('--lr <x>', 'initial learning rate', positive)
+    .addOption(new Option('--optimizer <name>', 'update rule').choices(OPTIMIZERS))
+    .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(SCHEDULES))
+    .option('--decay-steps <T>', 'schedule time scale (steps)', positive)
+    .option(
+      '--decay-rate <a>',
+      'schedule rate (inverse-time: α; exponential: rate; step: factor; cosine: period ×)',
+      positive,
+    )
+    .option('--epochs <E>', 'maximum epochs', positiveInt)
+    .option('--tol <x>', 'stop when the epoch loss improves by less than this (relative)', nonNeg)
+    .option('--l2 <x>', 'L2 penalty', nonNeg)
+    .option('--workers <N>', 'data-parallel workers (partitions)', positiveInt, 1)
+    .option('--seed <S>', 'random seed', nonNegInt)
+    .addOption(new Option('--runner <name>', 'where to run').choices(['local', 'inprocess']).default('local'))
+    .addOption(
+      new Option('--sync <mode>', 'gd: one gradient per round; local-sgd: K local steps, averaged').choices(
+        SYNC_MODES,
+      ),
+    )
+    .option('--local-steps <K>', 'local steps per round with --sync local-sgd', positiveInt)
+    .option(
+      '--features <cols>',
+      'comma-separated feature columns (default: every numeric column but the target)',
+    )
+    .option('--pca <k>', 'reduce the features to k principal components', positiveInt)
+    .option('--holdout <f>', 'fraction of rows held out for evaluation', fraction)
+    .option('--name <model>', 'registry model name (default: the dataset name)')
+    .option('--json', 'print one JSON object')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const options: TrainOptions = {
+        ...(o.algorithm !== undefined ? { algorithm: o.algorithm as TrainOptions['algorithm'] } : {}),
+        ...(o.batchSize !== undefined ? { batchSize: o.batchSize as number } : {}),
+        ...(o.lr !== undefined ? { lr: o.lr as number } : {}),
+        ...(o.optimizer !== undefined ? { optimizer: o.optimizer as TrainOptions['optimizer'] } : {}),
+        ...(o.schedule !== undefined ? { schedule: o.schedule as TrainOptions['schedule'] } : {}),
+        ...(o.decaySteps !== undefined ? { decaySteps: o.decaySteps as number } : {}),
+        ...(o.decayRate !== undefined ? { decayRate: o.decayRate as number } : {}),
+        ...(o.epochs !== undefined ? { epochs: o.epochs as number } : {}),
+        ...(o.tol !== undefined ? { tol: o.tol as number } : {}),
+        ...(o.l2 !== undefined ? { l2: o.l2 as number } : {}),
+        ...(o.seed !== undefined ? { seed: o.seed as number } : {}),
+        ...(o.sync !== undefined ? { sync: o.sync as TrainOptions['sync'] } : {}),
+        ...(o.localSteps !== undefined ? { localSteps: o.localSteps as number } : {}),
+      };
+      await train(
+        session(cmd),
+        {
+          ...(o.dataset !== undefined ? { dataset: o.dataset as string } : {}),
+          ...(o.data !== undefined ? { data: o.data as string } : {}),
+          target: o.target as string,
+          model: o.model as 'linear',
+          ...(o.features !== undefined
+            ? { features: (o.features as string).split(',').map((s) => s.trim()) }
+            : {}),
+          ...(o.name !== undefined ? { name: o.name as string } : {}),
+          ...(o.pca !== undefined ? { pca: o.pca as number } : {}),
+          ...(o.holdout !== undefined ? { holdout: o.holdout as number } : {}),
+          workers: o.workers as number,
+          runner: o.runner as 'local',
+          options,
+          json: o.json === true,
+        },
+        io,
+      );
+    });
+
+  program
+    .command('resume <jobId>')
+    .description('finish a job whose process was killed, from what is on disk')
+    .option('--json', 'print one JSON object, as train does')
+    .action(async (jobId: string, o: { json?: boolean }, cmd: Command) => {
+      const s = session(cmd);
+      const raw = await readJson(s.home.store, keys.job.spec(jobId));
+      if (raw === undefined) throw new NotFoundError(`no job "${jobId}" (see: shardtrain jobs)`);
+      const spec = jobSpecSchema.parse(raw);
+      const started = Date.now();
+      const runtime = await s.runtime();
+      await resumeJob(runtime.engine(), jobId);
+      const artifact = await waitForJob(s, jobId, io, o.json !== true);
+      const version = await versionOfJob(s.home.registry, spec.modelName, jobId);
+      printTrainResult(
+        io,
+        {
+          modelId: version === undefined ? jobId : `${spec.modelName}@${version}`,
+          jobId,
+          artifact,
+          backend: backendLabel(runtime.backend),
+          runner: 'local',
+          wallMs: Date.now() - started,
+        },
+        o.json === true,
+      );
+    });
+
+  program
+    .command('evaluate')
+    .description('score a model on a labelled CSV')
+    .requiredOption('--model <ref>', 'model: name@version, name@alias, a job id, or a model JSON file')
+    .requiredOption('--data <file>', 'CSV with the model features and target')
+    .option('--json', 'print one JSON object')
+    .action(async (o: { model: string; data: string; json?: boolean }, cmd: Command) => {
+      await evaluate(session(cmd), { model: o.model, data: o.data, json: o.json === true }, io);
+    });
+
+  program
+    .command('predict')
+    .description('predict for every row of a CSV')
+    .requiredOption('--model <ref>', 'model: name@version, name@alias, a job id, or a model JSON file')
+    .requiredOption('--data <file>', 'CSV with the model features')
+    .option('--out <file>', 'write predictions here (default: standard output)')
+    .action(async (o: { model: string; data: string; out?: string }, cmd: Command) => {
+      await predict(
+        session(cmd),
+        { model: o.model, data: o.data, ...(o.out !== undefined ? { out: o.out } : {}) },
+        io,
+      );
+    });
+
+  const models = program.command('models').description('the model registry');
+  models
+    .command('list')
+    .option('--json', 'JSON output')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      await modelsList(session(cmd), o.json === true, io);
+    });
+  models
+    .command('show <ref>')
+    .option('--json', 'JSON output')
+    .action(async (ref: string, o: { json?: boolean }, cmd: Command) => {
+      await modelsShow(session(cmd), ref, o.json === true, io);
+    });
+
+  program
+    .command('datasets')
+    .description('uploaded datasets: versions, and failed uploads with their errors')
+    .option('--json', 'JSON output')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      await datasetsList(session(cmd), o.json === true, io);
+    });
+  program
+    .command('jobs')
+    .description('training jobs: id, state, round, dataset')
+    .option('--json', 'JSON output')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      await jobsList(session(cmd), o.json === true, io);
+    });
+  program
+    .command('status <jobId>')
+    .description('round, loss, lr and queue depths of a job')
+    .option('--json', 'JSON output')
+    .action(async (jobId: string, o: { json?: boolean }, cmd: Command) => {
+      await jobStatus(session(cmd), jobId, o.json === true, io);
+    });
+
+  program
+    .command('demo')
+    .description('the whole job on the worked example y = 2x + ε: data, upload, preprocess, train, evaluate')
+    .action(async (_o: unknown, cmd: Command) => {
+      const s = session(cmd);
+      const dir = join(s.root, 'examples');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'seed.csv');
+      writeFileSync(file, toCsv(seedExample()));
+      io.out(`1. generated ${file}: y = 2x + ε, 100 points, noise 0.1, seed 42`);
+      const record = await s.upload(file, 'seed');
+      if (record.state === 'ready')
+        io.out(`2. uploaded and preprocessed: dataset seed version ${record.version}`);
+      io.out('3. training linear regression through the local cloud (4 workers)');
+      const result = await train(
+        s,
+        {
+          dataset: 'seed',
+          target: 'y',
+          model: 'linear',
+          workers: 4,
+          runner: 'local',
+          options: {},
+          json: false,
+        },
+        io,
+      );
+      io.out('4. evaluating on the same data');
+      await evaluate(s, { model: result.modelId, data: file, json: false }, io);
+    });
+  return program;
+}

@@ -1,0 +1,20 @@
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { handleWork } from '../lib/engine/coordinator.js';
+import { parseMessage, workMessageSchema } from '../lib/engine/protocol.js';
+import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
+import { processSqsBatch } from './shared/sqs-batch.js';
+
+/**
+ * Worker (work queue, standard SQS): computes one partition's gradient — or K local steps — for
+ * one round, stores it keyed by (job, round, shard), and notifies the aggregator.
+ */
+async function work(event: SQSEvent, context: RuntimeRequest['context']): Promise<SQSBatchResponse> {
+  const runtime = context.runtime;
+  const deps = runtime.engine();
+  return processSqsBatch(event, runtime.store, async (record) => {
+    await handleWork(deps, parseMessage(workMessageSchema, record.body));
+  });
+}
+
+export const handler = middy<SQSEvent, SQSBatchResponse>(work as never).use(runtimeMiddleware());

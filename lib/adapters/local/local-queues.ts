@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import type { SqliteQueue } from './sqlite-queue.js';
+import { SqliteQueueBroker } from './sqlite-queue-broker.js';
+
+/** Queue names of the local cloud; the CDK stack creates the same four (plus S3 notifications). */
+export const LOCAL_QUEUE_NAMES = {
+  work: 'work',
+  workDlq: 'work-dlq',
+  aggregate: 'aggregate.fifo',
+  aggregateDlq: 'aggregate-dlq.fifo',
+  events: 's3-events',
+  eventsDlq: 's3-events-dlq',
+} as const;
+
+export interface LocalQueues {
+  readonly broker: SqliteQueueBroker;
+  readonly work: SqliteQueue;
+  readonly workDlq: SqliteQueue;
+  readonly aggregate: SqliteQueue;
+  readonly aggregateDlq: SqliteQueue;
+  readonly events: SqliteQueue;
+  readonly eventsDlq: SqliteQueue;
+}
+
+/** Settings of the local queues, mirroring the deployed ones (visibility ≥ handler time, 5 receives). */
+export interface LocalQueueSettings {
+  readonly visibilityTimeoutSeconds?: number;
+  readonly maxReceiveCount?: number;
+}
+
+/** Opens (creating if needed) the local cloud's queues in `<home>/queues.db`. */
+export function openLocalQueues(home: string, settings: LocalQueueSettings = {}): LocalQueues {
+  const broker = new SqliteQueueBroker({ path: join(home, 'queues.db'), pollIntervalMs: 20 });
+  const visibilityTimeoutSeconds = settings.visibilityTimeoutSeconds ?? 30;
+  const maxReceiveCount = settings.maxReceiveCount ?? 5;
+  const n = LOCAL_QUEUE_NAMES;
+  const workDlq = broker.createQueue({ name: n.workDlq, messageRetentionSeconds: 1_209_600 });
+  const aggregateDlq = broker.createQueue({
+    name: n.aggregateDlq,
+    fifo: true,
+    messageRetentionSeconds: 1_209_600,
+  });
+  const eventsDlq = broker.createQueue({ name: n.eventsDlq, messageRetentionSeconds: 1_209_600 });
+  const common = { visibilityTimeoutSeconds, maxReceiveCount };
+  return {
+    broker,
+    workDlq,
+    aggregateDlq,
+    eventsDlq,
+    work: broker.createQueue({ name: n.work, deadLetterQueue: n.workDlq, ...common }),
+    aggregate: broker.createQueue({
+      name: n.aggregate,
+      fifo: true,
+      deadLetterQueue: n.aggregateDlq,
+      ...common,
+    }),
+    events: broker.createQueue({ name: n.events, deadLetterQueue: n.eventsDlq, ...common }),
+  };
+}

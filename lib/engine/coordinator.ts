@@ -1,0 +1,204 @@
+import type { DatasetManifest } from '../data/index.js';
+import { ProtocolError } from '../errors.js';
+import type { GradientKernel, ShardResult, TrainState } from '../optim/index.js';
+import { applyRound, computeTask, initTrainState, planRound } from '../optim/index.js';
+import type { ObjectStore } from '../ports.js';
+import { buildArtifact } from './build-artifact.js';
+import { makeJobPlan } from './job-plan.js';
+import type { JobSpec } from './job-spec.js';
+import { JobCache, type JobContext, readJson, readState, writeJsonIfAbsent } from './job-store.js';
+import { keys } from './keys.js';
+import type { ModelArtifact } from './model-artifact.js';
+import type { ResultMessage, WorkMessage } from './protocol.js';
+
+/** Where the coordinator's messages go: the work queue and the aggregate FIFO queue. */
+export interface Outbox {
+  sendWork(messages: readonly WorkMessage[]): Promise<void>;
+  sendResult(message: ResultMessage): Promise<void>;
+}
+
+/** A finished job, handed to `onFinish` (model registration). Called at least once per job. */
+export interface FinishedJob {
+  readonly spec: JobSpec;
+  readonly ctx: JobContext;
+  readonly state: TrainState;
+  readonly artifact: ModelArtifact;
+}
+
+/**
+ * What the coordinator needs from its host. The same functions run in a Lambda handler, in the
+ * local cloud and in the in-process runner; only these dependencies differ.
+ */
+export interface EngineDeps {
+  readonly store: ObjectStore;
+  readonly outbox: Outbox;
+  readonly kernel: GradientKernel;
+  /** Name of the compute backend, recorded in the model. */
+  readonly backend: string;
+  readonly cache?: JobCache;
+  /**
+   * Called between two writes, named by the point reached. The fault-injection harness throws
+   * here to simulate a crash; production hosts leave it out.
+   */
+  readonly checkpoint?: (point: CheckpointName) => void | Promise<void>;
+  /** Registers the model; must be idempotent per job id (it may run more than once). */
+  readonly onFinish?: (job: FinishedJob) => Promise<void>;
+}
+
+/** Every place a crash is injected: between two writes of a handler. */
+export const CHECKPOINTS = [
+  'start:after-spec',
+  'start:after-plan',
+  'start:after-state',
+  'fanout:after-send',
+  'worker:before-result',
+  'worker:after-result',
+  'aggregator:before-state',
+  'aggregator:after-state',
+  'finish:after-model',
+] as const;
+export type CheckpointName = (typeof CHECKPOINTS)[number];
+
+/** What handling one message did; also what the tests count. */
+export type Outcome = 'computed' | 'resent' | 'stale' | 'waiting' | 'applied' | 'finished' | 'recovered';
+
+const defaultCache = new JobCache();
+
+async function at(deps: EngineDeps, point: CheckpointName): Promise<void> {
+  if (deps.checkpoint !== undefined) await deps.checkpoint(point);
+}
+
+/**
+ * Starts a job: writes spec, plan and the round-0 state (each put-if-absent, so a retried start
+ * is harmless) and fans out round 0.
+ */
+export async function startJob(
+  deps: EngineDeps,
+  spec: JobSpec,
+  manifest: DatasetManifest,
+  manifestKey: string,
+): Promise<JobContext> {
+  const plan = makeJobPlan(spec, manifest, manifestKey);
+  await writeJsonIfAbsent(deps.store, keys.job.spec(spec.jobId), spec);
+  await at(deps, 'start:after-spec');
+  await writeJsonIfAbsent(deps.store, keys.job.plan(spec.jobId), plan);
+  await at(deps, 'start:after-plan');
+  const state = initTrainState(plan.config);
+  await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, 0), state);
+  await at(deps, 'start:after-state');
+  const ctx = { spec, plan, manifest };
+  await fanOut(deps, ctx, state);
+  return ctx;
+}
+
+/** Sends the work messages of `state.round`, then marks the fan-out done. */
+async function fanOut(deps: EngineDeps, ctx: JobContext, state: TrainState): Promise<void> {
+  const { jobId } = ctx.spec;
+  const messages = ctx.plan.partitions.map(
+    (_, shard): WorkMessage => ({ v: 1, type: 'work', jobId, round: state.round, shard }),
+  );
+  await deps.outbox.sendWork(messages);
+  await at(deps, 'fanout:after-send');
+  await deps.store.putIfAbsent(keys.job.fanout(jobId, state.round), '');
+}
+
+/**
+ * Worker: computes partition `shard`'s result for `round` and tells the aggregator. The result is
+ * a pure function of (params of the round, partition, seed), so a redelivered message rewrites
+ * the same bytes. A round that is already applied is dropped without work.
+ */
+export async function handleWork(deps: EngineDeps, msg: WorkMessage): Promise<Outcome> {
+  const { store } = deps;
+  const cache = deps.cache ?? defaultCache;
+  const ctx = await cache.context(store, msg.jobId);
+  if (msg.shard >= ctx.plan.partitions.length) {
+    throw new ProtocolError(
+      `job ${msg.jobId} has ${ctx.plan.partitions.length} partitions, not shard ${msg.shard}`,
+    );
+  }
+  const notify: ResultMessage = {
+    v: 1,
+    type: 'result',
+    jobId: msg.jobId,
+    round: msg.round,
+    shard: msg.shard,
+  };
+  if ((await store.head(keys.job.state(msg.jobId, msg.round + 1))) !== undefined) return 'stale';
+  if ((await store.head(keys.job.result(msg.jobId, msg.round, msg.shard))) !== undefined) {
+    // Computed before, but the notification may have been lost in a crash: send it again.
+    await deps.outbox.sendResult(notify);
+    return 'resent';
+  }
+  const state = await readState(store, msg.jobId, msg.round);
+  if (state === undefined) throw new ProtocolError(`job ${msg.jobId} has no state for round ${msg.round}`);
+  if (state.status.status !== 'running') return 'stale';
+  const partition = await cache.partition(store, ctx, msg.shard);
+  const rows = ctx.plan.partitions.map((p) => p.rows);
+  const task = planRound(ctx.plan.config, state, rows).tasks[msg.shard]!;
+  const result = computeTask(ctx.plan.config, Float64Array.from(state.params), partition, task, deps.kernel);
+  await at(deps, 'worker:before-result');
+  await store.put(keys.job.result(msg.jobId, msg.round, msg.shard), JSON.stringify(result));
+  await at(deps, 'worker:after-result');
+  await deps.outbox.sendResult(notify);
+  return 'computed';
+}
+
+/**
+ * Aggregator: when all results of a round are in, sums them in shard order, applies the update
+ * and fans out the next round, or finishes the job. Messages of a round that is already applied
+ * are acknowledged and dropped; if the fan-out after it was cut short by a crash, it is redone.
+ */
+export async function handleResult(deps: EngineDeps, msg: ResultMessage): Promise<Outcome> {
+  const { store } = deps;
+  const cache = deps.cache ?? defaultCache;
+  const ctx = await cache.context(store, msg.jobId);
+  const { jobId } = ctx.spec;
+  const next = await readState(store, jobId, msg.round + 1);
+  if (next !== undefined) return settle(deps, ctx, next);
+  const w = ctx.plan.partitions.length;
+  const listed = await store.list(keys.job.resultsPrefix(jobId, msg.round));
+  if (listed.length < w) return 'waiting';
+  const state = await readState(store, jobId, msg.round);
+  if (state === undefined) throw new ProtocolError(`job ${jobId} has no state for round ${msg.round}`);
+  const results: ShardResult[] = [];
+  for (let shard = 0; shard < w; shard++) {
+    const r = await readJson<ShardResult>(store, keys.job.result(jobId, msg.round, shard));
+    if (r === undefined) return 'waiting';
+    results.push(r);
+  }
+  const updated = applyRound(ctx.plan.config, state, results);
+  await at(deps, 'aggregator:before-state');
+  await writeJsonIfAbsent(store, keys.job.state(jobId, updated.round), updated);
+  await at(deps, 'aggregator:after-state');
+  const outcome = await settle(deps, ctx, updated);
+  return outcome === 'finished' ? 'finished' : 'applied';
+}
+
+/** After state `s` is stored: finish the job, or make sure round `s.round` was fanned out. */
+async function settle(deps: EngineDeps, ctx: JobContext, s: TrainState): Promise<Outcome> {
+  const { jobId } = ctx.spec;
+  if (s.status.status === 'done') {
+    const fresh = (await deps.store.head(keys.job.model(jobId))) === undefined;
+    await finishJob(deps, ctx, s);
+    return fresh ? 'finished' : 'stale';
+  }
+  if ((await deps.store.head(keys.job.fanout(jobId, s.round))) !== undefined) return 'stale';
+  await fanOut(deps, ctx, s);
+  return 'recovered';
+}
+
+/** Writes the model (put-if-absent) and registers it. Safe to call again. */
+export async function finishJob(
+  deps: EngineDeps,
+  ctx: JobContext,
+  state: TrainState,
+): Promise<ModelArtifact> {
+  const artifact = buildArtifact(ctx.spec, ctx.plan, state, deps.backend);
+  await writeJsonIfAbsent(deps.store, keys.job.model(ctx.spec.jobId), artifact);
+  await at(deps, 'finish:after-model');
+  const stored = (await readJson<ModelArtifact>(deps.store, keys.job.model(ctx.spec.jobId))) ?? artifact;
+  if ((await deps.store.head(keys.job.registered(ctx.spec.jobId))) !== undefined) return stored;
+  if (deps.onFinish !== undefined) await deps.onFinish({ spec: ctx.spec, ctx, state, artifact: stored });
+  await deps.store.putIfAbsent(keys.job.registered(ctx.spec.jobId), '');
+  return stored;
+}

@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { DatasetManifest } from '../data/index.js';
+import { datasetManifestSchema, preprocessCsv } from '../data/index.js';
+import { NotFoundError, ShardtrainError, UsageError } from '../errors.js';
+import type { ObjectStore } from '../ports.js';
+import { readJson } from './job-store.js';
+import { keys } from './keys.js';
+
+/** What happened to one uploaded file; `shardtrain datasets` lists these. */
+export const uploadRecordSchema = z.discriminatedUnion('state', [
+  z.object({
+    v: z.literal(1),
+    state: z.literal('processing'),
+    uploadId: z.string(),
+    dataset: z.string(),
+    key: z.string(),
+    at: z.string(),
+  }),
+  z.object({
+    v: z.literal(1),
+    state: z.literal('ready'),
+    uploadId: z.string(),
+    dataset: z.string(),
+    key: z.string(),
+    at: z.string(),
+    version: z.string(),
+    rows: z.number(),
+    columns: z.array(z.string()),
+  }),
+  z.object({
+    v: z.literal(1),
+    state: z.literal('failed'),
+    uploadId: z.string(),
+    dataset: z.string(),
+    key: z.string(),
+    at: z.string(),
+    error: z.string(),
+  }),
+]);
+export type UploadRecord = z.infer<typeof uploadRecordSchema>;
+
+const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Checks a dataset name (it becomes part of object keys). */
+export function assertDatasetName(name: string): string {
+  if (!DATASET_NAME.test(name)) {
+    throw new UsageError(`dataset name "${name}" must be letters, digits, ".", "_" or "-" (at most 128)`);
+  }
+  return name;
+}
+
+/** `datasets/<name>/<file>` → `{ dataset, file }`; undefined for keys outside `datasets/`. */
+export function parseUploadKey(key: string): { dataset: string; file: string } | undefined {
+  const m = /^datasets\/([^/]+)\/(.+)$/.exec(key);
+  if (m === null) return undefined;
+  return { dataset: m[1]!, file: m[2]! };
+}
+
+/** Identifies one upload of an object: the same key and content give the same id. */
+export function uploadIdFor(key: string, etag: string): string {
+  return createHash('sha256')
+    .update(`${key}\n${etag.replace(/"/g, '')}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/**
+ * Preprocesses one uploaded object: records `processing`, runs the data pipeline, then records
+ * `ready` with the version or `failed` with the error (which names file, line and column). A
+ * failed file changes nothing but its own record. `uploadId` identifies this upload (S3: key +
+ * etag), so a redelivered event for the same object rewrites the same records.
+ */
+export async function ingestUpload(
+  store: ObjectStore,
+  key: string,
+  options: { uploadId?: string; now?: () => Date } = {},
+): Promise<UploadRecord> {
+  const parsed = parseUploadKey(key);
+  if (parsed === undefined) throw new UsageError(`"${key}" is not under datasets/<name>/`);
+  const { dataset, file } = parsed;
+  assertDatasetName(dataset);
+  const now = options.now ?? (() => new Date());
+  const head = await store.head(key);
+  if (head === undefined) throw new NotFoundError(`uploaded object ${key} does not exist`);
+  const uploadId = options.uploadId ?? uploadIdFor(key, head.etag);
+  const statusKey = keys.uploadStatus(dataset, uploadId);
+  const base = { v: 1 as const, uploadId, dataset, key };
+  await store.put(statusKey, JSON.stringify({ ...base, state: 'processing', at: now().toISOString() }));
+  let record: UploadRecord;
+  try {
+    const source = await store.getStream(key);
+    if (source === undefined) throw new NotFoundError(`uploaded object ${key} does not exist`);
+    const manifest = await preprocessCsv({ source, file, dataset, store, prefix: keys.processedPrefix });
+    record = {
+      ...base,
+      state: 'ready',
+      at: now().toISOString(),
+      version: manifest.version,
+      rows: manifest.rows,
+      columns: manifest.columns.map((c) => c.name),
+    };
+  } catch (error) {
+    if (!(error instanceof ShardtrainError)) throw error;
+    record = { ...base, state: 'failed', at: now().toISOString(), error: error.message };
+    await store.put(statusKey, JSON.stringify(record));
+    throw error;
+  }
+  await store.put(statusKey, JSON.stringify(record));
+  return record;
+}
+
+/** Every upload record of a dataset (or of all datasets), oldest first. */
+export async function listUploads(store: ObjectStore, dataset?: string): Promise<UploadRecord[]> {
+  const prefix = dataset === undefined ? `${keys.processedPrefix}/` : keys.uploadStatusPrefix(dataset);
+  const infos = (await store.list(prefix)).filter((i) => /\/uploads\/[^/]+\.json$/.test(i.key));
+  const records: UploadRecord[] = [];
+  for (const info of infos) {
+    const raw = await readJson(store, info.key);
+    const parsed = uploadRecordSchema.safeParse(raw);
+    if (parsed.success) records.push(parsed.data);
+  }
+  return records.sort((a, b) => a.at.localeCompare(b.at) || a.uploadId.localeCompare(b.uploadId));
+}
+
+/** The manifest of a dataset version, or of its newest ready version when `version` is left out. */
+export async function resolveDataset(
+  store: ObjectStore,
+  dataset: string,
+  version?: string,
+): Promise<{ manifest: DatasetManifest; manifestKey: string }> {
+  assertDatasetName(dataset);
+  let v = version;
+  if (v === undefined) {
+    const ready = (await listUploads(store, dataset)).filter((r) => r.state === 'ready');
+    const last = ready.at(-1);
+    if (last === undefined || last.state !== 'ready') {
+      throw new NotFoundError(
+        `dataset "${dataset}" has no ready version; upload one with: shardtrain upload <file.csv> --dataset ${dataset}`,
+      );
+    }
+    v = last.version;
+  }
+  const manifestKey = keys.manifest(dataset, v);
+  const raw = await readJson(store, manifestKey);
+  if (raw === undefined) throw new NotFoundError(`dataset "${dataset}" has no version ${v}`);
+  return { manifest: datasetManifestSchema.parse(raw), manifestKey };
+}

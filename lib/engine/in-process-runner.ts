@@ -1,0 +1,46 @@
+import type { DatasetManifest } from '../data/index.js';
+import type { RoundRecord, TrainState } from '../optim/index.js';
+import { fit as fitModel } from '../optim/index.js';
+import { type EngineDeps, finishJob } from './coordinator.js';
+import { makeJobPlan } from './job-plan.js';
+import type { JobSpec } from './job-spec.js';
+import { type JobContext, writeJsonIfAbsent } from './job-store.js';
+import { keys } from './keys.js';
+import type { ModelArtifact } from './model-artifact.js';
+import { loadPartition } from './partition-data.js';
+
+/** Progress of a run, one call per applied round. */
+export type RoundListener = (record: RoundRecord & { readonly maxEpochs: number }) => void;
+
+/**
+ * The in-process runner: the same plan, partitions and round functions as the distributed
+ * engine, in one loop with no queue. With W partitions it is synchronous data-parallel GD in one
+ * process (W gradients, summed at the "server", one update), bit-identical to the queued run.
+ */
+export async function runInProcess(
+  deps: Pick<EngineDeps, 'store' | 'kernel' | 'backend' | 'onFinish'>,
+  spec: JobSpec,
+  manifest: DatasetManifest,
+  manifestKey: string,
+  onRound?: RoundListener,
+): Promise<{ artifact: ModelArtifact; state: TrainState; ctx: JobContext }> {
+  const plan = makeJobPlan(spec, manifest, manifestKey);
+  await writeJsonIfAbsent(deps.store, keys.job.spec(spec.jobId), spec);
+  await writeJsonIfAbsent(deps.store, keys.job.plan(spec.jobId), plan);
+  const ctx: JobContext = { spec, plan, manifest };
+  const partitions = [];
+  for (let p = 0; p < plan.partitions.length; p++) {
+    partitions.push(await loadPartition(deps.store, manifest, spec, plan, p));
+  }
+  const { state } = fitModel(plan.config, partitions, {
+    kernel: deps.kernel,
+    ...(onRound !== undefined ? { onRound: (r) => onRound({ ...r, maxEpochs: plan.config.maxEpochs }) } : {}),
+  });
+  await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, state.round), state);
+  const artifact = await finishJob(
+    { ...deps, outbox: { sendWork: async () => {}, sendResult: async () => {} } },
+    ctx,
+    state,
+  );
+  return { artifact, state, ctx };
+}

@@ -1,0 +1,95 @@
+import type { DatasetManifest } from '../data/index.js';
+import { datasetManifestSchema } from '../data/index.js';
+import { NotFoundError, ProtocolError } from '../errors.js';
+import type { Batch, TrainState } from '../optim/index.js';
+import type { ObjectStore } from '../ports.js';
+import type { JobPlan } from './job-plan.js';
+import { type JobSpec, jobSpecSchema } from './job-spec.js';
+import { keys } from './keys.js';
+import { loadPartition } from './partition-data.js';
+
+const decoder = new TextDecoder();
+
+/** Reads a JSON document; `undefined` when the key does not exist. */
+export async function readJson<T = unknown>(store: ObjectStore, key: string): Promise<T | undefined> {
+  const obj = await store.get(key);
+  if (obj === undefined) return undefined;
+  try {
+    return JSON.parse(decoder.decode(obj.body)) as T;
+  } catch (cause) {
+    throw new ProtocolError(`stored document ${key} is not valid JSON`, { cause });
+  }
+}
+
+/** Writes a JSON document only if none is there; true when this call wrote it. */
+export function writeJsonIfAbsent(store: ObjectStore, key: string, value: unknown): Promise<boolean> {
+  return store.putIfAbsent(key, JSON.stringify(value));
+}
+
+/** The immutable documents of a job, loaded once per process and cached. */
+export interface JobContext {
+  readonly spec: JobSpec;
+  readonly plan: JobPlan;
+  readonly manifest: DatasetManifest;
+}
+
+/**
+ * Per-process cache of job documents and loaded partitions. A warm Lambda keeps its partition
+ * between rounds, so only the parameters travel each round. Bounded: least recently used out.
+ */
+export class JobCache {
+  private readonly contexts = new Map<string, JobContext>();
+  private readonly partitions = new Map<string, Batch>();
+
+  public constructor(private readonly maxPartitions = 8) {}
+
+  public async context(store: ObjectStore, jobId: string): Promise<JobContext> {
+    const hit = this.contexts.get(jobId);
+    if (hit !== undefined) return hit;
+    const ctx = await loadJobContext(store, jobId);
+    this.contexts.set(jobId, ctx);
+    if (this.contexts.size > 64) this.contexts.delete(this.contexts.keys().next().value!);
+    return ctx;
+  }
+
+  public async partition(store: ObjectStore, ctx: JobContext, shard: number): Promise<Batch> {
+    const key = `${ctx.spec.jobId}/${shard}`;
+    const hit = this.partitions.get(key);
+    if (hit !== undefined) {
+      this.partitions.delete(key);
+      this.partitions.set(key, hit);
+      return hit;
+    }
+    const batch = await loadPartition(store, ctx.manifest, ctx.spec, ctx.plan, shard);
+    this.partitions.set(key, batch);
+    if (this.partitions.size > this.maxPartitions)
+      this.partitions.delete(this.partitions.keys().next().value!);
+    return batch;
+  }
+}
+
+/** Loads spec, plan and manifest of a job; `ProtocolError` when the job does not exist. */
+export async function loadJobContext(store: ObjectStore, jobId: string): Promise<JobContext> {
+  const rawSpec = await readJson(store, keys.job.spec(jobId));
+  if (rawSpec === undefined) throw new ProtocolError(`job ${jobId} does not exist`);
+  const spec = jobSpecSchema.parse(rawSpec);
+  const plan = await readJson<JobPlan>(store, keys.job.plan(jobId));
+  if (plan === undefined) throw new ProtocolError(`job ${jobId} has no plan yet`);
+  const rawManifest = await readJson(store, plan.manifestKey);
+  if (rawManifest === undefined) {
+    throw new NotFoundError(`dataset manifest ${plan.manifestKey} of job ${jobId} is missing`);
+  }
+  return { spec, plan, manifest: datasetManifestSchema.parse(rawManifest) };
+}
+
+/** The training state at the start of `round`, if it was written. */
+export function readState(store: ObjectStore, jobId: string, round: number): Promise<TrainState | undefined> {
+  return readJson<TrainState>(store, keys.job.state(jobId, round));
+}
+
+/** The newest state written for a job (the highest round), if any. */
+export async function latestState(store: ObjectStore, jobId: string): Promise<TrainState | undefined> {
+  const list = await store.list(keys.job.statePrefix(jobId));
+  const last = list.at(-1);
+  return last === undefined ? undefined : readJson<TrainState>(store, last.key);
+}

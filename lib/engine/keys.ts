@@ -1,0 +1,33 @@
+/**
+ * Where everything lives in the object store. One place, so the handlers, the CLI and the CDK
+ * lifecycle rule (which expires `scratch/`) agree.
+ */
+const pad = (n: number, width = 6): string => String(n).padStart(width, '0');
+
+export const keys = {
+  /** Raw uploads; an object created here triggers preprocessing. */
+  upload: (dataset: string, file: string) => `datasets/${dataset}/${file}`,
+  uploadsPrefix: 'datasets/',
+  processedPrefix: 'processed',
+  manifest: (dataset: string, version: string) => `processed/${dataset}/${version}/manifest.json`,
+  /** One record per upload (processing, ready or failed with the error). */
+  uploadStatus: (dataset: string, uploadId: string) => `processed/${dataset}/uploads/${uploadId}.json`,
+  uploadStatusPrefix: (dataset: string) => `processed/${dataset}/uploads/`,
+  job: {
+    spec: (jobId: string) => `jobs/${jobId}/spec.json`,
+    /** Config, transform and partitions fixed at job start (a pure function of spec + manifest). */
+    plan: (jobId: string) => `jobs/${jobId}/plan.json`,
+    /** The training state at the start of `round` (params to use for it). */
+    state: (jobId: string, round: number) => `jobs/${jobId}/state/${pad(round)}.json`,
+    statePrefix: (jobId: string) => `jobs/${jobId}/state/`,
+    /** Marker: the work messages of `round` were sent. */
+    fanout: (jobId: string, round: number) => `jobs/${jobId}/fanout/${pad(round)}`,
+    model: (jobId: string) => `jobs/${jobId}/model.json`,
+    registered: (jobId: string) => `jobs/${jobId}/registered.json`,
+    failed: (jobId: string) => `jobs/${jobId}/failed.json`,
+    result: (jobId: string, round: number, shard: number) =>
+      `scratch/jobs/${jobId}/results/${pad(round)}/${pad(shard, 4)}.json`,
+    resultsPrefix: (jobId: string, round: number) => `scratch/jobs/${jobId}/results/${pad(round)}/`,
+  },
+  jobsPrefix: 'jobs/',
+} as const;

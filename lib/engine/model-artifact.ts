@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { DatasetError } from '../errors.js';
+import { MODEL_KINDS } from './job-spec.js';
+
+/**
+ * A trained model as saved with a job and in the registry. Coefficients are in the ORIGINAL
+ * feature units (standardisation and any projection folded in), so prediction is one dot product
+ * per class and needs no transform code; the fitted transform is kept for the record.
+ */
+export const modelArtifactSchema = z.object({
+  v: z.literal(1),
+  kind: z.enum(MODEL_KINDS),
+  target: z.string(),
+  features: z.array(z.string()),
+  /** Class labels in class-index order (classification only). */
+  classes: z.array(z.string()).optional(),
+  /** linear/logistic: feature → coefficient; softmax: class → feature → coefficient. */
+  coefficients: z.union([
+    z.record(z.string(), z.number()),
+    z.record(z.string(), z.record(z.string(), z.number())),
+  ]),
+  /** linear/logistic: a number; softmax: class → intercept. */
+  intercept: z.union([z.number(), z.record(z.string(), z.number())]),
+  /** Parameters in the training space (after standardisation/projection), layout of lib/optim. */
+  params: z.array(z.number()),
+  transform: z.record(z.string(), z.unknown()),
+  metrics: z.record(z.string(), z.number()),
+  backend: z.string(),
+  steps: z.number().int().nonnegative(),
+});
+export type ModelArtifact = z.infer<typeof modelArtifactSchema>;
+
+/** Row-wise linear scores: n×K matrix (K = 1 for linear/logistic), in float64. */
+function scores(model: ModelArtifact, x: ArrayLike<number>, rows: number): { k: number; s: Float64Array } {
+  const d = model.features.length;
+  const classes = model.kind === 'softmax' ? (model.classes ?? []) : ['_'];
+  const k = classes.length;
+  const w = new Float64Array(k * d);
+  const b = new Float64Array(k);
+  classes.forEach((c, ci) => {
+    const coef = (
+      model.kind === 'softmax'
+        ? (model.coefficients as Record<string, Record<string, number>>)[c]
+        : model.coefficients
+    ) as Record<string, number>;
+    const icpt =
+      model.kind === 'softmax' ? (model.intercept as Record<string, number>)[c] : (model.intercept as number);
+    b[ci] = icpt ?? 0;
+    model.features.forEach((f, j) => {
+      w[ci * d + j] = coef?.[f] ?? 0;
+    });
+  });
+  const s = new Float64Array(rows * k);
+  for (let i = 0; i < rows; i++) {
+    for (let c = 0; c < k; c++) {
+      let acc = b[c]!;
+      for (let j = 0; j < d; j++) acc += w[c * d + j]! * x[i * d + j]!;
+      s[i * k + c] = acc;
+    }
+  }
+  return { k, s };
+}
+
+/**
+ * Predicts from raw feature rows (row-major, `model.features` order).
+ * linear → values; logistic → P(class 1); softmax → n×K probabilities.
+ */
+export function predictRows(
+  model: ModelArtifact,
+  x: ArrayLike<number>,
+  rows: number,
+): { k: number; values: Float64Array } {
+  const { k, s } = scores(model, x, rows);
+  if (model.kind === 'linear') return { k, values: s };
+  if (model.kind === 'logistic') {
+    for (let i = 0; i < s.length; i++) {
+      const z = s[i]!;
+      s[i] = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+    }
+    return { k, values: s };
+  }
+  for (let i = 0; i < rows; i++) {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < k; c++) max = Math.max(max, s[i * k + c]!);
+    let sum = 0;
+    for (let c = 0; c < k; c++) {
+      const e = Math.exp(s[i * k + c]! - max);
+      s[i * k + c] = e;
+      sum += e;
+    }
+    for (let c = 0; c < k; c++) s[i * k + c] = s[i * k + c]! / sum;
+  }
+  return { k, values: s };
+}
+
+/** Parses and validates a stored model, naming the file on failure. */
+export function parseModelArtifact(raw: unknown, file: string): ModelArtifact {
+  const parsed = modelArtifactSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new DatasetError({ file }, `not a shardtrain model: ${issue?.path.join('.')} ${issue?.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,64 @@
+import type { DatasetManifest } from '../data/index.js';
+import { applyTransform, loadRows, selectColumns } from '../data/index.js';
+import type { Batch } from '../optim/index.js';
+import type { ObjectStore } from '../ports.js';
+import { isHoldoutRow } from './holdout.js';
+import { HOLDOUT_SEED, type JobPlan, type PartitionPlan } from './job-plan.js';
+import type { JobSpec } from './job-spec.js';
+
+/**
+ * Loads partition `p` of a job as the model sees it: rows of its range that are not held out,
+ * the feature transform applied, the target standardised (linear) or mapped to class indices.
+ * Deterministic: every runner that loads a partition gets the same float32 values.
+ */
+export async function loadPartition(
+  store: ObjectStore,
+  manifest: DatasetManifest,
+  spec: JobSpec,
+  plan: JobPlan,
+  p: number,
+): Promise<Batch> {
+  const part = plan.partitions[p];
+  if (part === undefined) throw new RangeError(`job ${spec.jobId} has no partition ${p}`);
+  return loadRange(store, manifest, spec, plan, part, false);
+}
+
+/** The held-out rows of the whole dataset, prepared like a partition (for holdout metrics). */
+export async function loadHoldout(
+  store: ObjectStore,
+  manifest: DatasetManifest,
+  spec: JobSpec,
+  plan: JobPlan,
+): Promise<Batch> {
+  return loadRange(store, manifest, spec, plan, { start: 0, end: manifest.rows, rows: 0 }, true);
+}
+
+async function loadRange(
+  store: ObjectStore,
+  manifest: DatasetManifest,
+  spec: JobSpec,
+  plan: JobPlan,
+  part: PartitionPlan,
+  holdout: boolean,
+): Promise<Batch> {
+  const block = await loadRows(store, manifest, part.start, part.end);
+  const target = plan.target;
+  const sel = selectColumns(manifest, block, {
+    target: spec.target,
+    features: spec.features,
+    ...(target.kind === 'classification' ? { classValues: target.classValues } : {}),
+  });
+  const keep: number[] = [];
+  for (let r = 0; r < sel.rows; r++) {
+    if (isHoldoutRow(part.start + r, spec.holdoutFraction, HOLDOUT_SEED) === holdout) keep.push(r);
+  }
+  const d = sel.d;
+  const x = new Float32Array(keep.length * d);
+  const y = new Float32Array(keep.length);
+  keep.forEach((r, i) => {
+    x.set(sel.x.subarray(r * d, (r + 1) * d), i * d);
+    y[i] = target.kind === 'regression' ? (sel.y[r]! - target.mean) / target.std : sel.y[r]!;
+  });
+  const tx = applyTransform(plan.transform, x, keep.length);
+  return { x: tx, y, rows: keep.length, d: plan.config.spec.numFeatures };
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { ProtocolError } from '../errors.js';
+
+/**
+ * Queue messages between the coordinator, the workers and the aggregator. Every schema carries
+ * `v` so a deployed handler refuses what it does not understand instead of guessing.
+ */
+export const PROTOCOL_VERSION = 1 as const;
+
+/** Work queue (standard): compute partition `shard`'s contribution to round `round` of job `jobId`. */
+export const workMessageSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  type: z.literal('work'),
+  jobId: z.string().min(1),
+  round: z.number().int().nonnegative(),
+  shard: z.number().int().nonnegative(),
+});
+export type WorkMessage = z.infer<typeof workMessageSchema>;
+
+/** Aggregate queue (FIFO, group = jobId): the result of (job, round, shard) is stored. */
+export const resultMessageSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  type: z.literal('result'),
+  jobId: z.string().min(1),
+  round: z.number().int().nonnegative(),
+  shard: z.number().int().nonnegative(),
+});
+export type ResultMessage = z.infer<typeof resultMessageSchema>;
+
+/**
+ * Parses a message body, with an error that says which rule it broke. Unknown versions get their
+ * own message because they mean "deploy a newer handler", not "the sender is broken".
+ */
+export function parseMessage<T>(schema: z.ZodType<T>, body: string): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (cause) {
+    throw new ProtocolError(`message is not JSON: ${body.slice(0, 80)}`, { cause });
+  }
+  if (typeof raw === 'object' && raw !== null && 'v' in raw && raw.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      `message has protocol version ${JSON.stringify(raw.v)}; this handler understands v${PROTOCOL_VERSION}`,
+    );
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join('.') || '(root)';
+    throw new ProtocolError(`message does not follow the schema at ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/** FIFO deduplication id for a result notification: one per (job, round, shard). */
+export function resultDeduplicationId(m: Pick<ResultMessage, 'jobId' | 'round' | 'shard'>): string {
+  return `${m.jobId}:${m.round}:${m.shard}`;
+}
