@@ -1,5 +1,5 @@
 import { ProtocolError } from '../errors.js';
-import { type EngineDeps, finishJob, startJob } from './coordinator.js';
+import { type EngineDeps, finishJob, handleResult, startJob } from './coordinator.js';
 import { resolveDataset } from './datasets.js';
 import { type JobSpec, jobSpecSchema } from './job-spec.js';
 import { latestState, loadJobContext, readJson } from './job-store.js';
@@ -39,6 +39,9 @@ export async function resumeJob(deps: EngineDeps, jobId: string): Promise<number
     }
   }
   if (missing.length > 0) await deps.outbox.sendWork(missing);
+  // Every result is stored but the notifications may be gone with the queue: aggregate now
+  // (a re-sent notification could be dropped by FIFO deduplication).
+  else await handleResult(deps, { v: 1, type: 'result', jobId, round: state.round, shard: 0 });
   await deps.store.putIfAbsent(keys.job.fanout(jobId, state.round), '');
   return missing.length;
 }

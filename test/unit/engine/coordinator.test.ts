@@ -1,0 +1,277 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type EngineDeps,
+  type FinishedJob,
+  finishJob,
+  handleResult,
+  handleWork,
+  startJob,
+} from '../../../lib/engine/coordinator.js';
+import { JobCache, loadJobContext, readJson, readState } from '../../../lib/engine/job-store.js';
+import { keys } from '../../../lib/engine/keys.js';
+import {
+  parseMessage,
+  type ResultMessage,
+  resultMessageSchema,
+  type WorkMessage,
+  workMessageSchema,
+} from '../../../lib/engine/protocol.js';
+import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
+import { ProtocolError } from '../../../lib/errors.js';
+import { seedExample } from '../../../lib/examples/generators.js';
+import type { ShardResult } from '../../../lib/optim/index.js';
+import { TypedArrayKernel } from '../../../lib/optim/index.js';
+import { recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
+
+async function setup(jobId = 'job-unit') {
+  const store = new SimObjectStore();
+  const data = await seedDataset(store);
+  const outbox = recordingOutbox();
+  const finished: FinishedJob[] = [];
+  const deps: EngineDeps = {
+    store,
+    outbox,
+    kernel: new TypedArrayKernel(),
+    backend: 'test',
+    cache: new JobCache(),
+    onFinish: async (job) => {
+      finished.push(job);
+    },
+  };
+  const spec = seedSpec(jobId, data.manifest.version, { epochs: 2 });
+  return { store, data, outbox, deps, spec, finished };
+}
+
+const work = (jobId: string, round: number, shard: number): WorkMessage => ({
+  v: 1,
+  type: 'work',
+  jobId,
+  round,
+  shard,
+});
+const result = (jobId: string, round: number, shard: number): ResultMessage => ({
+  v: 1,
+  type: 'result',
+  jobId,
+  round,
+  shard,
+});
+
+describe('Function: startJob', () => {
+  it('writes spec, plan and the round-0 state and sends one work message per partition', async () => {
+    // Prepare
+    const { store, data, outbox, deps, spec } = await setup();
+
+    // Act
+    const ctx = await startJob(deps, spec, data.manifest, data.manifestKey);
+
+    // Assess: 100 rows in 4 contiguous partitions of 25
+    expect(ctx.plan.partitions.map((p) => p.rows)).toEqual([25, 25, 25, 25]);
+    expect(await readJson(store, keys.job.spec(spec.jobId))).toEqual(spec);
+    expect(await readJson(store, keys.job.plan(spec.jobId))).toEqual(ctx.plan);
+    const state0 = await readState(store, spec.jobId, 0);
+    expect(state0?.round).toBe(0);
+    expect(state0?.params).toEqual([0, 0]);
+    expect(outbox.work).toEqual([0, 1, 2, 3].map((s) => work(spec.jobId, 0, s)));
+    expect(await store.head(keys.job.fanout(spec.jobId, 0))).toBeDefined();
+  });
+
+  it('is harmless when called again: no document changes', async () => {
+    // Prepare
+    const { store, data, deps, spec } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    const before = (await store.get(keys.job.state(spec.jobId, 0)))!.etag;
+
+    // Act
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+
+    // Assess
+    expect((await store.get(keys.job.state(spec.jobId, 0)))!.etag).toBe(before);
+  });
+});
+
+describe('Function: handleWork', () => {
+  it('computes the round-0 gradient sums of the partitions and notifies the aggregator', async () => {
+    // Prepare
+    const { store, data, outbox, deps, spec } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+
+    // Act
+    const outcomes = [];
+    for (const m of outbox.work.slice()) outcomes.push(await handleWork(deps, m));
+
+    // Assess: at θ = 0 with standardised x and y (population std), per row r = ŷ − y = −y_std, so
+    // Σ loss = ½ Σ y_std² = n/2 = 50, Σ ∂/∂b = Σ −y_std = 0, Σ ∂/∂w = −Σ x_std·y_std = −n·corr(x, y).
+    expect(outcomes).toEqual(['computed', 'computed', 'computed', 'computed']);
+    expect(outbox.results).toEqual([0, 1, 2, 3].map((s) => result(spec.jobId, 0, s)));
+    const results: ShardResult[] = [];
+    for (let s = 0; s < 4; s++)
+      results.push((await readJson<ShardResult>(store, keys.job.result(spec.jobId, 0, s)))!);
+    const sum = (f: (r: ShardResult & { kind: 'gradient' }) => number) =>
+      results.reduce((acc, r) => acc + f(r as ShardResult & { kind: 'gradient' }), 0);
+    const rows = seedExample().rows;
+    const xs = rows.map((r) => Number(r[0]));
+    const ys = rows.map((r) => Number(r[1]));
+    const n = xs.length;
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / n;
+    const mx = mean(xs);
+    const my = mean(ys);
+    const sxy = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0);
+    const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    const syy = ys.reduce((a, y) => a + (y - my) ** 2, 0);
+    const corr = sxy / Math.sqrt(sxx * syy);
+    expect(sum((r) => r.rows)).toBe(100);
+    expect(sum((r) => r.lossSum)).toBeCloseTo(50, 3);
+    expect(sum((r) => r.gradSum[0]!)).toBeCloseTo(0, 3);
+    expect(sum((r) => r.gradSum[1]!)).toBeCloseTo(-n * corr, 3);
+  });
+
+  it('resends the notification when the result is already stored (a redelivery)', async () => {
+    // Prepare
+    const { data, outbox, deps, spec } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    await handleWork(deps, work(spec.jobId, 0, 2));
+
+    // Act
+    const outcome = await handleWork(deps, work(spec.jobId, 0, 2));
+
+    // Assess
+    expect(outcome).toBe('resent');
+    expect(outbox.results).toEqual([result(spec.jobId, 0, 2), result(spec.jobId, 0, 2)]);
+  });
+
+  it('drops a message of a round that is already applied, without work or messages', async () => {
+    // Prepare
+    const { data, outbox, deps, spec } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    for (const m of outbox.work.slice()) await handleWork(deps, m);
+    await handleResult(deps, result(spec.jobId, 0, 3));
+    const sent = { work: outbox.work.length, results: outbox.results.length };
+
+    // Act
+    const outcome = await handleWork(deps, work(spec.jobId, 0, 1));
+
+    // Assess
+    expect(outcome).toBe('stale');
+    expect({ work: outbox.work.length, results: outbox.results.length }).toEqual(sent);
+  });
+
+  it('rejects a job that does not exist and a shard the job does not have', async () => {
+    // Prepare
+    const { data, deps, spec } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+
+    // Act + Assess
+    await expect(handleWork(deps, work('no-such-job', 0, 0))).rejects.toThrow(ProtocolError);
+    await expect(handleWork(deps, work('no-such-job', 0, 0))).rejects.toThrow(/does not exist/);
+    await expect(handleWork(deps, work(spec.jobId, 0, 4))).rejects.toThrow(/4 partitions, not shard 4/);
+  });
+});
+
+describe('Function: handleResult', () => {
+  it('waits until every partition has a result, then applies the round and fans out the next', async () => {
+    // Prepare
+    const { store, data, outbox, deps, spec } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    for (const m of outbox.work.slice(0, 3)) await handleWork(deps, m);
+
+    // Act
+    const early = await handleResult(deps, result(spec.jobId, 0, 0));
+    await handleWork(deps, outbox.work[3]!);
+    const last = await handleResult(deps, result(spec.jobId, 0, 3));
+
+    // Assess
+    expect(early).toBe('waiting');
+    expect(last).toBe('applied');
+    expect((await readState(store, spec.jobId, 1))?.round).toBe(1);
+    expect(outbox.work.slice(4)).toEqual([0, 1, 2, 3].map((s) => work(spec.jobId, 1, s)));
+  });
+
+  it('does not fan out again for a duplicate notification', async () => {
+    // Prepare
+    const { data, outbox, deps, spec } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    for (const m of outbox.work.slice()) await handleWork(deps, m);
+    await handleResult(deps, result(spec.jobId, 0, 3));
+    const sent = outbox.work.length;
+
+    // Act
+    const again = [];
+    for (let s = 0; s < 4; s++) again.push(await handleResult(deps, result(spec.jobId, 0, s)));
+
+    // Assess: 4 work messages of round 0 and 4 of round 1, no more
+    expect(sent).toBe(8);
+    expect(again).toEqual(['stale', 'stale', 'stale', 'stale']);
+    expect(outbox.work.length).toBe(8);
+  });
+
+  it('redoes a fan-out that a crash cut short (state written, marker missing)', async () => {
+    // Prepare: the aggregator dies right after writing state 1
+    const { store, data, outbox, deps, spec } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    for (const m of outbox.work.slice()) await handleWork(deps, m);
+    const crashing: EngineDeps = {
+      ...deps,
+      checkpoint: (point) => {
+        if (point === 'aggregator:after-state') throw new Error('crash');
+      },
+    };
+    await expect(handleResult(crashing, result(spec.jobId, 0, 3))).rejects.toThrow('crash');
+    expect(outbox.work.length).toBe(4);
+
+    // Act
+    const outcome = await handleResult(deps, result(spec.jobId, 0, 3));
+
+    // Assess
+    expect(outcome).toBe('recovered');
+    expect(outbox.work.slice(4)).toEqual([0, 1, 2, 3].map((s) => work(spec.jobId, 1, s)));
+    expect(await store.head(keys.job.fanout(spec.jobId, 1))).toBeDefined();
+  });
+
+  it('rejects a job that does not exist', async () => {
+    // Prepare
+    const { deps } = await setup();
+
+    // Act + Assess
+    await expect(handleResult(deps, result('no-such-job', 0, 0))).rejects.toThrow(ProtocolError);
+  });
+});
+
+describe('Function: finishJob', () => {
+  it('writes the model once and registers it once, however often it is called', async () => {
+    // Prepare: run the 2-epoch job (batch GD: one round per epoch) to its end
+    const { store, data, outbox, deps, spec, finished } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    for (let round = 0; round < 2; round++) {
+      for (const m of outbox.work.filter((w) => w.round === round)) await handleWork(deps, m);
+      await handleResult(deps, result(spec.jobId, round, 0));
+    }
+    const done = (await readState(store, spec.jobId, 2))!;
+    const modelEtag = (await store.get(keys.job.model(spec.jobId)))!.etag;
+
+    // Act
+    await finishJob(deps, await loadJobContext(store, spec.jobId), done);
+    await handleResult(deps, result(spec.jobId, 1, 2));
+
+    // Assess
+    expect(done.status).toEqual({ status: 'done', reason: 'max-epochs' });
+    expect(finished.map((f) => f.spec.jobId)).toEqual([spec.jobId]);
+    expect((await store.get(keys.job.model(spec.jobId)))!.etag).toBe(modelEtag);
+    expect(await store.head(keys.job.registered(spec.jobId))).toBeDefined();
+  });
+});
+
+describe('Function: parseMessage', () => {
+  it('rejects a body that breaks the schema, naming the field', () => {
+    expect(() =>
+      parseMessage(workMessageSchema, '{"v":1,"type":"work","jobId":"j","round":-1,"shard":0}'),
+    ).toThrow(/schema at round/);
+    expect(() => parseMessage(resultMessageSchema, 'not json')).toThrow(ProtocolError);
+  });
+
+  it('rejects an unknown protocol version with its own message', () => {
+    expect(() =>
+      parseMessage(workMessageSchema, '{"v":2,"type":"work","jobId":"j","round":0,"shard":0}'),
+    ).toThrow(/protocol version 2; this handler understands v1/);
+  });
+});
