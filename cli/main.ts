@@ -16,9 +16,19 @@ import { keys } from '../lib/engine/keys.js';
 import { resumeJob } from '../lib/engine/resume.js';
 import { NotFoundError } from '../lib/errors.js';
 import { seedExample, toCsv } from '../lib/examples/generators.js';
+import { afterUpload } from './commands/after-upload.js';
 import { evaluate, predict } from './commands/evaluate.js';
 import { datasetsList, jobStatus, jobsList, modelsList, modelsShow } from './commands/inspect.js';
 import { printTrainResult, waitForJob } from './commands/job-progress.js';
+import {
+  modelsHistory,
+  modelsPromote,
+  modelsRollback,
+  pipelinesCreate,
+  pipelinesList,
+  pipelinesRun,
+  pipelinesShow,
+} from './commands/lifecycle.js';
 import { train, versionOfJob } from './commands/train.js';
 import { reportError } from './errors.js';
 import { homeDir } from './home.js';
@@ -103,8 +113,13 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .requiredOption('--dataset <name>', 'dataset name')
     .option('--json', 'print the upload record as JSON')
     .action(async (file: string, o: { dataset: string; json?: boolean }, cmd: Command) => {
-      const record = await session(cmd).upload(file, o.dataset);
-      if (o.json) io.out(JSON.stringify(record));
+      const s = session(cmd);
+      const record = await s.upload(file, o.dataset);
+      const triggered =
+        record.state === 'ready'
+          ? await afterUpload(s, record.dataset, record.version, io, o.json === true)
+          : [];
+      if (o.json) io.out(JSON.stringify({ ...record, pipelines: triggered }));
       else if (record.state === 'ready') {
         io.out(
           `dataset ${record.dataset} version ${record.version}: ${record.rows} rows, columns ${record.columns.join(', ')}`,
@@ -252,6 +267,139 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--json', 'JSON output')
     .action(async (ref: string, o: { json?: boolean }, cmd: Command) => {
       await modelsShow(session(cmd), ref, o.json === true, io);
+    });
+
+  models
+    .command('history <name>')
+    .description('every alias move, or which version each alias pointed at, at a time')
+    .option('--alias <alias>', 'only this alias')
+    .option('--at <time>', 'ISO time: the aliases at that instant')
+    .option('--json', 'JSON output')
+    .action(async (name: string, o: { alias?: string; at?: string; json?: boolean }, cmd: Command) => {
+      await modelsHistory(
+        session(cmd),
+        name,
+        {
+          ...(o.alias !== undefined ? { alias: o.alias } : {}),
+          ...(o.at !== undefined ? { at: o.at } : {}),
+          json: o.json === true,
+        },
+        io,
+      );
+    });
+  models
+    .command('promote <name> <version>')
+    .description('point an alias (default: champion) at a version')
+    .option('--alias <alias>', 'alias to move', 'champion')
+    .option('--reason <text>', 'recorded in the alias history')
+    .option('--json', 'JSON output')
+    .action(
+      async (
+        name: string,
+        version: string,
+        o: { alias: string; reason?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        await modelsPromote(
+          session(cmd),
+          name,
+          positiveInt(version),
+          { alias: o.alias, ...(o.reason !== undefined ? { reason: o.reason } : {}), json: o.json === true },
+          io,
+        );
+      },
+    );
+  models
+    .command('rollback <name>')
+    .description('move an alias (default: champion) back to where it was before its last move')
+    .option('--alias <alias>', 'alias to move back', 'champion')
+    .option('--reason <text>', 'recorded in the alias history')
+    .option('--json', 'JSON output')
+    .action(async (name: string, o: { alias: string; reason?: string; json?: boolean }, cmd: Command) => {
+      await modelsRollback(
+        session(cmd),
+        name,
+        { alias: o.alias, ...(o.reason !== undefined ? { reason: o.reason } : {}), json: o.json === true },
+        io,
+      );
+    });
+
+  const pipelines = program.command('pipelines').description('scheduled retraining with a promotion gate');
+  pipelines
+    .command('create <name>')
+    .requiredOption('--dataset <name>', 'dataset to train on (its newest version each run)')
+    .requiredOption('--target <col>', 'the column to predict')
+    .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).makeOptionMandatory())
+    .requiredOption('--schedule <expr>', 'EventBridge schedule, e.g. "cron(0 3 * * ? *)" or "rate(1 day)"')
+    .option('--model-name <name>', 'registry model name (default: the pipeline name)')
+    .option('--workers <N>', 'data-parallel workers', positiveInt, 1)
+    .option('--epochs <E>', 'maximum epochs', positiveInt)
+    .option('--lr <x>', 'initial learning rate', positive)
+    .addOption(new Option('--optimizer <name>', 'update rule').choices(OPTIMIZERS))
+    .addOption(new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS))
+    .option('--holdout <f>', 'holdout fraction for the gate', fraction, 0.2)
+    .option('--metric <name>', 'gate metric (default: rmse for linear, logloss for classifiers)')
+    .option('--margin <x>', 'the challenger must be better by at least this', nonNeg, 0)
+    .addOption(
+      new Option('--margin-mode <mode>', 'margin units')
+        .choices(['absolute', 'relative'])
+        .default('absolute'),
+    )
+    .option('--train-on-upload', 'train when a new dataset version arrives')
+    .option('--retrain-on-drift', "train when a new version drifts from the champion's training data")
+    .option('--drift-threshold <psi>', 'PSI above which a feature has drifted', positive, 0.2)
+    .option('--json', 'JSON output')
+    .action(async (name: string, o: Record<string, unknown>, cmd: Command) => {
+      await pipelinesCreate(
+        session(cmd),
+        {
+          name,
+          dataset: o.dataset as string,
+          target: o.target as string,
+          model: o.model as 'linear',
+          modelName: (o.modelName as string | undefined) ?? name,
+          options: {
+            ...(o.epochs !== undefined ? { epochs: o.epochs as number } : {}),
+            ...(o.lr !== undefined ? { lr: o.lr as number } : {}),
+            ...(o.optimizer !== undefined ? { optimizer: o.optimizer as TrainOptions['optimizer'] } : {}),
+            ...(o.algorithm !== undefined ? { algorithm: o.algorithm as TrainOptions['algorithm'] } : {}),
+          },
+          workers: o.workers as number,
+          holdoutFraction: o.holdout as number,
+          schedule: o.schedule as string,
+          gate: {
+            ...(o.metric !== undefined ? { metric: o.metric as string } : {}),
+            margin: o.margin as number,
+            mode: o.marginMode as 'absolute',
+          },
+          trainOnUpload: o.trainOnUpload === true,
+          retrainOnDrift: o.retrainOnDrift === true,
+          driftThreshold: o.driftThreshold as number,
+        },
+        o.json === true,
+        io,
+      );
+    });
+  pipelines
+    .command('run <name>')
+    .description('run a pipeline now, as its schedule would')
+    .option('--force', 'train even if the champion was trained on the newest data')
+    .option('--json', 'JSON output')
+    .action(async (name: string, o: { force?: boolean; json?: boolean }, cmd: Command) => {
+      await pipelinesRun(session(cmd), name, { force: o.force === true, json: o.json === true }, io);
+    });
+  pipelines
+    .command('list')
+    .option('--json', 'JSON output')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      await pipelinesList(session(cmd), o.json === true, io);
+    });
+  pipelines
+    .command('show <name>')
+    .description('a pipeline and every decision it made')
+    .option('--json', 'JSON output')
+    .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
+      await pipelinesShow(session(cmd), name, o.json === true, io);
     });
 
   program

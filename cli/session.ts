@@ -87,7 +87,11 @@ export class Session {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const record = (await listUploads(this.home.store, dataset)).find((r) => r.uploadId === uploadId);
-      if (record?.state === 'ready') return record;
+      if (record?.state === 'ready') {
+        // Also wait for what the upload triggered (drift check, pipeline start) to be done.
+        const d = await cloud.queues.events.depth();
+        if (d.visible + d.inFlight === 0) return record;
+      }
       // The recorded error already names file, line and column.
       if (record?.state === 'failed') throw new ShardtrainError(record.error);
       if (Date.now() > deadline)

@@ -3,6 +3,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handleResult } from '../lib/engine/coordinator.js';
 import { parseMessage, resultMessageSchema } from '../lib/engine/protocol.js';
 import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
+import { recordRound } from './shared/round-metrics.js';
 import { processSqsBatch } from './shared/sqs-batch.js';
 
 /**
@@ -17,7 +18,11 @@ async function aggregate(event: SQSEvent, context: RuntimeRequest['context']): P
     event,
     runtime.store,
     async (record) => {
-      await handleResult(deps, parseMessage(resultMessageSchema, record.body));
+      const message = parseMessage(resultMessageSchema, record.body);
+      const outcome = await handleResult(deps, message);
+      if (outcome === 'applied' || outcome === 'finished') {
+        await recordRound(runtime.store, message.jobId, message.round, runtime.cloud === 'aws');
+      }
     },
     { fifo: true },
   );

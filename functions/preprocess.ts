@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
 import { ingestUpload, parseUploadKey, type UploadRecord } from '../lib/engine/datasets.js';
+import { onDatasetReady } from '../lib/engine/pipelines.js';
 import { DatasetError } from '../lib/errors.js';
 import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 
@@ -19,10 +20,18 @@ async function preprocess(event: S3Event, context: RuntimeRequest['context']): P
     if (parseUploadKey(key) === undefined) continue;
     try {
       // The upload id is derived from key + etag, so a redelivered event rewrites the same record.
-      out.push(await ingestUpload(store, key));
+      const record = await ingestUpload(store, key);
+      out.push(record);
+      // Drift check against each pipeline's champion, and retraining if a pipeline asks for it.
+      if (record.state === 'ready')
+        await onDatasetReady(context.runtime.pipelines(), record.dataset, record.version);
     } catch (error) {
       if (!(error instanceof DatasetError)) throw error;
-      console.error(JSON.stringify({ level: 'error', key, reason: error.message }));
+      // The failure is recorded on the upload; on AWS it is also logged. The local cloud runs in
+      // the CLI's process, which prints the recorded error itself as its one-line message.
+      if (context.runtime.cloud === 'aws') {
+        console.error(JSON.stringify({ level: 'error', key, reason: error.message }));
+      }
     }
   }
   return out;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { EngineDeps, Outbox } from '../../lib/engine/coordinator.js';
 import { JobCache } from '../../lib/engine/job-store.js';
+import { onPipelineJobFinished, type PipelineDeps } from '../../lib/engine/pipelines.js';
 import { resultDeduplicationId } from '../../lib/engine/protocol.js';
 import { registerJobModel } from '../../lib/engine/register-model.js';
 import { UsageError } from '../../lib/errors.js';
@@ -27,6 +28,7 @@ export interface Runtime {
   readonly cache: JobCache;
   readonly packageVersion: string;
   engine(): EngineDeps;
+  pipelines(): PipelineDeps;
 }
 
 const runtimes = new Map<string, Promise<Runtime>>();
@@ -56,6 +58,7 @@ async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
     backend,
     cache,
     packageVersion,
+    pipelines: () => ({ engine: runtime.engine(), registry, events: ports.events }),
     engine: () => ({
       store: ports.store,
       outbox,
@@ -64,7 +67,8 @@ async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
       cache,
       ...(checkpoint !== undefined ? { checkpoint } : {}),
       onFinish: async (job) => {
-        await registerJobModel(registry, job, { packageVersion });
+        const version = await registerJobModel(registry, job, { packageVersion });
+        if (job.spec.pipeline !== undefined) await onPipelineJobFinished(runtime.pipelines(), job, version);
       },
     }),
   };

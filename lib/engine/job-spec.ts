@@ -59,6 +59,8 @@ export const jobSpecSchema = z.object({
       }),
     ])
     .optional(),
+  /** The pipeline that started this job; its promotion gate runs when the job finishes. */
+  pipeline: z.string().optional(),
   /** Fraction of rows held out for evaluation (deterministic row mask), 0 = train on all rows. */
   holdoutFraction: z.number().min(0).max(0.9).default(0),
 });

@@ -1,0 +1,64 @@
+import { readJson } from '../../lib/engine/job-store.js';
+import { listPipelines, type PipelineDecision, pipelineKeys } from '../../lib/engine/pipelines.js';
+import type { DriftReport } from '../../lib/registry/index.js';
+import { type Io, num } from '../output.js';
+import type { Session } from '../session.js';
+import { waitForJob } from './job-progress.js';
+
+/** What an upload set off in one pipeline: its drift report and, if it retrained, the decision. */
+export interface UploadEffect {
+  readonly pipeline: string;
+  readonly drift?: DriftReport;
+  readonly jobId?: string;
+  readonly decision?: PipelineDecision;
+}
+
+/**
+ * After an upload is preprocessed: reports drift against each pipeline's champion and waits for
+ * the jobs the upload started (train on upload / retrain on drift), so the CLI user sees the
+ * promotion decision before the local cloud stops.
+ */
+export async function afterUpload(
+  session: Session,
+  dataset: string,
+  version: string,
+  io: Io,
+  quiet: boolean,
+): Promise<UploadEffect[]> {
+  const runtime = await session.runtime();
+  const out: UploadEffect[] = [];
+  for (const p of (await listPipelines(runtime.pipelines())).filter((x) => x.dataset === dataset)) {
+    const drift = await readJson<{ report?: DriftReport; startedJob?: string }>(
+      session.home.store,
+      pipelineKeys.drift(p.name, version),
+    );
+    const effect: { pipeline: string; drift?: DriftReport; jobId?: string; decision?: PipelineDecision } = {
+      pipeline: p.name,
+    };
+    if (drift !== undefined) {
+      if (drift.report !== undefined) effect.drift = drift.report;
+      if (!quiet && drift.report !== undefined) {
+        io.err(
+          `${p.name}: ${drift.report.drifted ? 'DRIFT' : 'no drift'} (max PSI ${num(drift.report.maxPsi)})`,
+        );
+      }
+      if (drift.startedJob !== undefined) {
+        effect.jobId = drift.startedJob;
+        await waitForJob(session, drift.startedJob, io, !quiet);
+        const decision = await readJson<PipelineDecision>(
+          session.home.store,
+          pipelineKeys.run(p.name, drift.startedJob),
+        );
+        if (decision !== undefined) {
+          effect.decision = decision;
+          if (!quiet)
+            io.err(
+              `${p.name}: ${decision.kind === 'gate' && decision.promote ? 'promoted' : 'kept champion'}: ${decision.reason}`,
+            );
+        }
+      }
+    }
+    out.push(effect);
+  }
+  return out;
+}

@@ -1,0 +1,55 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ModelServer } from '../lib/engine/model-server.js';
+import { ShardtrainError } from '../lib/errors.js';
+import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
+
+let server: ModelServer | undefined;
+
+/**
+ * Serving (Lambda Function URL, IAM auth): `POST {"model": "houses@champion", "rows": [{...}]}`
+ * or `{"model": ..., "row": {...}}`. The alias is resolved per request and models are cached per
+ * version, so promoting a new champion takes effect on the next request.
+ */
+async function serve(
+  event: APIGatewayProxyEventV2,
+  context: RuntimeRequest['context'],
+): Promise<APIGatewayProxyStructuredResultV2> {
+  server ??= new ModelServer(context.runtime.registry);
+  let body: { model?: unknown; rows?: unknown; row?: unknown };
+  try {
+    const text = event.isBase64Encoded
+      ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+      : (event.body ?? '');
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    return reply(400, { error: 'the request body must be JSON: {"model": "name@alias", "rows": [{...}]}' });
+  }
+  const rows = Array.isArray(body.rows) ? body.rows : body.row !== undefined ? [body.row] : undefined;
+  if (
+    typeof body.model !== 'string' ||
+    rows === undefined ||
+    rows.some((r) => typeof r !== 'object' || r === null)
+  ) {
+    return reply(400, {
+      error: 'give "model" (a string) and "rows" (an array of objects) or "row" (an object)',
+    });
+  }
+  if (rows.length > 10_000)
+    return reply(413, { error: `at most 10000 rows per request, got ${rows.length}` });
+  try {
+    return reply(200, await server.predict(body.model, rows as Record<string, unknown>[]));
+  } catch (error) {
+    if (error instanceof ShardtrainError)
+      return reply(error.name === 'NotFoundError' ? 404 : 400, { error: error.message });
+    throw error;
+  }
+}
+
+function reply(statusCode: number, payload: unknown): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) };
+}
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(serve as never).use(
+  runtimeMiddleware(),
+);

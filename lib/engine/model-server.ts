@@ -1,0 +1,93 @@
+import { DatasetError, UsageError } from '../errors.js';
+import { type ModelRegistry, parseModelRef } from '../registry/index.js';
+import { type ModelArtifact, parseModelArtifact, predictRows } from './model-artifact.js';
+
+/** One prediction: the value (linear), or the class label and class probabilities. */
+export type Prediction =
+  | { readonly value: number }
+  | { readonly label: string; readonly probabilities: Record<string, number> };
+
+/**
+ * Serves predictions for `name@alias` / `name@version` / `name` references. The alias is
+ * resolved on every request (one small read) and the model document is cached per version, so
+ * a moved alias is picked up at once while the model itself is loaded only once per version.
+ */
+export class ModelServer {
+  private readonly models = new Map<string, ModelArtifact>();
+
+  public constructor(private readonly registry: ModelRegistry) {}
+
+  /** Which version a reference points at right now. */
+  public async resolveVersion(ref: string): Promise<{ name: string; version: number }> {
+    const parsed = parseModelRef(ref);
+    const { name } = parsed;
+    if (parsed.kind === 'version') return { name, version: parsed.version };
+    if (parsed.kind === 'alias') {
+      const v = await this.registry.getAlias(name, parsed.alias);
+      if (v === undefined) throw new UsageError(`model ${name} has no alias "${parsed.alias}"`);
+      return { name, version: v };
+    }
+    const latest = await this.registry.latestVersion(name);
+    if (latest === undefined) throw new UsageError(`model ${name} has no versions`);
+    return { name, version: latest.version };
+  }
+
+  public async model(ref: string): Promise<{ name: string; version: number; artifact: ModelArtifact }> {
+    const { name, version } = await this.resolveVersion(ref);
+    const key = `${name}@${version}`;
+    let artifact = this.models.get(key);
+    if (artifact === undefined) {
+      artifact = parseModelArtifact((await this.registry.getVersion(name, version)).artifact, key);
+      this.models.set(key, artifact);
+    }
+    return { name, version, artifact };
+  }
+
+  /**
+   * Predicts for rows given as `{ feature: number | numeric string }`. Every feature must be
+   * present and finite; errors name the row (1-based) and column, like preprocessing does.
+   */
+  public async predict(
+    ref: string,
+    rows: readonly Record<string, unknown>[],
+  ): Promise<{ model: string; predictions: Prediction[] }> {
+    const { name, version, artifact } = await this.model(ref);
+    const d = artifact.features.length;
+    const x = new Float64Array(rows.length * d);
+    rows.forEach((row, i) => {
+      artifact.features.forEach((f, j) => {
+        const cell = row[f];
+        const v =
+          typeof cell === 'number'
+            ? cell
+            : typeof cell === 'string' && cell.trim() !== ''
+              ? Number(cell)
+              : Number.NaN;
+        if (cell === undefined)
+          throw new DatasetError({ file: 'request', line: i + 1, column: f }, 'missing feature');
+        if (!Number.isFinite(v)) {
+          throw new DatasetError(
+            { file: 'request', line: i + 1, column: f },
+            `${JSON.stringify(cell)} is not a finite number`,
+          );
+        }
+        x[i * d + j] = v;
+      });
+    });
+    const { k, values } = predictRows(artifact, x, rows.length);
+    const classes = artifact.classes ?? [];
+    const predictions = rows.map((_, i): Prediction => {
+      if (artifact.kind === 'linear') return { value: values[i]! };
+      const probs =
+        artifact.kind === 'logistic'
+          ? [1 - values[i]!, values[i]!]
+          : Array.from(values.subarray(i * k, (i + 1) * k));
+      const best = probs.indexOf(Math.max(...probs));
+      return {
+        label: classes[best] ?? String(best),
+        probabilities: Object.fromEntries(classes.map((c, j) => [c, probs[j]!])),
+      };
+    });
+    return { model: `${name}@${version}`, predictions };
+  }
+}
