@@ -40,7 +40,11 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectInfo | undefined>;
   put(key: string, body: ObjectBody, options?: PutOptions): Promise<{ etag: string }>;
   /** Writes a stream (multipart on S3) without holding it all in memory. */
-  putStream(key: string, body: AsyncIterable<Uint8Array>, options?: { contentType?: string }): Promise<{ etag: string }>;
+  putStream(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    options?: { contentType?: string },
+  ): Promise<{ etag: string }>;
   /** Put-if-absent: `true` when this call wrote the object, `false` when one was already there. */
   putIfAbsent(key: string, body: ObjectBody): Promise<boolean>;
   /** Keys under `prefix`, sorted ascending (lexicographic, like S3 ListObjectsV2). */
@@ -103,7 +107,11 @@ export type LaunchStatus =
 
 /** Starts a training job outside Lambda (AWS Batch GPU job on AWS, a child process locally). */
 export interface JobLauncher {
-  submit(request: { jobId: string; jobName: string; command: readonly string[] }): Promise<{ launchId: string }>;
+  submit(request: {
+    jobId: string;
+    jobName: string;
+    command: readonly string[];
+  }): Promise<{ launchId: string }>;
   describe(launchId: string): Promise<LaunchStatus>;
 }
 
