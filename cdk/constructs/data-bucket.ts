@@ -17,6 +17,8 @@ export const BUCKET_PREFIXES = {
   scratch: 'scratch/',
   /** Model registry (versions, aliases, events). */
   registry: 'registry/',
+  /** Pipeline definitions, gate decisions and drift reports. */
+  pipelines: 'pipelines/',
 } as const;
 
 /** Which uploads start preprocessing. */

@@ -109,7 +109,8 @@ export class GpuBatch extends Construct {
       description: 'shardtrain Batch GPU training job',
     });
     const p = BUCKET_PREFIXES;
-    const access = { read: [p.processed], write: [p.jobs, p.scratch, p.registry] };
+    // Same as the aggregator: it registers the model and runs the pipeline gate.
+    const access = { read: [p.processed], write: [p.jobs, p.scratch, p.registry, p.pipelines] };
     for (const prefix of access.read) props.bucket.grantRead(this.jobRole, `${prefix}*`);
     for (const prefix of access.write) props.bucket.grantReadWrite(this.jobRole, `${prefix}*`);
     acknowledgePrefixGrants(this.jobRole, props.bucket, access);

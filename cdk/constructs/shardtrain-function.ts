@@ -54,7 +54,15 @@ export const TFJS_WASM_DIR = join('node_modules', '@tensorflow', 'tfjs-backend-w
  * (libtensorflow), absent on Lambda: the code falls back to the wasm backend.
  * The AWS SDK v3 IS bundled (pinned versions instead of whatever the runtime ships).
  */
-export const EXTERNAL_MODULES = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] as const;
+/**
+ * Left out of the bundle: tfjs-node (an optional native dependency, unused on Lambda) and
+ * better-sqlite3 (the local cloud's queue, loaded only when SHARDTRAIN_CLOUD=local).
+ */
+export const EXTERNAL_MODULES = [
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  'better-sqlite3',
+] as const;
 
 export interface ShardtrainFunctionProps {
   /** Handler entry file, absolute or relative to the repository root (must `export const handler`). */

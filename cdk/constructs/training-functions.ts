@@ -44,11 +44,13 @@ const p = BUCKET_PREFIXES;
 
 /** Least privilege on the data bucket, per function (see `lib/engine/keys.ts` for the layout). */
 export const BUCKET_ACCESS: Readonly<Record<TrainingFunctionName, BucketAccess>> = {
-  preprocess: { read: [p.datasets], write: [p.processed] },
+  // preprocess also checks drift and may start a pipeline's job (train on upload / on drift)
+  preprocess: { read: [p.datasets, p.registry], write: [p.processed, p.pipelines, p.jobs] },
   worker: { read: [p.processed, p.jobs], write: [p.scratch] },
-  aggregator: { read: [p.processed], write: [p.jobs, p.scratch, p.registry] },
+  // the aggregator registers the model and runs the pipeline's promotion gate
+  aggregator: { read: [p.processed], write: [p.jobs, p.scratch, p.registry, p.pipelines] },
   predict: { read: [p.registry, p.jobs], write: [] },
-  retrain: { read: [p.processed], write: [p.jobs, p.registry] },
+  retrain: { read: [p.processed], write: [p.jobs, p.registry, p.pipelines] },
 };
 
 /**
@@ -137,6 +139,7 @@ export class TrainingFunctions extends Construct {
     // preprocess: S3 upload trigger. `bucket` must belong to (or be imported into) this stack,
     // so the notification custom resource lands here and the stacks do not depend on each other.
     props.eventBus.grantPutEventsTo(preprocess.function);
+    props.workQueue.grantSendMessages(preprocess.function);
     props.bucket.addEventNotification(
       s3.EventType.OBJECT_CREATED,
       new LambdaDestination(preprocess.function),

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { listUploads } from '../../lib/engine/datasets.js';
 import { type JobSpec, jobSpecSchema } from '../../lib/engine/job-spec.js';
 import { latestState, readJson } from '../../lib/engine/job-store.js';
@@ -105,15 +106,20 @@ export async function jobStatus(session: Session, jobId: string, json: boolean, 
   const raw = await readJson(session.home.store, keys.job.spec(jobId));
   if (raw === undefined) throw new NotFoundError(`no job "${jobId}" (see: shardtrain jobs)`);
   const row = await jobState(session, jobSpecSchema.parse(raw));
-  const { openLocalQueues } = await import('../../lib/adapters/local/index.js');
-  const queues = openLocalQueues(session.root);
+  // Read the queues as they exist: re-declaring them here would fail when the cloud that created
+  // them ran with another SHARDTRAIN_VISIBILITY_TIMEOUT.
+  const { LOCAL_QUEUE_NAMES: n, SqliteQueueBroker } = await import('../../lib/adapters/local/index.js');
+  const broker = new SqliteQueueBroker({ path: join(session.root, 'queues.db') });
+  const existing = new Set(broker.listQueues());
+  const depthOf = async (name: string) =>
+    existing.has(name) ? broker.getQueue(name).depth() : { visible: 0, inFlight: 0, delayed: 0 };
   const depth = {
-    work: await queues.work.depth(),
-    aggregate: await queues.aggregate.depth(),
-    workDlq: await queues.workDlq.depth(),
-    aggregateDlq: await queues.aggregateDlq.depth(),
+    work: await depthOf(n.work),
+    aggregate: await depthOf(n.aggregate),
+    workDlq: await depthOf(n.workDlq),
+    aggregateDlq: await depthOf(n.aggregateDlq),
   };
-  queues.broker.close();
+  broker.close();
   const out = { ...row, queues: depth };
   if (json) io.out(JSON.stringify(out));
   else {

@@ -102,7 +102,12 @@ type Ports = Pick<Runtime, 'cloud' | 'store' | 'workQueue' | 'aggregateQueue' | 
 async function localPorts(env: NodeJS.ProcessEnv): Promise<Ports> {
   const home = env.SHARDTRAIN_HOME;
   if (home === undefined) throw new UsageError('SHARDTRAIN_CLOUD=local needs SHARDTRAIN_HOME');
-  const { FsObjectStore, FileEventSink, openLocalQueues } = await import('../../lib/adapters/local/index.js');
+  // A computed specifier: esbuild leaves it out of the Lambda bundle, so the bundle never loads
+  // better-sqlite3 (a native module the local cloud needs and Lambda does not have).
+  const localAdapters: string = '../../lib/adapters/local/index.js';
+  const { FsObjectStore, FileEventSink, openLocalQueues } = (await import(
+    localAdapters
+  )) as typeof import('../../lib/adapters/local/index.js');
   const { join } = await import('node:path');
   const queues = openLocalQueues(home, localQueueSettings(env));
   return {

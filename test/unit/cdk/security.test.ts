@@ -80,12 +80,14 @@ describe('Security: IAM policies', () => {
         .sort();
 
     // Assess
-    expect(writePrefixes('FunctionsPreprocessRole')).toEqual(['processed']);
+    // preprocess: shards + drift reports, and the job of a pipeline that retrains on upload/drift
+    expect(writePrefixes('FunctionsPreprocessRole')).toEqual(['jobs', 'pipelines', 'processed']);
     expect(writePrefixes('FunctionsWorkerRole')).toEqual(['scratch']);
-    expect(writePrefixes('FunctionsAggregatorRole')).toEqual(['jobs', 'registry', 'scratch']);
+    // aggregator and the Batch job register models and record the promotion gate's decision
+    expect(writePrefixes('FunctionsAggregatorRole')).toEqual(['jobs', 'pipelines', 'registry', 'scratch']);
     expect(writePrefixes('FunctionsPredictRole')).toEqual([]);
-    expect(writePrefixes('FunctionsRetrainRole')).toEqual(['jobs', 'registry']);
-    expect(writePrefixes('GpuBatchJobRole')).toEqual(['jobs', 'registry', 'scratch']);
+    expect(writePrefixes('FunctionsRetrainRole')).toEqual(['jobs', 'pipelines', 'registry']);
+    expect(writePrefixes('GpuBatchJobRole')).toEqual(['jobs', 'pipelines', 'registry', 'scratch']);
   });
 
   it('uses no AWS managed policy on the shardtrain function roles', () => {
