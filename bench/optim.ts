@@ -3,7 +3,8 @@
  * on n=100k×d=32 and n=1M×d=64, for linear and logistic models. Kernels: the naive JS double loop
  * (baseline), lib/optim's TypedArrayKernel, and TfjsKernel on each tfjs backend that initialises
  * here (tensorflow when tfjs-node is installed, wasm, cpu). Budget ≈ 60 s; `BENCH_OPTIM_SECONDS`
- * (default 0.6) sets the time spent per measurement. Run with `npx tsx bench/optim.ts`.
+ * (default 0.6) sets the time spent per measurement, `BENCH_OPTIM_SIZES` the
+ * sizes (default `100000x32,1000000x64`). Run with `npx tsx bench/optim.ts`.
  */
 import { pathToFileURL } from 'node:url';
 import type { Batch, GradientKernel, LossAndGradient, ModelSpec, RowSelection } from '../lib/optim/index.js';
@@ -81,10 +82,11 @@ function measure(kernel: GradientKernel, spec: ModelSpec, batch: Batch, seconds:
 /** Runs the benchmark, prints a table, returns `{ rows: [...], backends, skipped }`. */
 export async function runOptimBench(): Promise<Record<string, unknown>> {
   const seconds = Number(process.env.BENCH_OPTIM_SECONDS ?? 0.6);
-  const sizes = [
-    { rows: 100_000, d: 32 },
-    { rows: 1_000_000, d: 64 },
-  ];
+  // `BENCH_OPTIM_SIZES=100000x32,1000000x64` (the default) picks the problem sizes
+  const sizes = (process.env.BENCH_OPTIM_SIZES ?? '100000x32,1000000x64').split(',').map((s) => {
+    const [rows, d] = s.split('x').map(Number);
+    return { rows: rows ?? 0, d: d ?? 0 };
+  });
   const kinds = ['linear', 'logistic'] as const;
   const kernels: { label: string; kernel: GradientKernel; activate?: () => Promise<boolean> }[] = [
     { label: 'naive-loop', kernel: new NaiveKernel() },

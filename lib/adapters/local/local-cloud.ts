@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { S3Event } from 'aws-lambda';
@@ -75,7 +75,10 @@ export class LocalCloud {
   public async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    for (const q of [this.queues.work, this.queues.aggregate, this.queues.events]) await q.releaseInFlight();
+    if (this.claimHome()) {
+      for (const q of [this.queues.work, this.queues.aggregate, this.queues.events])
+        await q.releaseInFlight();
+    }
     Object.assign(process.env, this.handlerEnv());
     const aggregator = (await import(this.options.handlers.aggregator)) as { handler: SqsHandler };
     this.aggregator = new QueueConsumer(this.queues.aggregate, aggregator.handler, {
@@ -91,10 +94,32 @@ export class LocalCloud {
     this.events.start();
   }
 
+  /**
+   * Records this process as the home's cloud (`<home>/cloud.pid`). False when another live
+   * process holds it: then messages in flight may be that process's work and are left alone.
+   */
+  private claimHome(): boolean {
+    const file = join(this.options.home, 'cloud.pid');
+    try {
+      const pid = Number(readFileSync(file, 'utf8'));
+      if (pid !== process.pid && pid > 0 && isAlive(pid)) return false;
+    } catch {
+      // no lock yet
+    }
+    writeFileSync(file, String(process.pid));
+    return true;
+  }
+
   /** Stops every consumer after its current invocation. */
   public async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    try {
+      const file = join(this.options.home, 'cloud.pid');
+      if (Number(readFileSync(file, 'utf8')) === process.pid) rmSync(file, { force: true });
+    } catch {
+      // already gone
+    }
     await Promise.all([this.aggregator?.stop(), this.events?.stop()]);
     await Promise.all(
       this.threads.map(
@@ -185,5 +210,14 @@ export class LocalCloud {
       });
       worker.once('error', reject);
     });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -42,6 +42,11 @@ export function openLocalQueues(home: string, settings: LocalQueueSettings = {})
   });
   const eventsDlq = broker.createQueue({ name: n.eventsDlq, messageRetentionSeconds: 1_209_600 });
   const common = { visibilityTimeoutSeconds, maxReceiveCount };
+  // A home opened before with other settings (a test's short visibility timeout) is updated,
+  // as SetQueueAttributes would, rather than refused.
+  for (const name of [n.work, n.aggregate, n.events]) {
+    if (broker.listQueues().includes(name)) broker.setQueueAttributes(name, common);
+  }
   return {
     broker,
     workDlq,

@@ -141,6 +141,25 @@ export class SqliteQueueBroker {
     return this.createQueue(options);
   }
 
+  /**
+   * Changes the visibility timeout and redrive count of an existing queue, like SQS
+   * `SetQueueAttributes` (messages already in flight keep their current deadline).
+   */
+  public setQueueAttributes(
+    name: string,
+    attributes: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number },
+  ): void {
+    const row = this.findRow(name);
+    if (row === undefined) throw new NotFoundError(`queue "${name}" does not exist`);
+    this.db
+      .prepare('UPDATE queues SET visibility_timeout_s = ?, max_receive_count = ? WHERE name = ?')
+      .run(
+        attributes.visibilityTimeoutSeconds ?? row.visibility_timeout_s,
+        attributes.maxReceiveCount ?? row.max_receive_count,
+        name,
+      );
+  }
+
   /** The queue called `name`, created by this or any other process; `NotFoundError` if none. */
   public getQueue(name: string): SqliteQueue {
     const row = this.findRow(name);

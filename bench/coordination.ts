@@ -1,0 +1,135 @@
+/**
+ * Coordination overhead per synchronous round: the same job (4 partitions, full-batch GD, a fixed
+ * number of epochs) through the embedded local cloud and through the in-process runner. The
+ * local cloud's extra time per round is the queue round trips, object-store writes and handler
+ * start-up that a deployment pays on every round. Also the 200k×32 logistic job of issue 3,
+ * checked bit-identical between the two runners.
+ *
+ * Run alone with `BENCH_ONLY=coordination npm run bench` (after `npm run build`).
+ */
+import path from 'node:path';
+import { BenchHome, type JobRun, maxAbsDiff, sameBits } from './bench-home.js';
+import { intKnob, quickMode, roundTo, summarize } from './stats.js';
+import { writeSyntheticCsv } from './synthetic-csv.js';
+
+/** One runner's per-round timing. */
+function timing(run: JobRun) {
+  return {
+    rounds: run.rounds,
+    trainSeconds: roundTo(run.trainMs / 1000, 2),
+    roundMs: summarize(run.roundMs),
+  };
+}
+
+/** Local cloud vs in-process on one job: timings, overhead and the bit-identity check. */
+function compare(local: JobRun, inprocess: JobRun) {
+  const l = summarize(local.roundMs);
+  const p = summarize(inprocess.roundMs);
+  return {
+    backend: local.backend,
+    local: timing(local),
+    inprocess: timing(inprocess),
+    overheadMs: { p50: roundTo(l.p50 - p.p50), p95: roundTo(l.p95 - p.p95) },
+    ratio: { p50: roundTo(l.p50 / p.p50, 1), p95: roundTo(l.p95 / p.p95, 1) },
+    sameRounds: local.rounds === inprocess.rounds,
+    bitIdentical: sameBits(local.finalState.params, inprocess.finalState.params),
+    maxAbsParamDiff: maxAbsDiff(local.finalState.params, inprocess.finalState.params),
+    finalLoss: local.finalState.history.at(-1)?.loss ?? null,
+  };
+}
+
+/**
+ * Runs both jobs and returns the measurements. Knobs: `BENCH_COORD_ROWS` (20000),
+ * `BENCH_COORD_EPOCHS` (100), `BENCH_LOGISTIC_ROWS` (200000), `BENCH_LOGISTIC_EPOCHS` (100),
+ * `BENCH_WORKER_THREADS` (local-cloud worker threads, 2 = the CLI's default); `BENCH_QUICK`
+ * shrinks all of them.
+ */
+export async function runCoordinationBench(): Promise<Record<string, unknown>> {
+  const quick = quickMode();
+  const workers = 4;
+  const threads = intKnob('BENCH_WORKER_THREADS', 2);
+  const small = {
+    rows: intKnob('BENCH_COORD_ROWS', 20_000),
+    d: 16,
+    epochs: intKnob('BENCH_COORD_EPOCHS', quick ? 30 : 100),
+  };
+  const big = {
+    rows: intKnob('BENCH_LOGISTIC_ROWS', quick ? 20_000 : 200_000),
+    d: 32,
+    epochs: intKnob('BENCH_LOGISTIC_EPOCHS', quick ? 15 : 100),
+  };
+  const home = await BenchHome.open('coordination', threads);
+  try {
+    // 1. per-round overhead on a small problem, where compute per round is well under 1 ms
+    const linearCsv = path.join(home.dir, 'linear.csv');
+    await writeSyntheticCsv(linearCsv, { kind: 'linear', rows: small.rows, features: small.d, seed: 1 });
+    const linear = await home.ingest(linearCsv, 'coord-linear');
+    // plain GD with a small lr: far from converged, so every run does exactly `epochs` rounds
+    const gd = { algorithm: 'batch', optimizer: 'plain', lr: 0.01, epochs: small.epochs, seed: 7 } as const;
+    const lin = home.spec(linear, 'y', 'linear', workers, gd);
+    const linIn = await home.runInProcess(linear, lin);
+    const linLocal = await home.runLocal(linear, home.spec(linear, 'y', 'linear', workers, gd));
+    // 2. issue 3's 200k×32 logistic problem with the default optimizer, epochs capped
+    const logisticCsv = path.join(home.dir, 'logistic.csv');
+    await writeSyntheticCsv(logisticCsv, { kind: 'logistic', rows: big.rows, features: big.d, seed: 2 });
+    const logistic = await home.ingest(logisticCsv, 'coord-logistic');
+    const opts = { epochs: big.epochs, seed: 7 } as const;
+    const logIn = await home.runInProcess(logistic, home.spec(logistic, 'y', 'logistic', workers, opts));
+    const logLocal = await home.runLocal(logistic, home.spec(logistic, 'y', 'logistic', workers, opts));
+    const report = {
+      workers,
+      localCloudWorkerThreads: threads,
+      linear: {
+        problem: `${small.rows}x${small.d} linear, full-batch plain GD, ${small.epochs} epochs`,
+        ...compare(linLocal, linIn),
+      },
+      logistic: {
+        problem: `${big.rows}x${big.d} logistic, default optimizer (full-batch Nesterov), epochs ≤ ${big.epochs}`,
+        stopReason:
+          logLocal.finalState.status.status === 'done' ? logLocal.finalState.status.reason : 'running',
+        ...compare(logLocal, logIn),
+      },
+    };
+    printCoordination(report);
+    return report;
+  } finally {
+    await home.close();
+  }
+}
+
+function printCoordination(r: {
+  workers: number;
+  localCloudWorkerThreads: number;
+  linear: ReturnType<typeof compare> & { problem: string };
+  logistic: ReturnType<typeof compare> & { problem: string };
+}): void {
+  console.log(
+    `\ncoordination bench: ${r.workers} workers, local cloud with ${r.localCloudWorkerThreads} worker threads`,
+  );
+  const rows = [];
+  for (const [name, c] of [
+    ['linear', r.linear],
+    ['logistic', r.logistic],
+  ] as const) {
+    for (const runner of ['local', 'inprocess'] as const) {
+      const t = c[runner];
+      rows.push({
+        job: name,
+        runner,
+        rounds: t.rounds,
+        'p50 ms': t.roundMs.p50,
+        'p95 ms': t.roundMs.p95,
+        'train s': t.trainSeconds,
+      });
+    }
+  }
+  console.table(rows);
+  for (const [name, c] of [
+    ['linear', r.linear],
+    ['logistic', r.logistic],
+  ] as const) {
+    console.log(
+      `  ${name} (${c.problem}): overhead p50 ${c.overheadMs.p50} ms, p95 ${c.overheadMs.p95} ms; ratio p50 ${c.ratio.p50}×; final params bit-identical: ${c.bitIdentical}`,
+    );
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Turns the bench report into Markdown fit for an issue note: one table or list per section.
+ * Tolerant of missing sections and fields (a section that failed or was not selected).
+ */
+
+type Json = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const fmtInt = (v: unknown): string => (typeof v === 'number' ? Math.round(v).toLocaleString('en-US') : '—');
+const fmt = (v: unknown): string => (v === undefined || v === null ? '—' : String(v));
+
+/** Markdown for the whole report (sections in run order). */
+export function reportMarkdown(report: Json): string {
+  const out: string[] = [];
+  const env = isObj(report.environment) ? report.environment : {};
+  out.push(
+    `bench on ${fmt(env.cpus)} cores (${fmt(env.cpuModel)}), node ${fmt(env.node)}, load average ${fmt(env.loadAverageStart)} at start → ${fmt(env.loadAverageEnd)} at end${report.quick === true ? ', BENCH_QUICK' : ''}; total ${fmt(report.totalSeconds)} s`,
+  );
+  const sections = isObj(report.sections) ? report.sections : {};
+  for (const [name, value] of Object.entries(sections)) {
+    if (!isObj(value)) continue;
+    if (typeof value.error === 'string') {
+      out.push(`\n### ${name}\nFAILED: ${value.error}`);
+      continue;
+    }
+    if (name === 'optim') out.push(optimMd(value));
+    if (name === 'data') out.push(dataMd(value));
+    if (name === 'coordination') out.push(coordinationMd(value));
+    if (name === 'local-sgd') out.push(localSgdMd(value));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function optimMd(s: Json): string {
+  const rows = Array.isArray(s.results) ? (s.results as Json[]) : [];
+  const kernels = [...new Set(rows.map((r) => String(r.kernel)))];
+  const problems = [...new Set(rows.map((r) => `${String(r.size)} ${String(r.model)}`))];
+  const lines = [
+    `\n### optim: gradient-step throughput, rows/s (× typed-array in brackets), ${fmt(s.seconds)} s per cell`,
+    `| problem | ${kernels.join(' | ')} |`,
+    `| --- |${kernels.map(() => ' ---: |').join('')}`,
+  ];
+  for (const p of problems) {
+    const cells = kernels.map((k) => {
+      const r = rows.find((x) => `${String(x.size)} ${String(x.model)}` === p && x.kernel === k);
+      const typed = rows.find(
+        (x) => `${String(x.size)} ${String(x.model)}` === p && x.kernel === 'typed-array',
+      );
+      if (r === undefined) return '—';
+      const ratio =
+        typed !== undefined && typeof typed.rowsPerSec === 'number' && typeof r.rowsPerSec === 'number'
+          ? ` (${(r.rowsPerSec / typed.rowsPerSec).toFixed(2)}×)`
+          : '';
+      return `${fmtInt(r.rowsPerSec)}${ratio}`;
+    });
+    lines.push(`| ${p} | ${cells.join(' | ')} |`);
+  }
+  if (isObj(s.skipped) && Object.keys(s.skipped).length > 0) {
+    lines.push(
+      `\nskipped backends: ${Object.entries(s.skipped)
+        .map(([k, v]) => `${k} (${fmt(v)})`)
+        .join('; ')}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function dataMd(s: Json): string {
+  const lines = [
+    `\n### data: CSV preprocessing, ${fmt(s.csvMb)} MB CSV, ${fmtInt(s.rows)} rows × ${fmt(s.columns)} columns (own process: max RSS ${fmt(s.childMaxRssMb)} MB)`,
+    '| compression | MB/s | seconds | peak RSS MB (sampled) | shard MB | CSV/shard ratio | shards |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const c of ['none', 'deflate', 'brotli']) {
+    const r = s[c];
+    if (!isObj(r)) continue;
+    lines.push(
+      `| ${c} | ${fmt(r.MBps)} | ${fmt(r.seconds)} | ${fmt(r.peakRssMb)} | ${fmt(r.shardMb)} | ${fmt(r.ratio)} | ${fmt(r.shards)} |`,
+    );
+  }
+  const codec = isObj(s.codec) ? s.codec : undefined;
+  if (codec !== undefined) {
+    lines.push(
+      `\nshard codec alone (one ${fmtInt(codec.shardRows)}-row float32 shard, ${fmt(codec.rawMb)} MB):`,
+    );
+    for (const c of ['none', 'deflate', 'brotli']) {
+      const r = codec[c];
+      if (isObj(r))
+        lines.push(
+          `- ${c}: ratio vs raw float32 ${fmt(r.ratio)}, encode ${fmt(r.encodeMBps)} MB/s, decode ${fmt(r.decodeMBps)} MB/s`,
+        );
+    }
+  }
+  return lines.join('\n');
+}
+
+function coordinationMd(s: Json): string {
+  const lines = [
+    `\n### coordination: per-round wall time, ${fmt(s.workers)} workers (local cloud: ${fmt(s.localCloudWorkerThreads)} worker threads)`,
+    '| job | runner | rounds | p50 ms | p95 ms | train s | overhead p50 / p95 ms | ratio p50 | final params bit-identical |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const job of ['linear', 'logistic']) {
+    const c = s[job];
+    if (!isObj(c)) continue;
+    for (const runner of ['local', 'inprocess']) {
+      const t = c[runner];
+      if (!isObj(t)) continue;
+      const ms = isObj(t.roundMs) ? t.roundMs : {};
+      const over = isObj(c.overheadMs) ? c.overheadMs : {};
+      const ratio = isObj(c.ratio) ? c.ratio : {};
+      const first = runner === 'local';
+      lines.push(
+        `| ${first ? fmt(c.problem) : ''} | ${runner === 'local' ? 'local cloud' : 'in-process'} | ${fmt(t.rounds)} | ${fmt(ms.p50)} | ${fmt(ms.p95)} | ${fmt(t.trainSeconds)} | ${first ? `${fmt(over.p50)} / ${fmt(over.p95)}` : ''} | ${first ? `${fmt(ratio.p50)}×` : ''} | ${first ? fmt(c.bitIdentical) : ''} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+function localSgdMd(s: Json): string {
+  const rows = Array.isArray(s.results) ? (s.results as Json[]) : [];
+  const lines = [
+    `\n### sync GD vs local SGD: ${fmt(s.problem)}; target ${fmt(s.target)} (L* = ${typeof s.optimumLoss === 'number' ? s.optimumLoss.toPrecision(6) : '—'})`,
+    '| variant | lr | rounds to target | epochs to target | in-process s to target | local cloud s to target | local cloud p50 ms/round |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${fmt(r.variant)} | ${fmt(r.lr)} | ${r.roundsToTarget === null ? `not reached (${fmt(r.stoppedBy)})` : fmt(r.roundsToTarget)} | ${fmt(r.epochsToTarget)} | ${fmt(r.inprocessSeconds)} | ${fmt(r.localCloudSeconds)} | ${fmt(r.localCloudRoundP50Ms)} |`,
+    );
+  }
+  return lines.join('\n');
+}
