@@ -315,7 +315,14 @@ export async function onDatasetReady(
       if (run.kind === 'started') entry.started = run.jobId;
       await deps.engine.store.put(
         pipelineKeys.drift(p.name, version),
-        JSON.stringify({ v: 1, pipeline: p.name, dataset, version, at: nowIso(deps), startedJob: entry.started }),
+        JSON.stringify({
+          v: 1,
+          pipeline: p.name,
+          dataset,
+          version,
+          at: nowIso(deps),
+          startedJob: entry.started,
+        }),
       );
     }
     out.push(entry);
