@@ -6,14 +6,15 @@ import { FileEventSink, FsObjectStore } from '../lib/adapters/local/index.js';
 import type { DatasetManifest } from '../lib/data/index.js';
 import { preprocessCsv } from '../lib/data/index.js';
 import { NotFoundError } from '../lib/errors.js';
+import type { EventSink, ObjectStore } from '../lib/ports.js';
 import { ModelRegistry } from '../lib/registry/index.js';
 
 /** The local store (`--home`, `SHARDTRAIN_HOME`, default `./.shardtrain`) and what lives in it. */
 export interface Home {
   readonly root: string;
-  readonly store: FsObjectStore;
+  readonly store: ObjectStore;
   readonly registry: ModelRegistry;
-  readonly events: FileEventSink;
+  readonly events: EventSink;
 }
 
 export function homeDir(option: string | undefined): string {

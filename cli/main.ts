@@ -31,7 +31,7 @@ import {
 } from './commands/lifecycle.js';
 import { train, versionOfJob } from './commands/train.js';
 import { reportError } from './errors.js';
-import { homeDir } from './home.js';
+import { type Home, homeDir } from './home.js';
 import { type Io, processIo } from './output.js';
 import { Session } from './session.js';
 
@@ -70,23 +70,31 @@ interface Globals {
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let debug = argv.includes('--debug');
+  let awsHome: Home | undefined;
   const sessions: Session[] = [];
   const session = (cmd: Command): Session => {
     const g = cmd.optsWithGlobals<Globals>();
     debug = g.debug === true;
-    const s = new Session(homeDir(g.home), {
-      ...(process.env.SHARDTRAIN_WORKER_THREADS !== undefined
-        ? { workerThreads: Number(process.env.SHARDTRAIN_WORKER_THREADS) }
-        : {}),
-      ...(process.env.SHARDTRAIN_VISIBILITY_TIMEOUT !== undefined
-        ? { visibilityTimeoutSeconds: Number(process.env.SHARDTRAIN_VISIBILITY_TIMEOUT) }
-        : {}),
-    });
+    const s = new Session(
+      homeDir(g.home),
+      {
+        ...(process.env.SHARDTRAIN_WORKER_THREADS !== undefined
+          ? { workerThreads: Number(process.env.SHARDTRAIN_WORKER_THREADS) }
+          : {}),
+        ...(process.env.SHARDTRAIN_VISIBILITY_TIMEOUT !== undefined
+          ? { visibilityTimeoutSeconds: Number(process.env.SHARDTRAIN_VISIBILITY_TIMEOUT) }
+          : {}),
+      },
+      awsHome,
+    );
     sessions.push(s);
     return s;
   };
   const program = buildProgram(session, io);
   try {
+    // SHARDTRAIN_CLOUD=aws: the store, registry and queues of the deployed stack instead of the
+    // local cloud (loaded only then, so local use never pays for the AWS SDK).
+    if (process.env.SHARDTRAIN_CLOUD === 'aws') awsHome = (await import('./aws-home.js')).openAwsHome();
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {

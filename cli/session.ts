@@ -22,13 +22,17 @@ export function handlerUrls(): { preprocess: string; worker: string; aggregator:
  */
 export class Session {
   public readonly home: Home;
+  /** `aws`: the deployed stack (SHARDTRAIN_CLOUD=aws); `local`: the embedded local cloud. */
+  public readonly cloudKind: 'local' | 'aws';
   private cloud: LocalCloud | undefined;
 
   public constructor(
     public readonly root: string,
     private readonly cloudOptions: { workerThreads?: number; visibilityTimeoutSeconds?: number } = {},
+    awsHome?: Home,
   ) {
-    this.home = openHome(root);
+    this.cloudKind = awsHome === undefined ? 'local' : 'aws';
+    this.home = awsHome ?? openHome(root);
   }
 
   /** This package's version, recorded in model lineage. */
@@ -36,8 +40,9 @@ export class Session {
     return PACKAGE_VERSION;
   }
 
-  /** Starts the local cloud (once) and returns it. */
-  public async startCloud(): Promise<LocalCloud> {
+  /** Starts the local cloud (once) and returns it; undefined on AWS, where the cloud is deployed. */
+  public async startCloud(): Promise<LocalCloud | undefined> {
+    if (this.cloudKind === 'aws') return undefined;
     if (this.cloud === undefined) {
       const cloud = new LocalCloud({
         home: this.root,
@@ -81,16 +86,18 @@ export class Session {
     const source = await openFile(file);
     const key = keys.upload(dataset, basename(file));
     const cloud = await this.startCloud();
-    await cloud.putObject(key, source);
-    const etag = (await cloud.store.head(key))?.etag ?? '';
+    // On AWS the bucket's notification runs the preprocess Lambda; locally the cloud emits the event.
+    if (cloud === undefined) await this.home.store.putStream(key, source);
+    else await cloud.putObject(key, source);
+    const etag = (await this.home.store.head(key))?.etag ?? '';
     const uploadId = uploadIdFor(key, etag);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const record = (await listUploads(this.home.store, dataset)).find((r) => r.uploadId === uploadId);
       if (record?.state === 'ready') {
         // Also wait for what the upload triggered (drift check, pipeline start) to be done.
-        const d = await cloud.queues.events.depth();
-        if (d.visible + d.inFlight === 0) return record;
+        const d = await cloud?.queues.events.depth();
+        if (d === undefined || d.visible + d.inFlight === 0) return record;
       }
       // The recorded error already names file, line and column.
       if (record?.state === 'failed') throw new ShardtrainError(record.error);

@@ -106,8 +106,30 @@ export async function jobStatus(session: Session, jobId: string, json: boolean, 
   const raw = await readJson(session.home.store, keys.job.spec(jobId));
   if (raw === undefined) throw new NotFoundError(`no job "${jobId}" (see: shardtrain jobs)`);
   const row = await jobState(session, jobSpecSchema.parse(raw));
-  // Read the queues as they exist: re-declaring them here would fail when the cloud that created
-  // them ran with another SHARDTRAIN_VISIBILITY_TIMEOUT.
+  const depth = session.cloudKind === 'aws' ? await awsDepths(session) : await localDepths(session);
+  const out = { ...row, queues: depth };
+  if (json) io.out(JSON.stringify(out));
+  else {
+    io.out(
+      `${row.id}: ${row.state}, round ${row.round} (epoch ${row.epoch}), loss ${num(row.loss ?? Number.NaN)}, lr ${num(row.lr ?? Number.NaN)}`,
+    );
+    for (const [q, d] of Object.entries(depth))
+      io.out(`  ${q.padEnd(13)} visible ${d.visible}, in flight ${d.inFlight}`);
+  }
+  return out;
+}
+
+/** Queue depths of the deployed stack (the DLQs are watched by CloudWatch alarms). */
+async function awsDepths(session: Session) {
+  const runtime = await session.runtime();
+  return { work: await runtime.workQueue.depth(), aggregate: await runtime.aggregateQueue.depth() };
+}
+
+/**
+ * Queue depths of the local cloud, read as the queues exist: re-declaring them here would fail
+ * when the cloud that created them ran with another SHARDTRAIN_VISIBILITY_TIMEOUT.
+ */
+async function localDepths(session: Session) {
   const { LOCAL_QUEUE_NAMES: n, SqliteQueueBroker } = await import('../../lib/adapters/local/index.js');
   const broker = new SqliteQueueBroker({ path: join(session.root, 'queues.db') });
   const existing = new Set(broker.listQueues());
@@ -120,14 +142,5 @@ export async function jobStatus(session: Session, jobId: string, json: boolean, 
     aggregateDlq: await depthOf(n.aggregateDlq),
   };
   broker.close();
-  const out = { ...row, queues: depth };
-  if (json) io.out(JSON.stringify(out));
-  else {
-    io.out(
-      `${row.id}: ${row.state}, round ${row.round} (epoch ${row.epoch}), loss ${num(row.loss ?? Number.NaN)}, lr ${num(row.lr ?? Number.NaN)}`,
-    );
-    for (const [q, d] of Object.entries(depth))
-      io.out(`  ${q.padEnd(13)} visible ${d.visible}, in flight ${d.inFlight}`);
-  }
-  return out;
+  return depth;
 }

@@ -42,7 +42,7 @@ export async function waitForJob(
         const last = state?.history.at(-1);
         if (last !== undefined)
           bar.update(0, `round ${last.round} epoch ${last.epoch} loss ${num(last.loss)}`);
-        for (const dlq of [cloud.queues.workDlq, cloud.queues.aggregateDlq]) {
+        for (const dlq of cloud === undefined ? [] : [cloud.queues.workDlq, cloud.queues.aggregateDlq]) {
           for (const m of await dlq.peek()) {
             if (!m.body.includes(`"jobId":"${jobId}"`)) continue;
             const failure = await readJson<{ reason: string }>(store, failureKey(m.messageId));
