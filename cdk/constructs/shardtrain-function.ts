@@ -25,7 +25,9 @@ export const FUNCTION_DEFAULTS = {
   timeout: Duration.seconds(60),
   logRetention: logs.RetentionDays.ONE_MONTH,
   environment: {
-    SHARDTRAIN_BACKEND: 'wasm',
+    // The float64 typed-array kernel, as on a laptop: the same bits locally and on Lambda. The
+    // wasm files ship with the bundle for SHARDTRAIN_KERNEL=tfjs (tfjs on wasm, float32).
+    SHARDTRAIN_KERNEL: 'typed',
     POWERTOOLS_SERVICE_NAME: 'shardtrain',
     POWERTOOLS_METRICS_NAMESPACE: 'Shardtrain',
     NODE_OPTIONS: '--enable-source-maps',
