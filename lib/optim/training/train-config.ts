@@ -76,10 +76,20 @@ export interface DataShape {
  *   always stable — the same reasoning as sklearn's SAG "auto" step size — with adaptive momentum
  *   restart (see `TrainConfig.adaptiveRestart`). Stops on ‖g‖ ≤ 1e-6·‖g₀‖
  *   or when the loss has not decreased by 1e-10 relative (vs the previous epoch) for 20 epochs; at most 3000 epochs.
- * - `minibatch` (B = min(256, n)) / `sgd`: heavy-ball momentum 0.9, lr0 = 1× resp. 0.01× that
- *   bound, decayed as (1 + t/T)^(−½) with T = one epoch of steps; tol 1e-4 relative over 5
- *   epochs; at most 100 resp. 20 epochs.
- * - `local-sgd`: plain SGD locally and at the server (FedAvg), lr = the bound, K = 4.
+ * - `minibatch` (B = min(256, n)) / `sgd` (B = 1): Nesterov momentum 0.9, lr0 = 1× resp. 0.01×
+ *   that bound, decayed as (1 + t/T)^(−½) with T = one epoch of steps. The budgets are counted in
+ *   STEPS, not epochs, because an epoch of a small table is one or two steps: at most
+ *   ⌈3000/steps-per-epoch⌉ epochs clamped to [20, 300] (sgd: ⌈30 000/n⌉ clamped to [20, 100]), and
+ *   the tol rule (1e-4 relative to the best epoch loss) waits max(5, ⌈100/steps-per-epoch⌉) epochs
+ *   (sgd: 10), so it outlasts a momentum swing (up to ~100 steps when the curvature bound is loose,
+ *   as for log-loss) instead of stopping in the middle of one.
+ * - an optimizer picked without a learning rate, under `minibatch`/`sgd`: `momentum` as above;
+ *   `plain`: 2× the bound (still stable: λmax ≤ c·max(1, d) + λ < 2/lr) with T = max(epoch, 100
+ *   steps), as plain steps are 10× shorter than momentum's and carry less noise; `adam`: lr0 =
+ *   0.05 (its steps are ≈ lr per coordinate, and standardised data has O(1) parameters; sgd 0.005)
+ *   with T = max(epoch, 100 steps). Under `batch`, `adam` gets 0.05 constant, the others the bound.
+ * - `local-sgd`: plain SGD locally and at the server (FedAvg), lr = the bound, K = 4; with
+ *   `minibatch`/`sgd`, at most 100 resp. 20 epochs, tol over 5 epochs.
  */
 export const DEFAULTS = {
   algorithm: 'batch',
@@ -91,9 +101,46 @@ export const DEFAULTS = {
   gradTol: 1e-6,
   historyLimit: 1000,
   batch: { maxEpochs: 3000, tol: 1e-10, nIterNoChange: 20, lrScale: 1 },
-  minibatch: { maxEpochs: 100, tol: 1e-4, nIterNoChange: 5, lrScale: 1 },
-  sgd: { maxEpochs: 20, tol: 1e-4, nIterNoChange: 5, lrScale: 0.01 },
+  minibatch: { maxEpochs: 300, tol: 1e-4, nIterNoChange: 5, lrScale: 1 },
+  sgd: { maxEpochs: 100, tol: 1e-4, nIterNoChange: 10, lrScale: 0.01 },
+  /** Step budgets of `minibatch`/`sgd`: see {@link stochasticBudget}. */
+  stochastic: {
+    minibatch: { budgetSteps: 3000, patienceSteps: 100, minEpochs: 20 },
+    sgd: { budgetSteps: 30_000, patienceSteps: 0, minEpochs: 20 },
+  },
+  /** `local-sgd` with `minibatch`/`sgd` keeps plain epoch caps (its rounds are K steps). */
+  localSgd: {
+    minibatch: { maxEpochs: 100, nIterNoChange: 5 },
+    sgd: { maxEpochs: 20, nIterNoChange: 5 },
+  },
+  /** Default lr0 of Adam on standardised data (sgd: a tenth of it). */
+  adamLr: 0.05,
+  /** Plain SGD's lr0 multiplier over the momentum default (minibatch/sgd only). */
+  plainLrScale: 2,
+  /** Least decay time scale T (steps) for `plain` and `adam` under minibatch/sgd. */
+  slowDecaySteps: 100,
 } as const;
+
+/**
+ * Epoch cap and tol patience of `minibatch`/`sgd` from a step budget: max epochs =
+ * ⌈budget/steps-per-epoch⌉ clamped to [minEpochs, the algorithm's maxEpochs]; patience =
+ * max(nIterNoChange, ⌈patienceSteps/steps-per-epoch⌉).
+ *
+ * @example
+ * stochasticBudget('minibatch', 1); // { maxEpochs: 300, nIterNoChange: 100 } (n ≤ 256)
+ */
+export function stochasticBudget(
+  algorithm: 'minibatch' | 'sgd',
+  stepsPerEpoch: number,
+): { maxEpochs: number; nIterNoChange: number } {
+  const per = DEFAULTS[algorithm];
+  const b = DEFAULTS.stochastic[algorithm];
+  const spe = Math.max(1, stepsPerEpoch);
+  return {
+    maxEpochs: Math.min(per.maxEpochs, Math.max(b.minEpochs, Math.ceil(b.budgetSteps / spe))),
+    nIterNoChange: Math.max(per.nIterNoChange, Math.ceil(b.patienceSteps / spe)),
+  };
+}
 
 /** Curvature bound per unit of (d+1): Hessian ⪯ c·X̃ᵀX̃/n with c = 1, ¼, ½. */
 const CURVATURE = { linear: 1, logistic: 0.25, softmax: 0.5 } as const;
@@ -127,33 +174,47 @@ export function resolveTrainConfig(input: TrainConfigInput, data: DataShape): Tr
       : algorithm === 'sgd'
         ? 1
         : (input.batchSize ?? Math.min(DEFAULTS.minibatchSize, data.rows));
-  const lr0 =
-    input.learningRate ??
-    input.schedule?.lr ??
-    safeLearningRate(input.spec) * (sync === 'local-sgd' ? 1 : per.lrScale);
+  const stochastic = algorithm !== 'batch' && sync === 'gd';
   const optimizer: OptimizerConfig =
     input.optimizer ??
     (sync === 'local-sgd'
       ? { kind: 'plain' }
-      : { kind: 'momentum', momentum: DEFAULTS.momentum, nesterov: algorithm === 'batch' });
+      : { kind: 'momentum', momentum: DEFAULTS.momentum, nesterov: true });
+  const bound = safeLearningRate(input.spec) * (sync === 'local-sgd' ? 1 : per.lrScale);
+  const lr0 =
+    input.learningRate ??
+    input.schedule?.lr ??
+    (optimizer.kind === 'adam' && sync === 'gd'
+      ? DEFAULTS.adamLr * (algorithm === 'sgd' ? 0.1 : 1)
+      : optimizer.kind === 'plain' && stochastic
+        ? DEFAULTS.plainLrScale * bound
+        : bound);
   const w = Math.max(1, data.partitions ?? 1);
   const stepsPerEpoch = Math.ceil(Math.ceil(data.rows / w) / Math.ceil(batchSize / w));
+  const decaySteps =
+    optimizer.kind === 'momentum' ? stepsPerEpoch : Math.max(stepsPerEpoch, DEFAULTS.slowDecaySteps);
   const schedule: ScheduleConfig =
     input.schedule !== undefined
       ? ({ ...input.schedule, lr: lr0 } as ScheduleConfig)
       : algorithm === 'batch' || sync === 'local-sgd'
         ? { kind: 'constant', lr: lr0 }
-        : { kind: 'inverse-time', lr: lr0, decaySteps: stepsPerEpoch, power: 0.5 };
+        : { kind: 'inverse-time', lr: lr0, decaySteps, power: 0.5 };
+  const budget =
+    algorithm === 'batch'
+      ? { maxEpochs: per.maxEpochs, nIterNoChange: per.nIterNoChange }
+      : stochastic
+        ? stochasticBudget(algorithm, stepsPerEpoch)
+        : DEFAULTS.localSgd[algorithm];
   const config: TrainConfig = {
     spec: input.spec,
     algorithm,
     batchSize,
     optimizer,
     schedule,
-    maxEpochs: input.maxEpochs ?? per.maxEpochs,
+    maxEpochs: input.maxEpochs ?? budget.maxEpochs,
     maxSteps: input.maxSteps ?? null,
     tol: input.tol ?? per.tol,
-    nIterNoChange: input.nIterNoChange ?? per.nIterNoChange,
+    nIterNoChange: input.nIterNoChange ?? budget.nIterNoChange,
     gradTol: input.gradTol ?? DEFAULTS.gradTol,
     seed: input.seed ?? DEFAULTS.seed,
     sync,
