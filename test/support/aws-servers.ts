@@ -1,7 +1,8 @@
 /**
- * Local AWS protocol servers for integration tests: s3rver (S3 REST API) and local-aws-sqs (SQS
- * query + JSON protocols), both on a free loopback port, with SDK v3 clients already pointed at
- * them. Every server has its own temp directory / state, so test files can run in parallel.
+ * Local AWS protocol servers for integration tests: s3rver (S3 REST API), local-aws-sqs (SQS
+ * query + JSON protocols) and a minimal EventBridge `PutEvents` peer, each on a free loopback
+ * port; the first two come with SDK v3 clients already pointed at them. Every server has its own
+ * temp directory / state, so test files can run in parallel.
  *
  * @example
  * ```ts
@@ -11,7 +12,7 @@
  * ```
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -160,6 +161,78 @@ export async function startLocalSqs(): Promise<LocalSqs> {
     },
     async stop() {
       client.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
+
+/** One entry of a `PutEvents` request, as the SDK serialises it (JSON 1.1, PascalCase). */
+export interface PutEventsEntry {
+  readonly Source?: string;
+  readonly DetailType?: string;
+  /** The event's detail, a JSON string. */
+  readonly Detail?: string;
+  readonly EventBusName?: string;
+  /** Epoch seconds. */
+  readonly Time?: number;
+}
+
+/** A running EventBridge stand-in that accepts `PutEvents` and records the entries. */
+export interface LocalEventBridge {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  /** Every entry accepted so far, in arrival order. */
+  readonly entries: readonly PutEventsEntry[];
+  /** Closes the server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a loopback HTTP server that speaks the one EventBridge operation shardtrain uses:
+ * `PutEvents` over the JSON 1.1 protocol (`X-Amz-Target: AWSEvents.PutEvents`). It accepts every
+ * entry (`FailedEntryCount: 0`) and records it; any other target answers 400
+ * `UnknownOperationException`. There is no EventBridge emulator in the dependencies, and this is
+ * the real wire protocol, so an `EventBridgeClient` with `endpoint` (or
+ * `AWS_ENDPOINT_URL_EVENTBRIDGE`) set to {@link LocalEventBridge.endpoint} works unchanged.
+ * Signatures are not checked.
+ */
+export async function startLocalEventBridge(): Promise<LocalEventBridge> {
+  const entries: PutEventsEntry[] = [];
+  let nextId = 1;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const reply = (status: number, body: unknown): void => {
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(body));
+      };
+      if (req.method !== 'POST' || req.headers['x-amz-target'] !== 'AWSEvents.PutEvents') {
+        reply(400, {
+          __type: 'UnknownOperationException',
+          message: `${String(req.headers['x-amz-target'])}`,
+        });
+        return;
+      }
+      let request: { Entries?: PutEventsEntry[] };
+      try {
+        request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: PutEventsEntry[] };
+      } catch {
+        reply(400, { __type: 'SerializationException', message: 'request body is not JSON' });
+        return;
+      }
+      const accepted = request.Entries ?? [];
+      entries.push(...accepted);
+      reply(200, { FailedEntryCount: 0, Entries: accepted.map(() => ({ EventId: String(nextId++) })) });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    entries,
+    async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     },

@@ -115,6 +115,8 @@ export class S3ObjectStore implements ObjectStore {
           Bucket: this.bucket,
           Key: this.fullKey(key),
           Body: body,
+          // Said explicitly: without it the SDK warns "Stream of unknown length" for '' (markers).
+          ContentLength: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
           ContentType: options.contentType,
           IfNoneMatch: options.ifNoneMatch,
           IfMatch: options.ifMatch,
