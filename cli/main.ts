@@ -18,7 +18,14 @@ import { NotFoundError } from '../lib/errors.js';
 import { seedExample, toCsv } from '../lib/examples/generators.js';
 import { afterUpload } from './commands/after-upload.js';
 import { evaluate, predict } from './commands/evaluate.js';
-import { datasetsList, jobStatus, jobsList, modelsList, modelsShow } from './commands/inspect.js';
+import {
+  datasetsList,
+  deadLetters,
+  jobStatus,
+  jobsList,
+  modelsList,
+  modelsShow,
+} from './commands/inspect.js';
 import { printTrainResult, waitForJob } from './commands/job-progress.js';
 import {
   modelsHistory,
@@ -430,6 +437,14 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--json', 'JSON output')
     .action(async (jobId: string, o: { json?: boolean }, cmd: Command) => {
       await jobStatus(session(cmd), jobId, o.json === true, io);
+    });
+
+  program
+    .command('dlq')
+    .description('messages in the dead-letter queues, with the reason each one failed')
+    .option('--json', 'JSON output')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      await deadLetters(session(cmd), o.json === true, io);
     });
 
   program

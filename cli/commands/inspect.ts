@@ -144,3 +144,46 @@ async function localDepths(session: Session) {
   broker.close();
   return depth;
 }
+
+/**
+ * `shardtrain dlq`: messages that failed `maxReceiveCount` times (poison: schema-invalid, unknown
+ * version, a job that does not exist…), each with the reason its last failure recorded.
+ */
+export async function deadLetters(session: Session, json: boolean, io: Io) {
+  const { failureKey } = await import('../../functions/shared/sqs-batch.js');
+  const { LOCAL_QUEUE_NAMES: n, SqliteQueueBroker } = await import('../../lib/adapters/local/index.js');
+  const broker = new SqliteQueueBroker({ path: join(session.root, 'queues.db') });
+  const rows: {
+    queue: string;
+    messageId: string;
+    receiveCount: number;
+    body: string;
+    reason: string | null;
+  }[] = [];
+  try {
+    const existing = new Set(broker.listQueues());
+    for (const name of [n.workDlq, n.aggregateDlq, n.eventsDlq]) {
+      if (!existing.has(name)) continue;
+      for (const m of await broker.getQueue(name).peek({ limit: 1000 })) {
+        const failure = await readJson<{ reason: string }>(session.home.store, failureKey(m.messageId));
+        rows.push({
+          queue: name,
+          messageId: m.messageId,
+          receiveCount: m.receiveCount,
+          body: m.body,
+          reason: failure?.reason ?? null,
+        });
+      }
+    }
+  } finally {
+    broker.close();
+  }
+  if (json) io.out(JSON.stringify(rows));
+  else if (rows.length === 0) io.out('no dead letters');
+  else
+    for (const r of rows)
+      io.out(
+        `${r.queue} ${r.messageId} after ${r.receiveCount} tries: ${r.reason ?? 'no reason recorded'}\n  ${r.body.slice(0, 200)}`,
+      );
+  return rows;
+}
