@@ -36,6 +36,7 @@ import {
   pipelinesRun,
   pipelinesShow,
 } from './commands/lifecycle.js';
+import { plan } from './commands/plan.js';
 import { train, versionOfJob } from './commands/train.js';
 import { reportError } from './errors.js';
 import { type Home, homeDir } from './home.js';
@@ -437,6 +438,40 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--json', 'JSON output')
     .action(async (jobId: string, o: { json?: boolean }, cmd: Command) => {
       await jobStatus(session(cmd), jobId, o.json === true, io);
+    });
+
+  program
+    .command('plan')
+    .description('where a job is cheapest: in-process, Lambda fan-out (W, memory) or a Batch GPU job')
+    .requiredOption('--dataset <name>', 'dataset (its newest version)')
+    .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).default('linear'))
+    .option('--classes <K>', 'classes (softmax)', positiveInt, 2)
+    .option('--rounds <R>', 'expected rounds (epochs × steps per epoch)', positiveInt, 200)
+    .addOption(
+      new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS).default('batch'),
+    )
+    .option('--batch-size <B>', 'mini-batch size', positiveInt)
+    .option('--deadline <s>', 'finish within this many seconds', positive)
+    .option('--fastest', 'pick the fastest placement, not the cheapest')
+    .option('--max-workers <W>', 'Lambda concurrency available', positiveInt, 64)
+    .option('--json', 'JSON output')
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      await plan(
+        session(cmd),
+        {
+          dataset: o.dataset as string,
+          model: o.model as 'linear',
+          classes: o.classes as number,
+          rounds: o.rounds as number,
+          algorithm: o.algorithm as 'batch',
+          ...(o.batchSize !== undefined ? { batchSize: o.batchSize as number } : {}),
+          ...(o.deadline !== undefined ? { deadline: o.deadline as number } : {}),
+          fastest: o.fastest === true,
+          maxWorkers: o.maxWorkers as number,
+          json: o.json === true,
+        },
+        io,
+      );
     });
 
   program

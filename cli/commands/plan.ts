@@ -1,0 +1,64 @@
+import { resolveDataset } from '../../lib/engine/datasets.js';
+import { UsageError } from '../../lib/errors.js';
+import { planJobPlacement } from '../../lib/planner/index.js';
+import { type Io, num } from '../output.js';
+import type { Session } from '../session.js';
+
+/**
+ * `shardtrain plan`: where a training job on a dataset is cheapest (or fastest): in one process,
+ * as a Lambda fan-out of W workers, or as a Batch GPU job — with every candidate's estimate.
+ */
+export async function plan(
+  session: Session,
+  o: {
+    dataset: string;
+    model: 'linear' | 'logistic' | 'softmax';
+    classes: number;
+    rounds: number;
+    algorithm: 'sgd' | 'minibatch' | 'batch';
+    batchSize?: number;
+    deadline?: number;
+    fastest: boolean;
+    maxWorkers: number;
+    json: boolean;
+  },
+  io: Io,
+) {
+  const { manifest } = await resolveDataset(session.home.store, o.dataset);
+  const features =
+    manifest.columns.filter((c) => c.type === 'numeric').length - (o.model === 'linear' ? 1 : 0);
+  if (o.algorithm === 'minibatch' && o.batchSize === undefined)
+    throw new UsageError('--algorithm minibatch needs --batch-size');
+  const decision = planJobPlacement({
+    rows: manifest.rows,
+    features: Math.max(1, features),
+    classes: o.model === 'softmax' ? o.classes : 1,
+    datasetBytes: manifest.shardBytes,
+    rounds: o.rounds,
+    algorithm: o.algorithm,
+    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+    constraints: {
+      maxWorkers: o.maxWorkers,
+      lambdaMemoryOptionsMb: [512, 1024, 1769, 3008, 5308, 10240],
+      preferCheapest: !o.fastest,
+      ...(o.deadline !== undefined ? { deadlineSeconds: o.deadline } : {}),
+    },
+  });
+  if (o.json) {
+    io.out(JSON.stringify(decision));
+    return decision;
+  }
+  io.out(
+    `${o.dataset}: ${manifest.rows} rows × ${features} features, ${o.rounds} rounds → ${decision.label}`,
+  );
+  io.out(`  ${decision.reason}`);
+  for (const c of decision.candidates
+    .slice()
+    .sort((a, b) => a.costUsd - b.costUsd)
+    .slice(0, 12)) {
+    io.out(
+      `  ${c.label.padEnd(36)} ${num(c.wallSeconds).padStart(9)} s  $${num(c.costUsd).padEnd(10)} ${c.rejection ?? (c.meetsDeadline ? '' : 'misses deadline')}`,
+    );
+  }
+  return decision;
+}
