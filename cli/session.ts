@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Runtime } from '../functions/shared/runtime.js';
-import { getRuntime } from '../functions/shared/runtime.js';
+import { getRuntime, readPackageVersion } from '../functions/shared/runtime.js';
 import { LocalCloud } from '../lib/adapters/local/index.js';
 import { ingestUpload, listUploads, type UploadRecord, uploadIdFor } from '../lib/engine/datasets.js';
 import { keys } from '../lib/engine/keys.js';
@@ -123,14 +121,4 @@ export function datasetNameFor(file: string): string {
   return stem === '' ? 'dataset' : stem.slice(0, 100);
 }
 
-const PACKAGE_VERSION = ((): string => {
-  try {
-    const url = new URL(
-      import.meta.url.includes('/dist/') ? '../../package.json' : '../package.json',
-      import.meta.url,
-    );
-    return (JSON.parse(readFileSync(fileURLToPath(url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-})();
+const PACKAGE_VERSION = readPackageVersion();

@@ -8,7 +8,7 @@ import { type JobSpec, jobSpecSchema, type TrainOptions } from '../../lib/engine
 import { readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
-import { registerJobModel } from '../../lib/engine/register-model.js';
+import { findJobVersion, registerJobModel } from '../../lib/engine/register-model.js';
 import { DatasetError, UsageError } from '../../lib/errors.js';
 import { selectBackend } from '../../lib/optim/index.js';
 import type { ModelRegistry } from '../../lib/registry/index.js';
@@ -54,11 +54,7 @@ export async function versionOfJob(
   name: string,
   jobId: string,
 ): Promise<number | undefined> {
-  const versions = await registry.listVersions(name).catch(() => [] as number[]);
-  for (const v of versions.slice(-50).reverse()) {
-    if ((await registry.getVersion(name, v)).lineage.jobId === jobId) return v;
-  }
-  return undefined;
+  return (await findJobVersion(registry, name, jobId))?.version;
 }
 
 /** `shardtrain train`: upload if given a file, build the job spec, run it, print the model. */

@@ -142,7 +142,8 @@ async function awsPorts(env: NodeJS.ProcessEnv): Promise<Ports> {
   };
 }
 
-function readPackageVersion(): string {
+/** This package's version (recorded in model lineage), read once. */
+export function readPackageVersion(): string {
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
       version?: string;

@@ -22,11 +22,8 @@ export async function registerJobModel(
   extra: { holdout?: Record<string, number>; now?: () => Date } = {},
 ): Promise<ModelVersion> {
   const { spec } = job;
-  const versions = await registry.listVersions(spec.modelName).catch(() => [] as number[]);
-  for (const v of versions.slice(-20).reverse()) {
-    const existing = await registry.getVersion(spec.modelName, v);
-    if (existing.lineage.jobId === spec.jobId) return existing;
-  }
+  const existing = await findJobVersion(registry, spec.modelName, spec.jobId);
+  if (existing !== undefined) return existing;
   const now = (extra.now ?? (() => new Date()))();
   return registry.createVersion(spec.modelName, {
     artifact: job.artifact as unknown as Record<string, unknown>,
@@ -46,4 +43,21 @@ export async function registerJobModel(
     },
     tags: { model: spec.model, target: spec.target },
   });
+}
+
+/**
+ * The version of `name` whose lineage names `jobId`, searching the newest 50 (a job registers
+ * right after it finishes, so its version is among the latest).
+ */
+export async function findJobVersion(
+  registry: ModelRegistry,
+  name: string,
+  jobId: string,
+): Promise<ModelVersion | undefined> {
+  const versions = await registry.listVersions(name).catch(() => [] as number[]);
+  for (const v of versions.slice(-50).reverse()) {
+    const version = await registry.getVersion(name, v);
+    if (version.lineage.jobId === jobId) return version;
+  }
+  return undefined;
 }

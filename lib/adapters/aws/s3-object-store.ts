@@ -10,6 +10,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { PreconditionFailedError, UsageError } from '../../errors.js';
 import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../ports.js';
+import { putIfAbsentVia } from '../../put-if-absent.js';
 import { errorCodeOf, httpStatusOf, infrastructureError } from './aws-error.js';
 
 /** S3's smallest allowed multipart part (all parts but the last). */
@@ -133,14 +134,8 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  public async putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
-    try {
-      await this.put(key, body, { ifNoneMatch: '*' });
-      return true;
-    } catch (error) {
-      if (error instanceof PreconditionFailedError) return false;
-      throw error;
-    }
+  public putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
+    return putIfAbsentVia(this, key, body);
   }
 
   public async putStream(

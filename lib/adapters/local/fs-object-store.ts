@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { InfrastructureError, PreconditionFailedError, UsageError } from '../../errors.js';
 import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../ports.js';
+import { putIfAbsentVia } from '../../put-if-absent.js';
 import { withFileLock } from './file-lock.js';
 import { isReservedName, keyToPath, LOCK_SUFFIX, prefixToDirectory, TEMP_SUFFIX } from './object-key.js';
 
@@ -156,14 +157,8 @@ export class FsObjectStore implements ObjectStore {
     return this.publish(key, filePath, temp, {});
   }
 
-  public async putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
-    try {
-      await this.put(key, body, { ifNoneMatch: '*' });
-      return true;
-    } catch (error) {
-      if (error instanceof PreconditionFailedError) return false;
-      throw error;
-    }
+  public putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
+    return putIfAbsentVia(this, key, body);
   }
 
   public async list(prefix: string): Promise<ObjectInfo[]> {

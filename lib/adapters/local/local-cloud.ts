@@ -6,6 +6,7 @@ import type { ObjectStore } from '../../ports.js';
 import { FsObjectStore } from './fs-object-store.js';
 import { lambdaContext, s3PutEvent } from './lambda-events.js';
 import { type LocalQueues, openLocalQueues } from './local-queues.js';
+import { isProcessAlive } from './process-alive.js';
 import { type ConsumerStats, QueueConsumer, type SqsHandler } from './queue-consumer.js';
 
 /** The handler modules the local cloud runs: the very files Lambda runs (`functions/*`). */
@@ -102,7 +103,7 @@ export class LocalCloud {
     const file = join(this.options.home, 'cloud.pid');
     try {
       const pid = Number(readFileSync(file, 'utf8'));
-      if (pid !== process.pid && pid > 0 && isAlive(pid)) return false;
+      if (pid !== process.pid && pid > 0 && isProcessAlive(pid)) return false;
     } catch {
       // no lock yet
     }
@@ -210,14 +211,5 @@ export class LocalCloud {
       });
       worker.once('error', reject);
     });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

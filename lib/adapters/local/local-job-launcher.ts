@@ -4,6 +4,7 @@ import { closeSync, promises as fs, openSync } from 'node:fs';
 import path from 'node:path';
 import { InfrastructureError, NotFoundError, UsageError } from '../../errors.js';
 import type { JobLauncher, LaunchStatus } from '../../ports.js';
+import { isProcessAlive } from './process-alive.js';
 
 /** Options of {@link LocalJobLauncher}. */
 export interface LocalJobLauncherOptions {
@@ -56,15 +57,6 @@ child.on('error', (error) => { console.error(String(error)); finish(127, null); 
 child.on('exit', (code, signal) => finish(code, signal));
 for (const name of ['SIGTERM', 'SIGINT']) process.on(name, () => child.kill(name));
 `;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * `JobLauncher` that runs a job as a detached local process: the laptop stand-in for an AWS
@@ -140,7 +132,7 @@ export class LocalJobLauncher implements JobLauncher {
       const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
       return { status: 'failed', reason: `${how}; see ${record.logFile}` };
     }
-    if (isAlive(record.pid)) return { status: 'running' };
+    if (isProcessAlive(record.pid)) return { status: 'running' };
     // The supervisor may have written the exit record between our two looks.
     if ((await this.readJson<ExitRecord>(launchId, '.exit.json')) !== undefined)
       return this.describe(launchId);
