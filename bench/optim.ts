@@ -6,6 +6,7 @@
  * (default 0.6) sets the time spent per measurement, `BENCH_OPTIM_SIZES` the
  * sizes (default `100000x32,1000000x64`). Run with `npx tsx bench/optim.ts`.
  */
+import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import type { Batch, GradientKernel, LossAndGradient, ModelSpec, RowSelection } from '../lib/optim/index.js';
 import {
@@ -125,10 +126,58 @@ export async function runOptimBench(): Promise<Record<string, unknown>> {
       }
     }
   }
+  const numpy = numpyReference(sizes, seconds);
+  if (numpy.rows.length > 0) results.push(...numpy.rows);
+  else skipped.numpy = numpy.why;
   console.log('\noptim bench: one full-batch gradient (loss + gradient sums) per step');
   console.table(results);
   if (Object.keys(skipped).length > 0) console.log('skipped backends:', skipped);
   return { results, backends: available, skipped };
+}
+
+/**
+ * The target the issue names: numpy on OpenBLAS, same sizes, same work per step (X·w, the loss,
+ * Xᵀ·r), float32 like the shards. Measured in a child `python3` when numpy is installed; the
+ * OPENBLAS_CORETYPE/L2_SIZE workarounds of this workplace are unset for that one command so a
+ * current numpy runs its own kernels. A reference, not a project dependency.
+ */
+function numpyReference(
+  sizes: readonly { rows: number; d: number }[],
+  seconds: number,
+): {
+  rows: { size: string; model: string; kernel: string; rowsPerSec: number; msPerStep: number }[];
+  why: string;
+} {
+  const script = `
+import json, sys, time
+import numpy as np
+out = []
+for n, d in ${JSON.stringify(sizes.map((z) => [z.rows, z.d]))}:
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((n, d), dtype=np.float32); y = (rng.random(n) < 0.5).astype(np.float32); w = np.zeros(d, np.float32)
+    for model in ('linear', 'logistic'):
+        t = time.perf_counter(); k = 0
+        while time.perf_counter() - t < ${seconds}:
+            z = X @ w
+            if model == 'linear':
+                r = z - y; loss = 0.5 * float(r @ r)
+            else:
+                p = 1 / (1 + np.exp(-z)); r = p - y; loss = -float(np.sum(y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12)))
+            g = X.T @ r; b = float(r.sum()); k += 1
+        el = (time.perf_counter() - t) / k
+        out.append({'size': f'{n}x{d}', 'model': model, 'kernel': 'numpy-openblas', 'rowsPerSec': round(n / el), 'msPerStep': round(el * 1000, 2)})
+print(json.dumps(out))
+`;
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const run = spawnSync('python3', ['-c', script], { env, encoding: 'utf8', timeout: 300_000 });
+  if (run.status !== 0)
+    return {
+      rows: [],
+      why: (run.stderr || run.error?.message || 'python3 failed').split('\n').at(-2) ?? 'python3 failed',
+    };
+  return { rows: JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '[]'), why: '' };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
