@@ -14,25 +14,15 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FsObjectStore } from '../lib/adapters/local/fs-object-store.js';
 import { type Compression, decodeShard, encodeShard, preprocessCsv } from '../lib/data/index.js';
+import { seededRng } from '../lib/examples/random.js';
 
 const COLUMNS = 16;
 const MB = 1024 * 1024;
 
-/** Deterministic pseudo-random numbers (mulberry32) so every run writes the same file. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One CSV row: 15 correlated features with 6 significant digits and a 0/1 label. */
 function rowMaker(seed: number): () => string {
-  const random = mulberry32(seed);
+  const rng = seededRng(seed);
+  const random = (): number => rng.uniform();
   const scales = Array.from({ length: COLUMNS - 1 }, (_, j) => 10 ** ((j % 5) - 1));
   return () => {
     const base = random() * 2 - 1;

@@ -5,6 +5,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { seededRng } from '../lib/examples/random.js';
 
 /** What to generate. `noise` is the sd of ε (linear) relative to the signal's sd. */
 export interface SyntheticProblem {
@@ -16,30 +17,13 @@ export interface SyntheticProblem {
   readonly noise?: number;
 }
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal numbers (Box–Muller on mulberry32). */
-function gaussian(seed: number): () => number {
-  const u = mulberry32(seed);
-  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-}
-
 /**
  * Writes the problem as CSV (`x0..x{d-1},y`) to `file`; resolves with its size in bytes.
  * Features: x_j = z_j + 0.5·s (a shared factor s makes them correlated, condition number ≈ 1 + d/4).
  */
 export async function writeSyntheticCsv(file: string, p: SyntheticProblem): Promise<number> {
-  const normal = gaussian(p.seed);
+  const rng = seededRng(p.seed);
+  const normal = (): number => rng.normal();
   const weights = Array.from({ length: p.features }, (_, j) => ((j % 7) - 3) / 3 + 0.25);
   // sd of x·w: Var = Σw² + 0.25·(Σw)²
   const sumW = weights.reduce((s, w) => s + w, 0);
@@ -51,7 +35,8 @@ export async function writeSyntheticCsv(file: string, p: SyntheticProblem): Prom
   out.write(header);
   bytes += header.length;
   const cells = new Array<string>(p.features + 1);
-  const uniform = mulberry32(p.seed ^ 0x5bd1e995);
+  const labels = seededRng(p.seed ^ 0x5bd1e995);
+  const uniform = (): number => labels.uniform();
   let lines: string[] = [];
   for (let i = 0; i < p.rows; i++) {
     const s = normal();

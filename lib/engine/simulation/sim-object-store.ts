@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PreconditionFailedError } from '../../errors.js';
 import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../ports.js';
+import { putIfAbsentVia } from '../../put-if-absent.js';
 
 interface Entry {
   readonly body: Uint8Array;
@@ -70,14 +71,8 @@ export class SimObjectStore implements ObjectStore {
     return this.put(key, Buffer.concat(chunks));
   }
 
-  public async putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
-    try {
-      await this.put(key, body, { ifNoneMatch: '*' });
-      return true;
-    } catch (error) {
-      if (error instanceof PreconditionFailedError) return false;
-      throw error;
-    }
+  public putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
+    return putIfAbsentVia(this, key, body);
   }
 
   public async list(prefix: string): Promise<ObjectInfo[]> {
