@@ -16,8 +16,8 @@ import { startJob } from '../lib/engine/coordinator.js';
 import { resolveDataset } from '../lib/engine/datasets.js';
 import { runInProcess } from '../lib/engine/in-process-runner.js';
 import { type JobSpec, jobSpecSchema, type TrainOptions } from '../lib/engine/job-spec.js';
-import { readJson } from '../lib/engine/job-store.js';
-import { keys } from '../lib/engine/keys.js';
+import { latestState } from '../lib/engine/job-store.js';
+import { readRoundRecords } from '../lib/engine/round-records.js';
 import type { TrainState } from '../lib/optim/index.js';
 import { selectBackend } from '../lib/optim/index.js';
 import { diffs } from './stats.js';
@@ -99,13 +99,11 @@ export class BenchHome {
     const startedAt = Date.now();
     await startJob(runtime.engine(), spec, ds.manifest, ds.manifestKey);
     await waitForJob(this.session, spec.jobId, silentIo, false);
-    const states = await store.list(keys.job.statePrefix(spec.jobId));
-    const last = states.at(-1);
-    if (last === undefined) throw new Error(`job ${spec.jobId} wrote no state`);
-    const finalState = await readJson<TrainState>(store, last.key);
-    if (finalState === undefined) throw new Error(`job ${spec.jobId}: final state ${last.key} vanished`);
-    // state r exists once round r−1 is applied: its mtime ends round r−1
-    const ends = states.map((s) => s.lastModified.getTime() - startedAt);
+    const finalState = await latestState(store, spec.jobId);
+    if (finalState === undefined) throw new Error(`job ${spec.jobId} wrote no state`);
+    // the record of round r is written when round r is applied: its time ends round r
+    const records = await readRoundRecords(store, spec.jobId);
+    const ends = [0, ...records.map((r) => r.atMs - startedAt)];
     return {
       runner: 'local',
       jobId: spec.jobId,

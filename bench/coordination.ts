@@ -34,7 +34,7 @@ function compare(local: JobRun, inprocess: JobRun) {
     sameRounds: local.rounds === inprocess.rounds,
     bitIdentical: sameBits(local.finalState.params, inprocess.finalState.params),
     maxAbsParamDiff: maxAbsDiff(local.finalState.params, inprocess.finalState.params),
-    finalLoss: local.finalState.history.at(-1)?.loss ?? null,
+    finalLoss: local.finalState.last?.loss ?? null,
   };
 }
 

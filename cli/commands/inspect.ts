@@ -3,6 +3,7 @@ import { listUploads } from '../../lib/engine/datasets.js';
 import { type JobSpec, jobSpecSchema } from '../../lib/engine/job-spec.js';
 import { latestState, readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
+import { latestRoundRecord } from '../../lib/engine/round-records.js';
 import { NotFoundError } from '../../lib/errors.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';
@@ -72,7 +73,7 @@ async function jobState(session: Session, spec: JobSpec) {
   const { store } = session.home;
   const state = await latestState(store, spec.jobId);
   const done = (await store.head(keys.job.model(spec.jobId))) !== undefined;
-  const last = state?.history.at(-1);
+  const last = await latestRoundRecord(store, spec.jobId, Math.max(0, (state?.round ?? 1) - 1));
   return {
     id: spec.jobId,
     state: done ? 'done' : state === undefined ? 'starting' : state.status.status,

@@ -1,7 +1,8 @@
 import { failureKey } from '../../functions/shared/sqs-batch.js';
-import { latestState, readJson } from '../../lib/engine/job-store.js';
+import { readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
+import { latestRoundRecord } from '../../lib/engine/round-records.js';
 import { InfrastructureError } from '../../lib/errors.js';
 import { type Io, num, progressBar } from '../output.js';
 import type { Session } from '../session.js';
@@ -30,6 +31,7 @@ export async function waitForJob(
   const cloud = await session.startCloud();
   const bar = show ? progressBar(io, 1, 'training') : { update: () => undefined, stop: () => undefined };
   let lastCheck = 0;
+  let seen = 0;
   try {
     for (;;) {
       if ((await store.head(keys.job.registered(jobId))) !== undefined) {
@@ -38,10 +40,11 @@ export async function waitForJob(
       }
       if (Date.now() - lastCheck > 500) {
         lastCheck = Date.now();
-        const state = await latestState(store, jobId);
-        const last = state?.history.at(-1);
-        if (last !== undefined)
+        const last = await latestRoundRecord(store, jobId, seen);
+        if (last !== undefined) {
+          seen = last.round;
           bar.update(0, `round ${last.round} epoch ${last.epoch} loss ${num(last.loss)}`);
+        }
         for (const dlq of cloud === undefined ? [] : [cloud.queues.workDlq, cloud.queues.aggregateDlq]) {
           for (const m of await dlq.peek()) {
             if (!m.body.includes(`"jobId":"${jobId}"`)) continue;

@@ -65,6 +65,8 @@ async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
       kernel: backend.kernel,
       backend: backendLabel(backend),
       cache,
+      // On AWS the bucket's lifecycle rule expires scratch/; locally a finished job deletes it.
+      deleteScratch: ports.cloud !== 'aws',
       ...(checkpoint !== undefined ? { checkpoint } : {}),
       onFinish: async (job) => {
         const version = await registerJobModel(registry, job, { packageVersion });

@@ -22,7 +22,7 @@ export function buildArtifact(
   });
   const named = (coefficients: number[]): Record<string, number> =>
     Object.fromEntries(spec.features.map((f, j) => [f, coefficients[j]!]));
-  const lastLoss = state.epochs.at(-1)?.loss ?? state.history.at(-1)?.loss ?? Number.NaN;
+  const lastLoss = state.lastEpoch?.loss ?? state.last?.loss ?? Number.NaN;
   let coefficients: ModelArtifact['coefficients'];
   let intercept: ModelArtifact['intercept'];
   let loss = lastLoss;

@@ -9,7 +9,8 @@ import type { JobSpec } from './job-spec.js';
 import { JobCache, type JobContext, readJson, readState, writeJsonIfAbsent } from './job-store.js';
 import { keys } from './keys.js';
 import type { ModelArtifact } from './model-artifact.js';
-import type { ResultMessage, WorkMessage } from './protocol.js';
+import { INLINE_STATE_MAX_BYTES, type ResultMessage, type WorkMessage } from './protocol.js';
+import { noteFanOut, writeRoundRecord } from './round-records.js';
 
 /** Where the coordinator's messages go: the work queue and the aggregate FIFO queue. */
 export interface Outbox {
@@ -43,6 +44,16 @@ export interface EngineDeps {
   readonly checkpoint?: (point: CheckpointName) => void | Promise<void>;
   /** Registers the model; must be idempotent per job id (it may run more than once). */
   readonly onFinish?: (job: FinishedJob) => Promise<void>;
+  /**
+   * Largest state (JSON bytes) sent inline in the work messages; 0 = always read it from the store.
+   * @default INLINE_STATE_MAX_BYTES
+   */
+  readonly inlineStateMaxBytes?: number;
+  /**
+   * Whether finishing a job deletes its worker results under `scratch/` (the local cloud). On AWS
+   * a lifecycle rule expires `scratch/`, so the deletes are left to it. @default true
+   */
+  readonly deleteScratch?: boolean;
 }
 
 /** Every place a crash is injected: between two writes of a handler. */
@@ -83,20 +94,33 @@ export async function startJob(
   await at(deps, 'start:after-spec');
   await writeJsonIfAbsent(deps.store, keys.job.plan(spec.jobId), plan);
   await at(deps, 'start:after-plan');
-  const state = initTrainState(plan.config);
-  await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, 0), state);
-  await at(deps, 'start:after-state');
   const ctx = { spec, plan, manifest };
+  const state = initTrainState(plan.config);
+  const fresh = await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, 0), state);
+  // A start retried after the job finished and its round states were cleaned up must not bring
+  // round 0 back: the model is written before the cleanup, so it tells.
+  if ((await deps.store.head(keys.job.model(spec.jobId))) !== undefined) {
+    if (fresh) await deps.store.delete(keys.job.state(spec.jobId, 0));
+    return ctx;
+  }
+  await at(deps, 'start:after-state');
   await fanOut(deps, ctx, state);
   return ctx;
 }
 
-/** Sends the work messages of `state.round`, then marks the fan-out done. */
-async function fanOut(deps: EngineDeps, ctx: JobContext, state: TrainState): Promise<void> {
+/**
+ * Sends the work messages of `state.round`, then marks the fan-out done. A state of at most
+ * `inlineStateMaxBytes` rides in the messages, so workers need not read it from the store.
+ */
+async function fanOut(deps: EngineDeps, ctx: JobContext, state: TrainState, json?: string): Promise<void> {
   const { jobId } = ctx.spec;
+  const max = deps.inlineStateMaxBytes ?? INLINE_STATE_MAX_BYTES;
+  const bytes = max > 0 ? Buffer.byteLength(json ?? JSON.stringify(state)) : Number.POSITIVE_INFINITY;
+  const inline = bytes <= max ? { state: state as unknown as NonNullable<WorkMessage['state']> } : {};
   const messages = ctx.plan.partitions.map(
-    (_, shard): WorkMessage => ({ v: 1, type: 'work', jobId, round: state.round, shard }),
+    (_, shard): WorkMessage => ({ v: 1, type: 'work', jobId, round: state.round, shard, ...inline }),
   );
+  noteFanOut(jobId, state.round);
   await deps.outbox.sendWork(messages);
   await at(deps, 'fanout:after-send');
   await deps.store.putIfAbsent(keys.job.fanout(jobId, state.round), '');
@@ -123,21 +147,34 @@ export async function handleWork(deps: EngineDeps, msg: WorkMessage): Promise<Ou
     round: msg.round,
     shard: msg.shard,
   };
+  const inline = msg.state as TrainState | undefined;
+  if (inline !== undefined && inline.round !== msg.round) {
+    throw new ProtocolError(`work message for round ${msg.round} carries the state of round ${inline.round}`);
+  }
   if ((await store.head(keys.job.state(msg.jobId, msg.round + 1))) !== undefined) return 'stale';
   if ((await store.head(keys.job.result(msg.jobId, msg.round, msg.shard))) !== undefined) {
     // Computed before, but the notification may have been lost in a crash: send it again.
     await deps.outbox.sendResult(notify);
     return 'resent';
   }
-  const state = await readState(store, msg.jobId, msg.round);
-  if (state === undefined) throw new ProtocolError(`job ${msg.jobId} has no state for round ${msg.round}`);
+  // Fan-out happens after the state is stored, so a missing state means the job finished and was
+  // cleaned up: this is a late duplicate. With the state inline, that check costs a look-up; it is
+  // made only where finishing deletes scratch (on AWS a stray result would expire with scratch/).
+  const state =
+    inline === undefined
+      ? await readState(store, msg.jobId, msg.round)
+      : deps.deleteScratch === false || (await store.head(keys.job.state(msg.jobId, msg.round))) !== undefined
+        ? inline
+        : undefined;
+  if (state === undefined) return 'stale';
   if (state.status.status !== 'running') return 'stale';
   const partition = await cache.partition(store, ctx, msg.shard);
   const rows = ctx.plan.partitions.map((p) => p.rows);
   const task = planRound(ctx.plan.config, state, rows).tasks[msg.shard]!;
   const result = computeTask(ctx.plan.config, Float64Array.from(state.params), partition, task, deps.kernel);
   await at(deps, 'worker:before-result');
-  await store.put(keys.job.result(msg.jobId, msg.round, msg.shard), JSON.stringify(result));
+  // The result is a pure function of the round's inputs: a first write wins and equals any other.
+  await store.putIfAbsent(keys.job.result(msg.jobId, msg.round, msg.shard), JSON.stringify(result));
   await at(deps, 'worker:after-result');
   await deps.outbox.sendResult(notify);
   return 'computed';
@@ -153,13 +190,14 @@ export async function handleResult(deps: EngineDeps, msg: ResultMessage): Promis
   const cache = deps.cache ?? defaultCache;
   const ctx = await cache.context(store, msg.jobId);
   const { jobId } = ctx.spec;
-  const next = await readState(store, jobId, msg.round + 1);
+  const next = cache.state(jobId, msg.round + 1) ?? (await readState(store, jobId, msg.round + 1));
   if (next !== undefined) return settle(deps, ctx, next);
   const w = ctx.plan.partitions.length;
   const listed = await store.list(keys.job.resultsPrefix(jobId, msg.round));
   if (listed.length < w) return 'waiting';
-  const state = await readState(store, jobId, msg.round);
-  if (state === undefined) throw new ProtocolError(`job ${jobId} has no state for round ${msg.round}`);
+  const state = cache.state(jobId, msg.round) ?? (await readState(store, jobId, msg.round));
+  // No state for a round whose results are in: the job finished and was cleaned up (a late duplicate).
+  if (state === undefined) return 'stale';
   const results: ShardResult[] = [];
   for (let shard = 0; shard < w; shard++) {
     const r = await readJson<ShardResult>(store, keys.job.result(jobId, msg.round, shard));
@@ -168,22 +206,46 @@ export async function handleResult(deps: EngineDeps, msg: ResultMessage): Promis
   }
   const updated = applyRound(ctx.plan.config, state, results);
   await at(deps, 'aggregator:before-state');
-  await writeJsonIfAbsent(store, keys.job.state(jobId, updated.round), updated);
+  const json = JSON.stringify(updated);
+  const fresh = await store.putIfAbsent(keys.job.state(jobId, updated.round), json);
+  // Deterministic: whoever stored this round's state stored these very bytes.
+  cache.rememberState(jobId, updated);
   await at(deps, 'aggregator:after-state');
-  const outcome = await settle(deps, ctx, updated);
+  const outcome = await settle(deps, ctx, updated, fresh ? json : undefined);
   return outcome === 'finished' ? 'finished' : 'applied';
 }
 
-/** After state `s` is stored: finish the job, or make sure round `s.round` was fanned out. */
-async function settle(deps: EngineDeps, ctx: JobContext, s: TrainState): Promise<Outcome> {
+/**
+ * After state `s` is stored: record its round (`metrics/`), then finish the job, or make sure
+ * round `s.round` was fanned out. The record is written before the fan-out marker, so a stored
+ * marker means a stored record; a crash in between is repaired by the redelivered message.
+ *
+ * `freshJson`: this call has just stored `s` (these bytes) for the first time. Nobody can have
+ * fanned its round out yet, so instead of the marker the model is checked: an aggregator that
+ * stalled past the end of the job (and its clean-up) must not bring a deleted round back.
+ */
+async function settle(
+  deps: EngineDeps,
+  ctx: JobContext,
+  s: TrainState,
+  freshJson?: string,
+): Promise<Outcome> {
   const { jobId } = ctx.spec;
+  const { store } = deps;
   if (s.status.status === 'done') {
-    const fresh = (await deps.store.head(keys.job.model(jobId))) === undefined;
+    const fresh = (await store.head(keys.job.model(jobId))) === undefined;
+    if (fresh) await writeRoundRecord(store, jobId, s);
     await finishJob(deps, ctx, s);
     return fresh ? 'finished' : 'stale';
   }
-  if ((await deps.store.head(keys.job.fanout(jobId, s.round))) !== undefined) return 'stale';
-  await fanOut(deps, ctx, s);
+  if (freshJson === undefined && (await store.head(keys.job.fanout(jobId, s.round))) !== undefined)
+    return 'stale';
+  if ((await store.head(keys.job.model(jobId))) !== undefined) {
+    if (freshJson !== undefined) await store.delete(keys.job.state(jobId, s.round));
+    return 'stale';
+  }
+  await writeRoundRecord(store, jobId, s);
+  await fanOut(deps, ctx, s, freshJson);
   return 'recovered';
 }
 
@@ -197,8 +259,35 @@ export async function finishJob(
   await writeJsonIfAbsent(deps.store, keys.job.model(ctx.spec.jobId), artifact);
   await at(deps, 'finish:after-model');
   const stored = (await readJson<ModelArtifact>(deps.store, keys.job.model(ctx.spec.jobId))) ?? artifact;
-  if ((await deps.store.head(keys.job.registered(ctx.spec.jobId))) !== undefined) return stored;
-  if (deps.onFinish !== undefined) await deps.onFinish({ spec: ctx.spec, ctx, state, artifact: stored });
-  await deps.store.putIfAbsent(keys.job.registered(ctx.spec.jobId), '');
+  if ((await deps.store.head(keys.job.registered(ctx.spec.jobId))) === undefined) {
+    if (deps.onFinish !== undefined) await deps.onFinish({ spec: ctx.spec, ctx, state, artifact: stored });
+    await deps.store.putIfAbsent(keys.job.registered(ctx.spec.jobId), '');
+  }
+  await cleanUpJob(deps, ctx.spec.jobId, state.round);
   return stored;
+}
+
+/**
+ * Removes what a finished job no longer needs: the round states before the final one, the
+ * fan-out markers and (unless `deleteScratch` is false) the worker results. Kept: spec, plan,
+ * the final state, the model, the registration marker and the per-round records. Idempotent,
+ * and safe against late duplicates: a work or result message whose round state is gone is
+ * dropped as stale, and a retried start sees the model and does not fan out again.
+ */
+export async function cleanUpJob(
+  deps: Pick<EngineDeps, 'store' | 'deleteScratch'>,
+  jobId: string,
+  finalRound: number,
+): Promise<number> {
+  const { store } = deps;
+  const keep = keys.job.state(jobId, finalRound);
+  const doomed = [
+    ...(await store.list(keys.job.statePrefix(jobId))).filter((i) => i.key !== keep),
+    ...(await store.list(keys.job.fanoutPrefix(jobId))),
+    ...(deps.deleteScratch === false ? [] : await store.list(keys.job.scratchPrefix(jobId))),
+  ].map((i) => i.key);
+  for (let i = 0; i < doomed.length; i += 32) {
+    await Promise.all(doomed.slice(i, i + 32).map((key) => store.delete(key)));
+  }
+  return doomed.length;
 }

@@ -40,8 +40,26 @@ export interface JobContext {
 export class JobCache {
   private readonly contexts = new Map<string, JobContext>();
   private readonly partitions = new Map<string, Batch>();
+  private readonly states = new Map<string, TrainState>();
 
   public constructor(private readonly maxPartitions = 8) {}
+
+  /**
+   * The newest round state this process stored for `jobId`, if it is the one of `round`. Round
+   * states are immutable once stored (put-if-absent of deterministic bytes), so the aggregator
+   * need not read back what it wrote.
+   */
+  public state(jobId: string, round: number): TrainState | undefined {
+    const s = this.states.get(jobId);
+    return s?.round === round ? s : undefined;
+  }
+
+  /** Remembers `state` as stored (see {@link JobCache.state}); one per job, bounded. */
+  public rememberState(jobId: string, state: TrainState): void {
+    this.states.delete(jobId);
+    this.states.set(jobId, state);
+    if (this.states.size > 64) this.states.delete(this.states.keys().next().value!);
+  }
 
   public async context(store: ObjectStore, jobId: string): Promise<JobContext> {
     const hit = this.contexts.get(jobId);

@@ -22,12 +22,18 @@ export const keys = {
     statePrefix: (jobId: string) => `jobs/${jobId}/state/`,
     /** Marker: the work messages of `round` were sent. */
     fanout: (jobId: string, round: number) => `jobs/${jobId}/fanout/${pad(round)}`,
+    fanoutPrefix: (jobId: string) => `jobs/${jobId}/fanout/`,
+    /** Append-only record of applied round `round` (loss, ‖g‖, lr, timing): the job's history. */
+    metrics: (jobId: string, round: number) => `jobs/${jobId}/metrics/${pad(round)}.json`,
+    metricsPrefix: (jobId: string) => `jobs/${jobId}/metrics/`,
     model: (jobId: string) => `jobs/${jobId}/model.json`,
     registered: (jobId: string) => `jobs/${jobId}/registered.json`,
     failed: (jobId: string) => `jobs/${jobId}/failed.json`,
     result: (jobId: string, round: number, shard: number) =>
       `scratch/jobs/${jobId}/results/${pad(round)}/${pad(shard, 4)}.json`,
     resultsPrefix: (jobId: string, round: number) => `scratch/jobs/${jobId}/results/${pad(round)}/`,
+    /** Every worker result of a job (removed when it finishes). */
+    scratchPrefix: (jobId: string) => `scratch/jobs/${jobId}/`,
   },
   jobsPrefix: 'jobs/',
 } as const;

@@ -7,13 +7,26 @@ import { ProtocolError } from '../errors.js';
  */
 export const PROTOCOL_VERSION = 1 as const;
 
-/** Work queue (standard): compute partition `shard`'s contribution to round `round` of job `jobId`. */
+/**
+ * Largest round state (JSON bytes) that rides inline in a work message. Well under SQS's 256 KiB
+ * so that a batch of 10 work messages still fits one SendMessageBatch (256 KiB in all); a larger
+ * state is read from the store by each worker, as before.
+ */
+export const INLINE_STATE_MAX_BYTES = 24_576;
+
+/**
+ * Work queue (standard): compute partition `shard`'s contribution to round `round` of job `jobId`.
+ * `state`, when present, is the round's stored state itself (parameters, optimizer state,
+ * bookkeeping — the bytes of `jobs/<id>/state/<round>.json` parsed), so the worker needs no
+ * object-store read per round; JSON numbers round-trip float64 exactly, so the bits are the same.
+ */
 export const workMessageSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
   type: z.literal('work'),
   jobId: z.string().min(1),
   round: z.number().int().nonnegative(),
   shard: z.number().int().nonnegative(),
+  state: z.looseObject({ round: z.number().int().nonnegative(), params: z.array(z.number()) }).optional(),
 });
 export type WorkMessage = z.infer<typeof workMessageSchema>;
 

@@ -5,6 +5,7 @@ import { type JobSpec, jobSpecSchema } from './job-spec.js';
 import { latestState, loadJobContext, readJson } from './job-store.js';
 import { keys } from './keys.js';
 import type { WorkMessage } from './protocol.js';
+import { writeRoundRecord } from './round-records.js';
 
 /**
  * Puts a job whose host died back in motion, from what is on disk: a start cut short is redone
@@ -32,6 +33,8 @@ export async function resumeJob(deps: EngineDeps, jobId: string): Promise<number
     await finishJob(deps, ctx, state);
     return 0;
   }
+  // A crash between storing the state and its round record leaves the record to write.
+  await writeRoundRecord(deps.store, jobId, state);
   const missing: WorkMessage[] = [];
   for (let shard = 0; shard < ctx.plan.partitions.length; shard++) {
     if ((await deps.store.head(keys.job.result(jobId, state.round, shard))) === undefined) {

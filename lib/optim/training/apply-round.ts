@@ -69,9 +69,8 @@ export function applyRound(
     gradNorm = l2Norm(g) / first.steps;
   }
   const record: RoundRecord = { round: state.round, epoch: state.epoch, loss, gradNorm, lr };
-  const history = [...state.history.slice(-(config.historyLimit - 1)), record];
   if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-    return { ...state, round: state.round + 1, history, status: { status: 'done', reason: 'diverged' } };
+    return { ...state, round: state.round + 1, last: record, status: { status: 'done', reason: 'diverged' } };
   }
   const optimizer = createOptimizer(config.optimizer, n);
   const restart = config.adaptiveRestart && fullGradient && state.lastLoss !== null && loss > state.lastLoss;
@@ -80,16 +79,15 @@ export function applyRound(
   const gradNorm0 = state.gradNorm0 ?? (fullGradient ? gradNorm : null);
 
   let { epoch, bestLoss, noImprovementCount, plateau, epochLossSum, epochRows } = state;
-  let epochs: EpochRecord[] = state.epochs;
+  let lastEpoch: EpochRecord | null = state.lastEpoch;
   epochLossSum += lossSum + penalty * totalRows;
   epochRows += totalRows;
   let stepInEpoch = first.step + first.steps;
   const endsEpoch = stepInEpoch >= first.stepsPerEpoch;
   if (endsEpoch) {
     const epochLoss = epochLossSum / epochRows;
-    epochs = [...epochs.slice(-(config.historyLimit - 1)), { epoch, loss: epochLoss }];
-    const previous =
-      config.algorithm === 'batch' ? (state.epochs[state.epochs.length - 1]?.loss ?? null) : null;
+    lastEpoch = { epoch, loss: epochLoss };
+    const previous = config.algorithm === 'batch' ? (state.lastEpoch?.loss ?? null) : null;
     const ni = updateNoImprovement(
       { best: bestLoss, count: noImprovementCount },
       epochLoss,
@@ -141,8 +139,8 @@ export function applyRound(
     lastLoss: loss,
     epochLossSum,
     epochRows,
-    history,
-    epochs,
+    last: record,
+    lastEpoch,
     status: reason === null ? { status: 'running' } : { status: 'done', reason },
   };
 }

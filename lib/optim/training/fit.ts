@@ -13,7 +13,10 @@ import { initTrainState } from './train-state.js';
 export interface FitOptions {
   /** Default: a new {@link TypedArrayKernel}. */
   readonly kernel?: GradientKernel;
-  /** Called after every applied round with its record and the new state. */
+  /**
+   * Called after every applied round with its record and the new state: the loss history (the
+   * state itself only keeps the last record, so it stays the same size however long the run).
+   */
   readonly onRound?: (info: RoundRecord & { readonly state: TrainState }) => void;
   /** Resume from this state instead of `initTrainState(config)`. */
   readonly state?: TrainState;
@@ -49,8 +52,7 @@ export function fit(config: TrainConfig, partitions: readonly Batch[], options: 
     );
     state = applyRound(config, state, results);
     rounds++;
-    const last = state.history[state.history.length - 1];
-    if (options.onRound !== undefined && last !== undefined) options.onRound({ ...last, state });
+    if (options.onRound !== undefined && state.last !== null) options.onRound({ ...state.last, state });
   }
   return { params: Float64Array.from(state.params), state, rounds };
 }

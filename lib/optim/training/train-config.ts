@@ -33,8 +33,6 @@ export interface TrainConfig {
   readonly sync: SyncMode;
   /** K: local steps per round in `local-sgd` (1 in `gd`). */
   readonly localSteps: number;
-  /** Most recent per-round history entries kept in the state (bounds its JSON size). */
-  readonly historyLimit: number;
   /**
    * Adaptive restart (O'Donoghue & Candès 2015, "function scheme"): when a full-batch round's loss
    * is above the previous round's, the momentum/Adam first moment is zeroed before the update. It
@@ -99,7 +97,6 @@ export const DEFAULTS = {
   localSteps: 4,
   seed: 0,
   gradTol: 1e-6,
-  historyLimit: 1000,
   batch: { maxEpochs: 3000, tol: 1e-10, nIterNoChange: 20, lrScale: 1 },
   minibatch: { maxEpochs: 300, tol: 1e-4, nIterNoChange: 5, lrScale: 1 },
   sgd: { maxEpochs: 100, tol: 1e-4, nIterNoChange: 10, lrScale: 0.01 },
@@ -219,7 +216,6 @@ export function resolveTrainConfig(input: TrainConfigInput, data: DataShape): Tr
     seed: input.seed ?? DEFAULTS.seed,
     sync,
     localSteps: sync === 'gd' ? 1 : (input.localSteps ?? DEFAULTS.localSteps),
-    historyLimit: input.historyLimit ?? DEFAULTS.historyLimit,
     adaptiveRestart: input.adaptiveRestart ?? (algorithm === 'batch' && sync === 'gd'),
   };
   validateTrainConfig(config);
@@ -248,6 +244,5 @@ export function validateTrainConfig(c: TrainConfig): void {
   check(c.gradTol >= 0, `gradTol ${c.gradTol} must be >= 0`);
   check(Number.isInteger(c.seed), `seed ${c.seed} must be an integer`);
   check(Number.isInteger(c.localSteps) && c.localSteps >= 1, `localSteps ${c.localSteps} must be >= 1`);
-  check(Number.isInteger(c.historyLimit) && c.historyLimit >= 1, `historyLimit ${c.historyLimit}`);
   makeSchedule(c.schedule);
 }

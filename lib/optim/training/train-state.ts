@@ -29,6 +29,11 @@ export type TrainStatus =
 /**
  * Everything the server keeps between rounds, as plain JSON (numbers, arrays, null — never
  * Infinity/NaN, never typed arrays), so `JSON.parse(JSON.stringify(s))` resumes bit-identically.
+ *
+ * Lean: parameters, optimizer state and O(1) bookkeeping only, so its size does not grow with the
+ * round number. The loss history lives outside it: {@link fit} streams each {@link RoundRecord}
+ * (`onRound`), and the queued runners append one record per applied round under
+ * `jobs/<id>/metrics/` (see `lib/engine/round-records.ts`).
  */
 export interface TrainState {
   readonly v: 1;
@@ -53,8 +58,10 @@ export interface TrainState {
   /** Σ (lossSum + penalty·rows) and Σ rows over the rounds of the current epoch. */
   readonly epochLossSum: number;
   readonly epochRows: number;
-  readonly history: RoundRecord[];
-  readonly epochs: EpochRecord[];
+  /** The record of the round applied last (null before round 0 is applied). */
+  readonly last: RoundRecord | null;
+  /** The epoch finished last (null before the first epoch ends). */
+  readonly lastEpoch: EpochRecord | null;
   readonly status: TrainStatus;
 }
 
@@ -75,8 +82,8 @@ export function initTrainState(config: TrainConfig): TrainState {
     lastLoss: null,
     epochLossSum: 0,
     epochRows: 0,
-    history: [],
-    epochs: [],
+    last: null,
+    lastEpoch: null,
     status: { status: 'running' },
   };
 }

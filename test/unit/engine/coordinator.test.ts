@@ -23,7 +23,8 @@ import type { ShardResult } from '../../../lib/optim/index.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
 import { recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
 
-async function setup(jobId = 'job-unit') {
+/** `inlineStateMaxBytes` 0: states stay in the store (the messages are the bare ids below). */
+async function setup(jobId = 'job-unit', inlineStateMaxBytes = 0) {
   const store = new SimObjectStore();
   const data = await seedDataset(store);
   const outbox = recordingOutbox();
@@ -34,6 +35,7 @@ async function setup(jobId = 'job-unit') {
     kernel: new TypedArrayKernel(),
     backend: 'test',
     cache: new JobCache(),
+    inlineStateMaxBytes,
     onFinish: async (job) => {
       finished.push(job);
     },

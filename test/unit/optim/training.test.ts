@@ -185,13 +185,13 @@ describe('Function: applyRound', () => {
     // Assess
     expect(JSON.stringify(s0)).toBe(frozen);
     expect(s1.params).toEqual([-0.5, -0.5]);
-    expect(s1.history[0]).toEqual({ round: 0, epoch: 0, loss: 1, gradNorm: Math.SQRT2, lr: 0.5 });
+    expect(s1.last).toEqual({ round: 0, epoch: 0, loss: 1, gradNorm: Math.SQRT2, lr: 0.5 });
     expect(s1).toMatchObject({ round: 1, epoch: 1, stepInEpoch: 0, status: { status: 'running' } });
     // Round 1, same sums: penalty (2/2)·(−.5)² = .25 → loss 1.25; g = [1, 1 + 2·(−.5)] = [1, 0]
     // θ = [−.5 − .5, −.5 − 0] = [−1, −.5]
     const s2 = applyRound(config, s1, [gradResult(1, 0, [2, 4], 3, 2), gradResult(1, 1, [1, -1], 0, 1)]);
     expect(s2.params).toEqual([-1, -0.5]);
-    expect(s2.history[1]!.loss).toBe(1.25);
+    expect(s2.last!.loss).toBe(1.25);
   });
 
   it('applies the row-weighted mean delta in local-sgd (FedAvg with a plain server)', () => {
@@ -277,7 +277,7 @@ describe('Function: fit', () => {
     const config = resolveTrainConfig({ spec, gradTol: 1e-3, tol: 0 }, { rows: 400 });
     const r = fitModel(config, [toBatch(z, data.y)]);
     expect(r.state.status).toEqual({ status: 'done', reason: 'grad-tol' });
-    const last = r.state.history[r.state.history.length - 1]!;
+    const last = r.state.last!;
     expect(last.gradNorm).toBeLessThanOrEqual(1e-3 * r.state.gradNorm0!);
     const wild = resolveTrainConfig(
       { spec, learningRate: 1e3, optimizer: { kind: 'plain' }, nIterNoChange: 5000 },
