@@ -4,6 +4,7 @@ import type { DatasetManifest } from '../../lib/data/index.js';
 import { startJob } from '../../lib/engine/coordinator.js';
 import { resolveDataset } from '../../lib/engine/datasets.js';
 import { runInProcess } from '../../lib/engine/in-process-runner.js';
+import { makeJobPlan } from '../../lib/engine/job-plan.js';
 import { type JobSpec, jobSpecSchema, type TrainOptions } from '../../lib/engine/job-spec.js';
 import { readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
@@ -15,6 +16,7 @@ import type { ModelRegistry } from '../../lib/registry/index.js';
 import { type Io, progressBar } from '../output.js';
 import { datasetNameFor, type Session } from '../session.js';
 import { printTrainResult, type TrainResult, waitForJob } from './job-progress.js';
+import { roundPlanLine, summarizeRoundPlan } from './plan-line.js';
 
 export interface TrainArgs {
   readonly dataset?: string;
@@ -97,6 +99,9 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     ...(args.pca !== undefined ? { reduction: { kind: 'pca', k: args.pca } } : {}),
     holdoutFraction: args.holdout ?? 0,
   });
+  // The plan first: how steps become rounds, how many, and the expected time (an upper bound).
+  const plan = makeJobPlan(spec, manifest, manifestKey, { queued: args.runner === 'local' });
+  if (!args.json) io.err(roundPlanLine(summarizeRoundPlan(plan, args.runner), args.runner));
   const started = Date.now();
   let artifact: ModelArtifact;
   let backend: string;

@@ -89,7 +89,7 @@ export async function startJob(
   manifest: DatasetManifest,
   manifestKey: string,
 ): Promise<JobContext> {
-  const plan = makeJobPlan(spec, manifest, manifestKey);
+  const plan = makeJobPlan(spec, manifest, manifestKey, { queued: true });
   await writeJsonIfAbsent(deps.store, keys.job.spec(spec.jobId), spec);
   await at(deps, 'start:after-spec');
   await writeJsonIfAbsent(deps.store, keys.job.plan(spec.jobId), plan);
@@ -124,6 +124,7 @@ async function fanOut(deps: EngineDeps, ctx: JobContext, state: TrainState, json
   await deps.outbox.sendWork(messages);
   await at(deps, 'fanout:after-send');
   await deps.store.putIfAbsent(keys.job.fanout(jobId, state.round), '');
+  (deps.cache ?? defaultCache).rememberFanOut(jobId, state.round);
 }
 
 /**
@@ -238,7 +239,11 @@ async function settle(
     await finishJob(deps, ctx, s);
     return fresh ? 'finished' : 'stale';
   }
-  if (freshJson === undefined && (await store.head(keys.job.fanout(jobId, s.round))) !== undefined)
+  if (
+    freshJson === undefined &&
+    ((deps.cache ?? defaultCache).fannedOut(jobId, s.round) ||
+      (await store.head(keys.job.fanout(jobId, s.round))) !== undefined)
+  )
     return 'stale';
   if ((await store.head(keys.job.model(jobId))) !== undefined) {
     if (freshJson !== undefined) await store.delete(keys.job.state(jobId, s.round));

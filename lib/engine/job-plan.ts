@@ -8,7 +8,7 @@ import type {
   TrainConfig,
   TrainConfigInput,
 } from '../optim/index.js';
-import { resolveTrainConfig } from '../optim/index.js';
+import { groupingFor, type RoundGrouping, resolveTrainConfig } from '../optim/index.js';
 import { isHoldoutRow, partitionRange } from './holdout.js';
 import type { JobSpec, TrainOptions } from './job-spec.js';
 
@@ -39,13 +39,22 @@ export interface JobPlan {
   readonly transform: FeatureTransform;
   readonly target: TargetPlan;
   readonly partitions: PartitionPlan[];
+  /** Set when a queued run groups K stochastic steps per round (local SGD; see `groupingFor`). */
+  readonly grouping?: RoundGrouping;
 }
 
 /** The SEED used for the holdout row mask; fixed so every job on a dataset splits it alike. */
 export const HOLDOUT_SEED = 20_241_126;
 
-/** Builds the plan; throws `DatasetError`/`UsageError` for a target or option that cannot work. */
-export function makeJobPlan(spec: JobSpec, manifest: DatasetManifest, manifestKey: string): JobPlan {
+/**
+ * Builds the plan; `queued`: for the local cloud / AWS, where mini-batch and SGD steps are grouped
+ * into rounds (see `groupingFor`). Throws `DatasetError`/`UsageError` for a target or option that cannot work. */
+export function makeJobPlan(
+  spec: JobSpec,
+  manifest: DatasetManifest,
+  manifestKey: string,
+  options: { readonly queued?: boolean } = {},
+): JobPlan {
   const info = validateTarget(manifest, spec.target, spec.model);
   for (const f of spec.features) {
     const column = manifest.columns.find((c) => c.name === f);
@@ -101,12 +110,34 @@ export function makeJobPlan(spec: JobSpec, manifest: DatasetManifest, manifestKe
       : {}),
     ...(spec.options.l2 !== undefined ? { l2: spec.options.l2 } : {}),
   };
-  const config = resolveTrainConfig(trainConfigInput(modelSpec, spec.options), {
-    rows: trainRows,
-    numFeatures: k,
-    partitions: spec.workers,
-  });
-  return { v: 1, jobId: spec.jobId, manifestKey, config, transform, target, partitions };
+  const shape = { rows: trainRows, numFeatures: k, partitions: spec.workers };
+  let config = resolveTrainConfig(trainConfigInput(modelSpec, spec.options), shape);
+  // Queued runners group stochastic steps into rounds unless one step per round was asked for
+  // (`--sync gd`) or the grouping was given (`--sync local-sgd`, `--local-steps`).
+  const explicit = spec.options.sync !== undefined || spec.options.localSteps !== undefined;
+  const grouping =
+    options.queued === true && !explicit
+      ? groupingFor(
+          config,
+          partitions.map((p) => p.rows),
+        )
+      : null;
+  if (grouping !== null) {
+    config = resolveTrainConfig(
+      { ...trainConfigInput(modelSpec, spec.options), sync: 'local-sgd', localSteps: grouping.stepsPerRound },
+      shape,
+    );
+  }
+  return {
+    v: 1,
+    jobId: spec.jobId,
+    manifestKey,
+    config,
+    transform,
+    target,
+    partitions,
+    ...(grouping !== null ? { grouping } : {}),
+  };
 }
 
 /** Maps the user's flags onto the optimizer library's config; unset flags keep its defaults. */

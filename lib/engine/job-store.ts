@@ -41,6 +41,7 @@ export class JobCache {
   private readonly contexts = new Map<string, JobContext>();
   private readonly partitions = new Map<string, Batch>();
   private readonly states = new Map<string, TrainState>();
+  private readonly fanouts = new Map<string, number>();
 
   public constructor(private readonly maxPartitions = 8) {}
 
@@ -52,6 +53,18 @@ export class JobCache {
   public state(jobId: string, round: number): TrainState | undefined {
     const s = this.states.get(jobId);
     return s?.round === round ? s : undefined;
+  }
+
+  /** Whether this process stored the fan-out marker of `round` (so it need not look it up). */
+  public fannedOut(jobId: string, round: number): boolean {
+    return this.fanouts.get(jobId) === round;
+  }
+
+  /** Notes that this process stored the fan-out marker of `round`. */
+  public rememberFanOut(jobId: string, round: number): void {
+    this.fanouts.delete(jobId);
+    this.fanouts.set(jobId, round);
+    if (this.fanouts.size > 64) this.fanouts.delete(this.fanouts.keys().next().value!);
   }
 
   /** Remembers `state` as stored (see {@link JobCache.state}); one per job, bounded. */

@@ -7,4 +7,5 @@ export * from './cost-model.js';
 export * from './estimate-cost.js';
 export * from './estimate-time.js';
 export * from './plan-job-placement.js';
+export * from './round-latency.js';
 export * from './workload.js';

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InfrastructureError, NotFoundError, UsageError } from '../../errors.js';
 import { QUEUE_LIMITS, SqliteQueue, type SqliteQueueAttributes } from './sqlite-queue.js';
@@ -43,8 +44,38 @@ export interface CreateQueueOptions {
   readonly contentBasedDeduplication?: boolean;
 }
 
-/** Wakes long polls in this process when any broker on the same file sends. */
+/** Wakes long polls in this thread when any broker on the same file sends. */
 const signals = new EventEmitter().setMaxListeners(0);
+
+/**
+ * Carries those wake-ups to the other threads of this process (the local cloud's worker threads
+ * each open their own broker): one channel per database file and thread, shared by its brokers,
+ * unreferenced so it never keeps a thread alive. Other processes still find messages by polling.
+ */
+const channels = new Map<string, { channel: BroadcastChannel; users: number }>();
+
+function joinChannel(prefix: string): BroadcastChannel {
+  let entry = channels.get(prefix);
+  if (entry === undefined) {
+    const channel = new BroadcastChannel(`shardtrain-queue:${prefix}`);
+    channel.unref();
+    channel.onmessage = (event) => {
+      const name = (event as MessageEvent).data;
+      if (typeof name === 'string') signals.emit(name);
+    };
+    entry = { channel, users: 0 };
+    channels.set(prefix, entry);
+  }
+  entry.users++;
+  return entry.channel;
+}
+
+function leaveChannel(prefix: string): void {
+  const entry = channels.get(prefix);
+  if (entry === undefined || --entry.users > 0) return;
+  entry.channel.close();
+  channels.delete(prefix);
+}
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,75}(\.fifo)?$/;
 
@@ -86,6 +117,7 @@ export class SqliteQueueBroker {
   private readonly now: () => number;
   private readonly pollIntervalMs: number;
   private readonly signalPrefix: string;
+  private channel: BroadcastChannel | undefined;
 
   public constructor(options: SqliteQueueBrokerOptions) {
     const file = options.path === ':memory:' ? options.path : path.resolve(options.path);
@@ -103,6 +135,7 @@ export class SqliteQueueBroker {
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     // An in-memory database is private to this broker, so its signals must be too.
     this.signalPrefix = `${file === ':memory:' ? Math.random() : file}\0`;
+    if (file !== ':memory:') this.channel = joinChannel(this.signalPrefix);
   }
 
   /**
@@ -188,6 +221,10 @@ export class SqliteQueueBroker {
   /** Closes the database connection; queues from this broker stop working. */
   public close(): void {
     this.db.close();
+    if (this.channel !== undefined) {
+      this.channel = undefined;
+      leaveChannel(this.signalPrefix);
+    }
   }
 
   private findRow(name: string): QueueRow | undefined {
@@ -201,6 +238,7 @@ export class SqliteQueueBroker {
       pollIntervalMs: this.pollIntervalMs,
       signals,
       signalPrefix: this.signalPrefix,
+      ...(this.channel !== undefined ? { channel: this.channel } : {}),
     });
   }
 

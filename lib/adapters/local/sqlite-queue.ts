@@ -46,6 +46,8 @@ export interface SqliteQueueContext {
   /** Emits `send:<queue>` after a commit in this process, to wake long polls early. */
   readonly signals: EventEmitter;
   readonly signalPrefix: string;
+  /** Carries the same wake-ups to this file's brokers in other threads (worker threads). */
+  readonly channel?: { postMessage(message: unknown): void };
 }
 
 /** Where a message is in its life, as {@link SqliteQueue.peek} reports it. */
@@ -409,7 +411,9 @@ export class SqliteQueue implements Queue {
   }
 
   private signal(queue = this.name): void {
-    this.context.signals.emit(`${this.context.signalPrefix}${queue}`);
+    const event = `${this.context.signalPrefix}${queue}`;
+    this.context.signals.emit(event);
+    this.context.channel?.postMessage(event);
   }
 
   private waitForSend(ms: number): Promise<void> {
