@@ -5,10 +5,13 @@
  * start-up that a deployment pays on every round. Also the 200k×32 logistic job of issue 3,
  * checked bit-identical between the two runners.
  *
+ * Then issue 8's lean-round figures (see `lean-rounds.ts`; `BENCH_LEAN=0` skips them).
+ *
  * Run alone with `BENCH_ONLY=coordination npm run bench` (after `npm run build`).
  */
 import path from 'node:path';
 import { BenchHome, type JobRun, maxAbsDiff, sameBits } from './bench-home.js';
+import { runLeanRoundsBench } from './lean-rounds.js';
 import { intKnob, quickMode, roundTo, summarize } from './stats.js';
 import { writeSyntheticCsv } from './synthetic-csv.js';
 
@@ -91,7 +94,9 @@ export async function runCoordinationBench(): Promise<Record<string, unknown>> {
       },
     };
     printCoordination(report);
-    return report;
+    // Issue 8's lean-round figures (bytes per round, RSS over many rounds, grouped mini-batch).
+    const lean = process.env.BENCH_LEAN === '0' ? { skipped: 'BENCH_LEAN=0' } : await runLeanRoundsBench();
+    return { ...report, lean };
   } finally {
     await home.close();
   }

@@ -194,8 +194,13 @@ export async function handleResult(deps: EngineDeps, msg: ResultMessage): Promis
   const next = cache.state(jobId, msg.round + 1) ?? (await readState(store, jobId, msg.round + 1));
   if (next !== undefined) return settle(deps, ctx, next);
   const w = ctx.plan.partitions.length;
-  const listed = await store.list(keys.job.resultsPrefix(jobId, msg.round));
-  if (listed.length < w) return 'waiting';
+  // A notification is sent after its result is stored: only the shards not notified here need a
+  // look-up, and the first one missing means the round is not complete yet.
+  const notified = cache.noteResult(jobId, msg.round, msg.shard);
+  for (let shard = 0; shard < w; shard++) {
+    if (!notified.has(shard) && (await store.head(keys.job.result(jobId, msg.round, shard))) === undefined)
+      return 'waiting';
+  }
   const state = cache.state(jobId, msg.round) ?? (await readState(store, jobId, msg.round));
   // No state for a round whose results are in: the job finished and was cleaned up (a late duplicate).
   if (state === undefined) return 'stale';
@@ -264,11 +269,11 @@ export async function finishJob(
   await writeJsonIfAbsent(deps.store, keys.job.model(ctx.spec.jobId), artifact);
   await at(deps, 'finish:after-model');
   const stored = (await readJson<ModelArtifact>(deps.store, keys.job.model(ctx.spec.jobId))) ?? artifact;
-  if ((await deps.store.head(keys.job.registered(ctx.spec.jobId))) === undefined) {
-    if (deps.onFinish !== undefined) await deps.onFinish({ spec: ctx.spec, ctx, state, artifact: stored });
-    await deps.store.putIfAbsent(keys.job.registered(ctx.spec.jobId), '');
-  }
+  if ((await deps.store.head(keys.job.registered(ctx.spec.jobId))) !== undefined) return stored;
+  if (deps.onFinish !== undefined) await deps.onFinish({ spec: ctx.spec, ctx, state, artifact: stored });
+  // Clean up before the marker: a client waiting for `registered` then finds the job as it stays.
   await cleanUpJob(deps, ctx.spec.jobId, state.round);
+  await deps.store.putIfAbsent(keys.job.registered(ctx.spec.jobId), '');
   return stored;
 }
 

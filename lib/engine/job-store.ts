@@ -42,6 +42,7 @@ export class JobCache {
   private readonly partitions = new Map<string, Batch>();
   private readonly states = new Map<string, TrainState>();
   private readonly fanouts = new Map<string, number>();
+  private readonly results = new Map<string, { round: number; shards: Set<number> }>();
 
   public constructor(private readonly maxPartitions = 8) {}
 
@@ -53,6 +54,22 @@ export class JobCache {
   public state(jobId: string, round: number): TrainState | undefined {
     const s = this.states.get(jobId);
     return s?.round === round ? s : undefined;
+  }
+
+  /**
+   * Notes that the result of (round, shard) is stored (its notification arrived here) and returns
+   * every shard of that round noted so far in this process. One round per job is kept.
+   */
+  public noteResult(jobId: string, round: number, shard: number): ReadonlySet<number> {
+    let entry = this.results.get(jobId);
+    if (entry?.round !== round) {
+      entry = { round, shards: new Set() };
+      this.results.delete(jobId);
+      this.results.set(jobId, entry);
+      if (this.results.size > 64) this.results.delete(this.results.keys().next().value!);
+    }
+    entry.shards.add(shard);
+    return entry.shards;
   }
 
   /** Whether this process stored the fan-out marker of `round` (so it need not look it up). */

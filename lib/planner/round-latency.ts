@@ -15,8 +15,7 @@ import type { CostModel } from './cost-model.js';
  *   AWS whitepaper "Best Practices Design Patterns: Optimizing Amazon S3 Performance", Timeouts and
  *   Retries for Latency-Sensitive Applications
  *   (https://docs.aws.amazon.com/whitepapers/latest/s3-optimizing-performance-best-practices/timeouts-and-retries-for-latency-sensitive-applications.html).
- *   Taken as 15 ms for HEAD/GET first byte, 30 ms for PUT (written durably before it answers) and
- *   25 ms for a LIST of a few keys.
+ *   Taken as 15 ms for HEAD/GET first byte and 30 ms for PUT (written durably before it answers).
  * - One SQS API call from Lambda (SendMessageBatch): 10 ms.
  */
 export interface RoundLatencyModel {
@@ -27,7 +26,6 @@ export interface RoundLatencyModel {
   readonly s3HeadSeconds: number;
   readonly s3GetSeconds: number;
   readonly s3PutSeconds: number;
-  readonly s3ListSeconds: number;
   /** One SQS API call (the aggregator's SendMessageBatch of the next round). */
   readonly sqsSendSeconds: number;
 }
@@ -38,7 +36,6 @@ export const AWS_ROUND_LATENCY: RoundLatencyModel = {
   s3HeadSeconds: 0.015,
   s3GetSeconds: 0.015,
   s3PutSeconds: 0.03,
-  s3ListSeconds: 0.025,
   sqsSendSeconds: 0.01,
 };
 
@@ -54,13 +51,14 @@ export interface RoundLatency {
  * The coordination time of one AWS round (compute excluded), following the coordinator's calls:
  * - worker (in parallel across workers): HEAD next state, HEAD own result, [GET state when it is
  *   too big to ride inline], PUT result; its notification takes the FIFO hop;
- * - aggregator, on the last notification: LIST results, W GETs of the results (per worker), PUT
- *   state, PUT round record, HEAD model, send the next round's work (SendMessageBatch), PUT
- *   fan-out marker; then the standard-queue hop. The earlier W−1 notifications (a LIST each) are
- *   handled while slower workers still run; when all arrive at once they add up to (W−1)·LIST.
+ * - aggregator, on the last notification: W GETs of the results (per worker), PUT state, PUT
+ *   round record, HEAD model, send the next round's work (SendMessageBatch), PUT fan-out marker;
+ *   then the standard-queue hop. A warm aggregator that saw the round's other notifications knows
+ *   their results are stored and looks nothing up; each earlier notification costs one HEAD that
+ *   misses, while slower workers still run (when all arrive at once they add up to (W−1)·HEAD).
  *
  * @example
- * awsRoundLatency(AWS_ROUND_LATENCY, true); // fixed ≈ 0.269 s, per worker 0.015 s
+ * awsRoundLatency(AWS_ROUND_LATENCY, true); // fixed ≈ 0.244 s, per worker 0.015 s
  */
 export function awsRoundLatency(m: RoundLatencyModel, inlineState: boolean): RoundLatency {
   const parts = {
@@ -68,7 +66,6 @@ export function awsRoundLatency(m: RoundLatencyModel, inlineState: boolean): Rou
     workerLookups: 2 * m.s3HeadSeconds + (inlineState ? 0 : m.s3GetSeconds),
     workerPut: m.s3PutSeconds,
     resultHop: m.sqsFifoHopSeconds,
-    aggregatorList: m.s3ListSeconds,
     aggregatorWrites: 3 * m.s3PutSeconds + m.s3HeadSeconds,
     fanOut: m.sqsSendSeconds,
   };
