@@ -73,7 +73,11 @@ async function jobState(session: Session, spec: JobSpec) {
   const { store } = session.home;
   const state = await latestState(store, spec.jobId);
   const done = (await store.head(keys.job.model(spec.jobId))) !== undefined;
-  const last = await latestRoundRecord(store, spec.jobId, Math.max(0, (state?.round ?? 1) - 1));
+  // Queued runs record every round; an in-process run keeps only its final state's last record.
+  const last =
+    (await latestRoundRecord(store, spec.jobId, Math.max(0, (state?.round ?? 1) - 1))) ??
+    state?.last ??
+    undefined;
   return {
     id: spec.jobId,
     state: done ? 'done' : state === undefined ? 'starting' : state.status.status,
