@@ -8,6 +8,7 @@ import {
   MODEL_KINDS,
   OPTIMIZERS,
   SCHEDULES,
+  SOLVER_CHOICES,
   SYNC_MODES,
   type TrainOptions,
 } from '../lib/engine/job-spec.js';
@@ -150,6 +151,12 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--data <file>', 'a CSV file: uploaded as dataset <file name>, then trained on')
     .requiredOption('--target <col>', 'the column to predict')
     .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).makeOptionMandatory())
+    .addOption(
+      new Option(
+        '--solver <name>',
+        'auto (default): normal equations for linear, Newton for small logistic/softmax, L-BFGS otherwise; gd: gradient descent (implied by --algorithm, --optimizer, --schedule, --lr, --batch-size, --sync, --local-steps)',
+      ).choices(SOLVER_CHOICES),
+    )
     .addOption(new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS))
     .option('--batch-size <B>', 'mini-batch size', positiveInt)
     .option('--lr <x>', 'initial learning rate', positive)
@@ -161,8 +168,12 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
       'schedule rate (inverse-time: α; exponential: rate; step: factor; cosine: period ×)',
       positive,
     )
-    .option('--epochs <E>', 'maximum epochs', positiveInt)
-    .option('--tol <x>', 'stop when the epoch loss improves by less than this (relative)', nonNeg)
+    .option('--epochs <E>', 'maximum epochs (newton/lbfgs: iterations, default 100)', positiveInt)
+    .option(
+      '--tol <x>',
+      'gd: stop when the epoch loss improves by less than this (relative); newton/lbfgs: when every |gradient| ≤ this (default 1e-4, as scikit-learn)',
+      nonNeg,
+    )
     .option('--l2 <x>', 'L2 penalty', nonNeg)
     .option('--workers <N>', 'data-parallel workers (partitions)', positiveInt, 1)
     .option('--seed <S>', 'random seed', nonNegInt)
@@ -183,6 +194,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--json', 'print one JSON object')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const options: TrainOptions = {
+        ...(o.solver !== undefined ? { solver: o.solver as TrainOptions['solver'] } : {}),
         ...(o.algorithm !== undefined ? { algorithm: o.algorithm as TrainOptions['algorithm'] } : {}),
         ...(o.batchSize !== undefined ? { batchSize: o.batchSize as number } : {}),
         ...(o.lr !== undefined ? { lr: o.lr as number } : {}),
@@ -351,6 +363,9 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--workers <N>', 'data-parallel workers', positiveInt, 1)
     .option('--epochs <E>', 'maximum epochs', positiveInt)
     .option('--lr <x>', 'initial learning rate', positive)
+    .addOption(
+      new Option('--solver <name>', 'auto (default), normal, newton, lbfgs or gd').choices(SOLVER_CHOICES),
+    )
     .addOption(new Option('--optimizer <name>', 'update rule').choices(OPTIMIZERS))
     .addOption(new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS))
     .option('--holdout <f>', 'holdout fraction for the gate', fraction, 0.2)
@@ -375,6 +390,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
           model: o.model as 'linear',
           modelName: (o.modelName as string | undefined) ?? name,
           options: {
+            ...(o.solver !== undefined ? { solver: o.solver as TrainOptions['solver'] } : {}),
             ...(o.epochs !== undefined ? { epochs: o.epochs as number } : {}),
             ...(o.lr !== undefined ? { lr: o.lr as number } : {}),
             ...(o.optimizer !== undefined ? { optimizer: o.optimizer as TrainOptions['optimizer'] } : {}),

@@ -12,7 +12,7 @@ import type { TrainConfig } from '../training/train-config.js';
 import type { RoundRecord, TrainState } from '../training/train-state.js';
 import { hessianSum } from './hessian.js';
 import { dot, lbfgsDirection, pushPair } from './lbfgs.js';
-import { newtonStep } from './newton-step.js';
+import { NEWTON_MAX_RADIUS, NEWTON_MAX_STEP, newtonStep } from './newton-step.js';
 import { solveNormalEquations } from './normal-equations.js';
 import { addInto, packedIndex, packedLength } from './packed.js';
 import type { LineSearchState, SolverNote, SolverState } from './solver-state.js';
@@ -86,6 +86,8 @@ export function initSolverState(config: TrainConfig): SolverState | null {
     baseLoss: null,
     baseGrad: [],
     slope: 0,
+    radius: NEWTON_MAX_STEP,
+    capped: false,
     memS: [],
     memY: [],
     failures: 0,
@@ -369,14 +371,24 @@ function nextNewton(
         const at = packedIndex(n, i, i);
         h[at] = h[at]! + l2;
       }
-  const step = newtonStep(h, chosen.g);
+  // a capped step taken whole: the model is far from the optimum along a flat valley; widen
+  const radius = s.capped && chosen.t === 1 ? Math.min(2 * s.radius, NEWTON_MAX_RADIUS) : s.radius;
+  const step = newtonStep(h, chosen.g, radius);
   let notes = s.notes;
-  if (step.capped)
+  if (step.capped && radius === NEWTON_MAX_RADIUS)
     notes = withNote(notes, {
-      message: 'Newton step capped (weights growing: separable data?)',
+      message: `Newton steps capped at ${NEWTON_MAX_RADIUS} (weights growing without bound: separable data? add --l2)`,
       features: [],
     });
-  return { ...s, notes, direction: Array.from(step.step), steps: [1], slope: step.slope };
+  return {
+    ...s,
+    notes,
+    radius,
+    capped: step.capped,
+    direction: Array.from(step.step),
+    steps: [1],
+    slope: step.slope,
+  };
 }
 
 /** Updates the L-BFGS memory with the accepted step and plans the next direction and trials. */

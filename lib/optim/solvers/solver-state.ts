@@ -38,6 +38,9 @@ export interface LineSearchState {
   /** L-BFGS curvature pairs, oldest first (empty for Newton). */
   readonly memS: number[][];
   readonly memY: number[][];
+  /** Newton: the trust radius (largest coordinate move) and whether this round's step hit it. */
+  readonly radius: number;
+  readonly capped: boolean;
   /** Rounds in a row whose every trial failed the sufficient-decrease test. */
   readonly failures: number;
   readonly notes: SolverNote[];
