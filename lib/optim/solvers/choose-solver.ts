@@ -29,6 +29,22 @@ export const NORMAL_MAX_FEATURES = 1024;
  */
 export const NEWTON_MAX_PARAMS = 1000;
 
+/**
+ * The penalty a newton/lbfgs classifier gets when the user gave no `--l2`: scikit-learn's
+ * LogisticRegression default C = 1, i.e. ½‖w‖²/C on the SUMMED loss, which is λ = 1/(C·n) on our
+ * mean loss. So `auto` lands on scikit-learn's model and test metrics out of the box, and
+ * separable data has a finite optimum. Linear models get none (as LinearRegression); `gd` keeps
+ * its own default (no penalty), bit for bit. Returns undefined when nothing is to be added.
+ *
+ * @example
+ * defaultL2({ kind: 'logistic', numFeatures: 3 }, 'newton', 400); // 0.0025
+ */
+export function defaultL2(spec: ModelSpec, solver: Solver, rows: number): number | undefined {
+  if (spec.l2 !== undefined || spec.kind === 'linear') return undefined;
+  if (solver !== 'newton' && solver !== 'lbfgs') return undefined;
+  return 1 / rows;
+}
+
 /** A resolved choice and why it was made (stored in the job plan and printed by `train`). */
 export interface SolverDecision {
   readonly solver: Solver;

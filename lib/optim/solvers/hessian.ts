@@ -18,9 +18,12 @@ export function hessianSum(spec: ModelSpec, params: ArrayLike<number>, batch: Ba
   const n = paramCount(spec);
   const k = numOutputs(spec);
   const s = batch.d + 1;
-  const h = new Float64Array(packedLength(n));
-  const starts = new Int32Array(n);
-  for (let i = 0; i < n; i++) starts[i] = packedRowStart(n, i) - i;
+  // Per class pair (c ≤ c') the block is Σ a_cc'·x̃x̃ᵀ, itself symmetric: accumulate its upper
+  // triangle (tri numbers) against the row's outer product, then scatter once at the end.
+  const tri = (s * (s + 1)) / 2;
+  const pairs = (k * (k + 1)) / 2;
+  const g = new Float64Array(pairs * tri);
+  const outer = new Float64Array(tri);
   const xt = new Float64Array(s);
   const z = new Float64Array(k);
   const a = new Float64Array(k * k);
@@ -28,6 +31,11 @@ export function hessianSum(spec: ModelSpec, params: ArrayLike<number>, batch: Ba
   for (let r = 0; r < batch.rows; r++) {
     const off = r * batch.d;
     for (let j = 0; j < batch.d; j++) xt[j + 1] = batch.x[off + j]!;
+    let o = 0;
+    for (let j = 0; j < s; j++) {
+      const xj = xt[j]!;
+      for (let m = j; m < s; m++) outer[o++] = xj * xt[m]!;
+    }
     for (let c = 0; c < k; c++) {
       let v = 0;
       for (let j = 0; j < s; j++) v += params[c * s + j]! * xt[j]!;
@@ -38,15 +46,28 @@ export function hessianSum(spec: ModelSpec, params: ArrayLike<number>, batch: Ba
       const p = sigmoid(z[0]!);
       a[0] = p * (1 - p);
     } else softmaxCurvature(z, k, a);
+    let q = 0;
     for (let c = 0; c < k; c++) {
-      for (let c2 = c; c2 < k; c2++) {
+      for (let c2 = c; c2 < k; c2++, q++) {
         const w = a[c * k + c2]!;
         if (w === 0) continue;
-        for (let j = 0; j < s; j++) {
-          const row = c * s + j;
-          const base = starts[row]! + c2 * s;
-          const wx = w * xt[j]!;
-          for (let m = c === c2 ? j : 0; m < s; m++) h[base + m] = h[base + m]! + wx * xt[m]!;
+        const base = q * tri;
+        for (let m = 0; m < tri; m++) g[base + m] = g[base + m]! + w * outer[m]!;
+      }
+    }
+  }
+  const h = new Float64Array(packedLength(n));
+  const starts = new Int32Array(n);
+  for (let i = 0; i < n; i++) starts[i] = packedRowStart(n, i) - i;
+  let q = 0;
+  for (let c = 0; c < k; c++) {
+    for (let c2 = c; c2 < k; c2++, q++) {
+      let o = q * tri;
+      for (let j = 0; j < s; j++) {
+        for (let m = j; m < s; m++, o++) {
+          const v = g[o]!;
+          h[starts[c * s + j]! + c2 * s + m] = v;
+          if (c !== c2) h[starts[c * s + m]! + c2 * s + j] = v;
         }
       }
     }

@@ -5,7 +5,7 @@ import type { OptimizerConfig } from '../optimizers/create-optimizer.js';
 import type { ScheduleConfig } from '../schedules/make-schedule.js';
 import { makeSchedule } from '../schedules/make-schedule.js';
 import type { Solver, SolverChoice } from '../solvers/choose-solver.js';
-import { chooseSolver, SOLVERS } from '../solvers/choose-solver.js';
+import { chooseSolver, defaultL2, SOLVERS } from '../solvers/choose-solver.js';
 import { SOLVER_DEFAULTS } from '../solvers/solver-stopping.js';
 
 /** `batch`: every row every round; `minibatch`: global batch B; `sgd`: B = 1. */
@@ -235,8 +235,9 @@ export function resolveTrainConfig(input: TrainConfigInput, data: DataShape): Tr
       : stochastic
         ? stochasticBudget(algorithm, stepsPerEpoch)
         : DEFAULTS.localSgd[algorithm];
+  const solved = solverFields(input, data.rows);
   const config: TrainConfig = {
-    spec: input.spec,
+    spec: solved.spec,
     algorithm,
     batchSize,
     optimizer,
@@ -251,18 +252,28 @@ export function resolveTrainConfig(input: TrainConfigInput, data: DataShape): Tr
     localSteps: sync === 'gd' ? 1 : (input.localSteps ?? DEFAULTS.localSteps),
     historyLimit: input.historyLimit ?? DEFAULTS.historyLimit,
     adaptiveRestart: input.adaptiveRestart ?? (algorithm === 'batch' && sync === 'gd'),
-    ...solverFields(input),
+    solver: solved.solver,
+    solverReason: solved.solverReason,
+    solverTol: solved.solverTol,
   };
   validateTrainConfig(config);
   return config;
 }
 
-function solverFields(input: TrainConfigInput): Pick<TrainConfig, 'solver' | 'solverReason' | 'solverTol'> {
+function solverFields(
+  input: TrainConfigInput,
+  rows: number,
+): Pick<TrainConfig, 'spec' | 'solver' | 'solverReason' | 'solverTol'> {
   const { solver, reason } = chooseSolver(input.spec, input.solver, gdOptionsOf(input));
   const maxIter = input.maxEpochs ?? SOLVER_DEFAULTS.maxIter;
+  const l2 = defaultL2(input.spec, solver, rows);
   return {
+    spec: l2 === undefined ? input.spec : { ...input.spec, l2 },
     solver,
-    solverReason: reason,
+    solverReason:
+      l2 === undefined
+        ? reason
+        : `${reason}; l2 = 1/n = ${l2.toPrecision(3)} (scikit-learn's C = 1; --l2 0 for none)`,
     solverTol: { gtol: input.tol ?? SOLVER_DEFAULTS.gtol, ftol: SOLVER_DEFAULTS.ftol, maxIter },
   };
 }

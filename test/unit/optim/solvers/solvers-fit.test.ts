@@ -60,7 +60,12 @@ const CASES: { name: string; spec: ModelSpec; data: Data; solvers: Solver[] }[] 
     data: LIN,
     solvers: ['normal', 'lbfgs'],
   },
-  { name: 'logistic', spec: { kind: 'logistic', numFeatures: 5 }, data: LOG, solvers: ['newton', 'lbfgs'] },
+  {
+    name: 'logistic',
+    spec: { kind: 'logistic', numFeatures: 5, l2: 0 },
+    data: LOG,
+    solvers: ['newton', 'lbfgs'],
+  },
   {
     name: 'logistic, l2 0.1',
     spec: { kind: 'logistic', numFeatures: 5, l2: 0.1 },
@@ -69,7 +74,7 @@ const CASES: { name: string; spec: ModelSpec; data: Data; solvers: Solver[] }[] 
   },
   {
     name: 'softmax',
-    spec: { kind: 'softmax', numFeatures: 5, numClasses: 3 },
+    spec: { kind: 'softmax', numFeatures: 5, numClasses: 3, l2: 0 },
     data: SOFT,
     solvers: ['newton', 'lbfgs'],
   },
@@ -107,7 +112,7 @@ describe('Function: fit — solvers reach the reference solution', () => {
   }
 
   it('newton needs a handful of rounds at scikit-learn tol (1e-4), lbfgs a few tens', () => {
-    const spec: ModelSpec = { kind: 'logistic', numFeatures: 5 };
+    const spec: ModelSpec = { kind: 'logistic', numFeatures: 5, l2: 0 };
     const newton = run(spec, LOG, 'newton');
     const lbfgs = run(spec, LOG, 'lbfgs');
     expect(newton.result.rounds).toBeLessThanOrEqual(10);
@@ -167,7 +172,7 @@ describe('Function: fit — rank deficiency and separable data', () => {
   for (const solver of ['newton', 'lbfgs'] as const) {
     it(`${solver}: separable logistic data stays finite and stops on the gradient tolerance`, () => {
       const data = classData(31, 200, [[2, -1, 1]], true);
-      const { result } = run({ kind: 'logistic', numFeatures: 3 }, data, solver);
+      const { result } = run({ kind: 'logistic', numFeatures: 3, l2: 0 }, data, solver);
       expect(result.params.every(Number.isFinite)).toBe(true);
       expect(result.state.status.status).toBe('done');
       expect(['grad-tol', 'tol', 'line-search']).toContain(
@@ -190,6 +195,18 @@ describe('Function: resolveTrainConfig — solver choice', () => {
     expect(pick({ kind: 'softmax', numFeatures: 100, numClasses: 10 }).solver).toBe('lbfgs');
     expect(pick({ kind: 'linear', numFeatures: 2000 }).solver).toBe('lbfgs');
     expect(pick({ kind: 'linear', numFeatures: 3 }).solverReason).toMatch(/normal equations/);
+  });
+
+  it("newton/lbfgs classifiers without an l2 get scikit-learn's C = 1 (λ = 1/n); linear and gd none", () => {
+    const rows = 400;
+    const c = (spec: ModelSpec, input: Partial<TrainConfigInput> = {}) =>
+      resolveTrainConfig({ spec, ...input }, { rows });
+    expect(c({ kind: 'logistic', numFeatures: 3 }).spec.l2).toBe(1 / 400);
+    expect(c({ kind: 'softmax', numFeatures: 3, numClasses: 3 }, { solver: 'lbfgs' }).spec.l2).toBe(1 / 400);
+    expect(c({ kind: 'logistic', numFeatures: 3, l2: 0 }).spec.l2).toBe(0);
+    expect(c({ kind: 'linear', numFeatures: 3 }).spec.l2).toBeUndefined();
+    expect(c({ kind: 'logistic', numFeatures: 3 }, { solver: 'gd' }).spec.l2).toBeUndefined();
+    expect(c({ kind: 'logistic', numFeatures: 3 }).solverReason).toMatch(/C = 1/);
   });
 
   it('any gradient-descent option implies gd; combining one with another solver fails', () => {
