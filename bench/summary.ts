@@ -46,7 +46,7 @@ function solversMd(s: Json): string {
   if (isObj(s.whole)) {
     const w = s.whole;
     lines.push(
-      `\nwhole process, ${fmt(w.rows)} × ${fmt(w.features)} logistic CSV (${fmt(w.csvMb)} MB): shardtrain train --runner inprocess ${fmt(w.shardtrainSeconds)} s (${fmt(w.shardtrainSolver)}, ${fmt(w.shardtrainRounds)} rounds) vs pandas + scikit-learn ${fmt(w.sklearnSeconds)} s (${fmt(w.sklearnIter)} iterations): ratio ${fmt(w.ratio)}${w.anchor !== undefined ? `; anchor ${fmt(w.anchor)}` : ''}`,
+      `\nwhole process, ${fmt(w.rows)} × ${fmt(w.features)} logistic CSV (${fmt(w.csvMb)} MB): shardtrain train --runner inprocess ${fmt(w.shardtrainSeconds)} s (training ${fmt(w.shardtrainTrainSeconds)} s: ${fmt(w.shardtrainSolver)}, ${fmt(w.shardtrainRounds)} rounds) vs pandas + scikit-learn ${fmt(w.sklearnSeconds)} s (${fmt(w.sklearnIter)} iterations): ratio ${fmt(w.ratio)}${w.anchor !== undefined ? `; anchor ${fmt(w.anchor)}` : ''}`,
     );
   }
   return lines.join('\n');
