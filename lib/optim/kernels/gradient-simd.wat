@@ -1,0 +1,384 @@
+;; Gradient kernel for linear, logistic and softmax GLMs in WebAssembly SIMD128.
+;; Assembled with wabt (scripts/build-wasm.mjs) into gradient-simd.wasm; driven by
+;; wasm-simd-kernel.ts, which owns the memory layout and the threads.
+;;
+;; `chunk` computes the loss and gradient sums of one fixed chunk of rows, in blocks of 32 rows:
+;;   1. z = b + X_block · Wᵀ       f32 products in 4 lanes, lanes combined in f64, bias in f64;
+;;   2. residuals and loss per row in f64 (exp/log1p/log are the polynomials below, so the bits
+;;      do not depend on the host's libm);
+;;   3. G32 += R_blockᵀ · X_block  f32, rows four at a time, then G32 is added into the f64
+;;      accumulator G64 once per block (f32 sums of at most 32 terms, f64 across blocks).
+;; The block is 32 rows × d floats, so step 3 reads X from L1 right after step 1 (one pass over
+;; memory). Only plain mul + add: no FMA, no relaxed SIMD, so x86 and arm64 give the same bits.
+;; Rows are always processed in groups of four; a short last group is padded with copies of its
+;; last row whose residual is 0, which adds exact zeros.
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+
+  ;; exp(x) for x <= 0 (0 below -708): Cody-Waite reduction by ln 2, Taylor degree 12 on |r| <= ln2/2.
+  (func $expneg (param $x f64) (result f64)
+    (local $n f64) (local $r f64) (local $p f64)
+    (if (f64.lt (local.get $x) (f64.const -708)) (then (return (f64.const 0))))
+    (local.set $n (f64.nearest (f64.mul (local.get $x) (f64.const 1.4426950408889634))))
+    (local.set $r
+      (f64.sub
+        (f64.sub (local.get $x) (f64.mul (local.get $n) (f64.const 6.93147180369123816490e-01)))
+        (f64.mul (local.get $n) (f64.const 1.90821492927058770002e-10))))
+    (local.set $p (f64.const 2.08767569878680989792e-09)) ;; 1/12!
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 2.50521083854417187751e-08)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 2.75573192239858906526e-07)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 2.75573192239858906526e-06)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 2.48015873015873015873e-05)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1.98412698412698412698e-04)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1.38888888888888888889e-03)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 8.33333333333333333333e-03)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 4.16666666666666666667e-02)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1.66666666666666666667e-01)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0.5)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1)))
+    ;; × 2^n, n in [-1022, 0]: a normal number built from its exponent bits
+    (f64.mul (local.get $p)
+      (f64.reinterpret_i64
+        (i64.shl (i64.add (i64.trunc_f64_s (local.get $n)) (i64.const 1023)) (i64.const 52)))))
+
+  ;; 2·atanh(s) = log((1+s)/(1-s)) as s·Σ 2 s^(2i)/(2i+1), terms up to s^(2·16) (|s| <= 1/3).
+  (func $atanh2 (param $s f64) (result f64)
+    (local $t f64) (local $p f64)
+    (local.set $t (f64.mul (local.get $s) (local.get $s)))
+    (local.set $p (f64.const 0.06060606060606061))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.06451612903225806)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.06896551724137931)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.07407407407407407)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.08)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.08695652173913043)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.09523809523809523)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.10526315789473684)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.11764705882352941)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.13333333333333333)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.15384615384615385)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.18181818181818182)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.2222222222222222)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.2857142857142857)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.4)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.6666666666666666)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 2)))
+    (f64.mul (local.get $s) (local.get $p)))
+
+  ;; log1p(e) for e in [0, 1]: 2·atanh(e / (2 + e)).
+  (func $log1p01 (param $e f64) (result f64)
+    (call $atanh2 (f64.div (local.get $e) (f64.add (f64.const 2) (local.get $e)))))
+
+  ;; log(x) for finite x >= 1: x = m·2^k with m in [√½, √2], log m = 2·atanh((m−1)/(m+1)).
+  (func $logge1 (param $x f64) (result f64)
+    (local $bits i64) (local $k f64) (local $m f64)
+    (local.set $bits (i64.reinterpret_f64 (local.get $x)))
+    (local.set $k (f64.convert_i64_s (i64.sub (i64.shr_u (local.get $bits) (i64.const 52)) (i64.const 1023))))
+    (local.set $m (f64.reinterpret_i64
+      (i64.or (i64.and (local.get $bits) (i64.const 0x000fffffffffffff)) (i64.const 0x3ff0000000000000))))
+    (if (f64.gt (local.get $m) (f64.const 1.4142135623730951))
+      (then
+        (local.set $m (f64.mul (local.get $m) (f64.const 0.5)))
+        (local.set $k (f64.add (local.get $k) (f64.const 1)))))
+    (f64.add
+      (f64.mul (local.get $k) (f64.const 6.93147180369123816490e-01))
+      (f64.add
+        (f64.mul (local.get $k) (f64.const 1.90821492927058770002e-10))
+        (call $atanh2 (f64.div (f64.sub (local.get $m) (f64.const 1)) (f64.add (local.get $m) (f64.const 1)))))))
+
+  ;; Four dot products of rows p0..p3 with the f32 weight row w (d entries), written as
+  ;; bias + Σ to zo, zo+zs, zo+2zs, zo+3zs (f64).
+  (func $dot4
+    (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32)
+    (param $w i32) (param $d i32) (param $zo i32) (param $zs i32) (param $bias f64)
+    (local $o i32) (local $end i32) (local $wv v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32) (local $ws f32)
+    (local.set $end (i32.shl (i32.and (local.get $d) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $wv (v128.load (i32.add (local.get $w) (local.get $o))))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $wv) (v128.load (i32.add (local.get $p0) (local.get $o))))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $wv) (v128.load (i32.add (local.get $p1) (local.get $o))))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $wv) (v128.load (i32.add (local.get $p2) (local.get $o))))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $wv) (v128.load (i32.add (local.get $p3) (local.get $o))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $l)))
+    ;; the d mod 4 trailing features, scalar
+    (local.set $end (i32.shl (local.get $d) (i32.const 2)))
+    (block $done2
+      (loop $l2
+        (br_if $done2 (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $ws (f32.load (i32.add (local.get $w) (local.get $o))))
+        (local.set $s0 (f32.add (local.get $s0) (f32.mul (local.get $ws) (f32.load (i32.add (local.get $p0) (local.get $o))))))
+        (local.set $s1 (f32.add (local.get $s1) (f32.mul (local.get $ws) (f32.load (i32.add (local.get $p1) (local.get $o))))))
+        (local.set $s2 (f32.add (local.get $s2) (f32.mul (local.get $ws) (f32.load (i32.add (local.get $p2) (local.get $o))))))
+        (local.set $s3 (f32.add (local.get $s3) (f32.mul (local.get $ws) (f32.load (i32.add (local.get $p3) (local.get $o))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $l2)))
+    (f64.store (local.get $zo) (call $hsum (local.get $bias) (local.get $a0) (local.get $s0)))
+    (local.set $zo (i32.add (local.get $zo) (local.get $zs)))
+    (f64.store (local.get $zo) (call $hsum (local.get $bias) (local.get $a1) (local.get $s1)))
+    (local.set $zo (i32.add (local.get $zo) (local.get $zs)))
+    (f64.store (local.get $zo) (call $hsum (local.get $bias) (local.get $a2) (local.get $s2)))
+    (local.set $zo (i32.add (local.get $zo) (local.get $zs)))
+    (f64.store (local.get $zo) (call $hsum (local.get $bias) (local.get $a3) (local.get $s3))))
+
+  ;; bias + ((a0 + a1) + (a2 + a3)) + tail, all in f64.
+  (func $hsum (param $bias f64) (param $a v128) (param $tail f32) (result f64)
+    (f64.add
+      (f64.add (local.get $bias)
+        (f64.add
+          (f64.add (f64.promote_f32 (f32x4.extract_lane 0 (local.get $a))) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $a))))
+          (f64.add (f64.promote_f32 (f32x4.extract_lane 2 (local.get $a))) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $a))))))
+      (f64.promote_f32 (local.get $tail))))
+
+  ;; g[0..d) += (r0·x0 + r1·x1) + (r2·x2 + r3·x3), f32.
+  (func $acc4
+    (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32)
+    (param $r0 f32) (param $r1 f32) (param $r2 f32) (param $r3 f32) (param $g i32) (param $d i32)
+    (local $o i32) (local $end i32) (local $g0 i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local.set $v0 (f32x4.splat (local.get $r0)))
+    (local.set $v1 (f32x4.splat (local.get $r1)))
+    (local.set $v2 (f32x4.splat (local.get $r2)))
+    (local.set $v3 (f32x4.splat (local.get $r3)))
+    (local.set $end (i32.shl (i32.and (local.get $d) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $g0 (i32.add (local.get $g) (local.get $o)))
+        (v128.store (local.get $g0)
+          (f32x4.add (v128.load (local.get $g0))
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul (local.get $v0) (v128.load (i32.add (local.get $p0) (local.get $o))))
+                (f32x4.mul (local.get $v1) (v128.load (i32.add (local.get $p1) (local.get $o)))))
+              (f32x4.add
+                (f32x4.mul (local.get $v2) (v128.load (i32.add (local.get $p2) (local.get $o))))
+                (f32x4.mul (local.get $v3) (v128.load (i32.add (local.get $p3) (local.get $o))))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $l)))
+    (local.set $end (i32.shl (local.get $d) (i32.const 2)))
+    (block $done2
+      (loop $l2
+        (br_if $done2 (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $g0 (i32.add (local.get $g) (local.get $o)))
+        (f32.store (local.get $g0)
+          (f32.add (f32.load (local.get $g0))
+            (f32.add
+              (f32.add
+                (f32.mul (local.get $r0) (f32.load (i32.add (local.get $p0) (local.get $o))))
+                (f32.mul (local.get $r1) (f32.load (i32.add (local.get $p1) (local.get $o)))))
+              (f32.add
+                (f32.mul (local.get $r2) (f32.load (i32.add (local.get $p2) (local.get $o))))
+                (f32.mul (local.get $r3) (f32.load (i32.add (local.get $p3) (local.get $o))))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $l2))))
+
+  ;; g64[0..n) += f64(g32[0..n)), then g32 = 0.
+  (func $flush (param $g32 i32) (param $g64 i32) (param $n i32)
+    (local $i i32) (local $v v128) (local $n4 i32) (local $p i32) (local $q i32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $p (i32.add (local.get $g32) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $q (i32.add (local.get $g64) (i32.shl (local.get $i) (i32.const 3))))
+        (local.set $v (v128.load (local.get $p)))
+        (v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (f64x2.promote_low_f32x4 (local.get $v))))
+        (v128.store offset=16 (local.get $q)
+          (f64x2.add (v128.load offset=16 (local.get $q))
+            (f64x2.promote_low_f32x4
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+        (v128.store (local.get $p) (v128.const i32x4 0 0 0 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l)))
+    (block $done2
+      (loop $l2
+        (br_if $done2 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $p (i32.add (local.get $g32) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $q (i32.add (local.get $g64) (i32.shl (local.get $i) (i32.const 3))))
+        (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.promote_f32 (f32.load (local.get $p)))))
+        (f32.store (local.get $p) (f32.const 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l2))))
+
+  ;; Residuals and loss of one row: z (k f64) in, r (k f32) out, bias gradients gb (k f64) += r.
+  ;; kind 0 linear, 1 logistic, 2 softmax (label = class index, checked by the caller).
+  (func $resid (param $kind i32) (param $k i32) (param $z i32) (param $r i32) (param $gb i32) (param $y f32)
+    (result f64)
+    (local $t f64) (local $zz f64) (local $e f64) (local $p f64) (local $res f64)
+    (local $c i32) (local $pa i32) (local $label i32) (local $max f64) (local $sum f64) (local $zl f64) (local $loss f64)
+    (local.set $t (f64.promote_f32 (local.get $y)))
+    (if (i32.eqz (local.get $kind))
+      (then
+        (local.set $res (f64.sub (f64.load (local.get $z)) (local.get $t)))
+        (f64.store (local.get $gb) (f64.add (f64.load (local.get $gb)) (local.get $res)))
+        (f32.store (local.get $r) (f32.demote_f64 (local.get $res)))
+        (return (f64.mul (f64.const 0.5) (f64.mul (local.get $res) (local.get $res))))))
+    (if (i32.eq (local.get $kind) (i32.const 1))
+      (then
+        (local.set $zz (f64.load (local.get $z)))
+        (local.set $e (call $expneg (f64.neg (f64.abs (local.get $zz)))))
+        (local.set $p
+          (if (result f64) (f64.ge (local.get $zz) (f64.const 0))
+            (then (f64.div (f64.const 1) (f64.add (f64.const 1) (local.get $e))))
+            (else (f64.div (local.get $e) (f64.add (f64.const 1) (local.get $e))))))
+        (local.set $res (f64.sub (local.get $p) (local.get $t)))
+        (f64.store (local.get $gb) (f64.add (f64.load (local.get $gb)) (local.get $res)))
+        (f32.store (local.get $r) (f32.demote_f64 (local.get $res)))
+        (return
+          (f64.sub
+            (f64.add (call $log1p01 (local.get $e)) (f64.max (local.get $zz) (f64.const 0)))
+            (f64.mul (local.get $t) (local.get $zz))))))
+    ;; softmax
+    (local.set $label (i32.trunc_sat_f32_u (local.get $y)))
+    (local.set $zl (f64.load (i32.add (local.get $z) (i32.shl (local.get $label) (i32.const 3)))))
+    (local.set $max (f64.const -inf))
+    (local.set $c (i32.const 0))
+    (loop $m
+      (local.set $max (f64.max (local.get $max) (f64.load (i32.add (local.get $z) (i32.shl (local.get $c) (i32.const 3))))))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $m (i32.lt_u (local.get $c) (local.get $k))))
+    ;; z[c] := exp(z[c] − max); sum them
+    (local.set $c (i32.const 0))
+    (loop $s
+      (local.set $pa (i32.add (local.get $z) (i32.shl (local.get $c) (i32.const 3))))
+      (local.set $e (call $expneg (f64.sub (f64.load (local.get $pa)) (local.get $max))))
+      (f64.store (local.get $pa) (local.get $e))
+      (local.set $sum (f64.add (local.get $sum) (local.get $e)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $s (i32.lt_u (local.get $c) (local.get $k))))
+    ;; loss = max + log(sum) − z[label]; r[c] = e[c]/sum − [c = label]
+    (local.set $loss (f64.sub (f64.add (local.get $max) (call $logge1 (local.get $sum))) (local.get $zl)))
+    (local.set $c (i32.const 0))
+    (loop $g
+      (local.set $res (f64.div (f64.load (i32.add (local.get $z) (i32.shl (local.get $c) (i32.const 3)))) (local.get $sum)))
+      (if (i32.eq (local.get $c) (local.get $label))
+        (then (local.set $res (f64.sub (local.get $res) (f64.const 1)))))
+      (local.set $pa (i32.add (local.get $gb) (i32.shl (local.get $c) (i32.const 3))))
+      (f64.store (local.get $pa) (f64.add (f64.load (local.get $pa)) (local.get $res)))
+      (f32.store (i32.add (local.get $r) (i32.shl (local.get $c) (i32.const 2))) (f32.demote_f64 (local.get $res)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $g (i32.lt_u (local.get $c) (local.get $k))))
+    (local.get $loss))
+
+  ;; One chunk: rows rs..re−1 (of idx when idx ≠ 0, else of the batch), k outputs, d features.
+  ;; x: f32 rows×d; y: f32; w: f32 k×d; b: f64 k; out: f64 k·(d+1) gradient sums in the
+  ;; parameter layout ([b_c, w_c1..w_cd] per class) then the loss sum; scr: this thread's scratch
+  ;; (see wasm-simd-kernel.ts: scratchBytes). Returns the loss sum.
+  (func (export "chunk")
+    (param $kind i32) (param $k i32) (param $d i32) (param $x i32) (param $y i32) (param $idx i32)
+    (param $rs i32) (param $re i32) (param $w i32) (param $b i32) (param $out i32) (param $scr i32)
+    (result f64)
+    (local $rowp i32) (local $rowi i32) (local $z i32) (local $r32 i32) (local $g32 i32) (local $g64 i32) (local $gb i32)
+    (local $kd i32) (local $rb i32) (local $bs i32) (local $n i32) (local $np i32) (local $i i32) (local $c i32)
+    (local $row i32) (local $loss f64) (local $q i32) (local $wrow i32) (local $zs i32) (local $rs4 i32)
+    (local.set $kd (i32.mul (local.get $k) (local.get $d)))
+    (local.set $rb (i32.shl (local.get $d) (i32.const 2)))
+    (local.set $rowp (local.get $scr))
+    (local.set $rowi (i32.add (local.get $scr) (i32.const 256)))
+    (local.set $z (i32.add (local.get $scr) (i32.const 512)))
+    (local.set $r32 (i32.add (local.get $z) (i32.mul (local.get $k) (i32.const 288))))
+    (local.set $g32 (i32.add (local.get $r32) (i32.mul (local.get $k) (i32.const 144))))
+    (local.set $g64 (i32.add (local.get $g32) (i32.and (i32.add (i32.shl (local.get $kd) (i32.const 2)) (i32.const 15)) (i32.const -16))))
+    (local.set $gb (i32.add (local.get $g64) (i32.shl (local.get $kd) (i32.const 3))))
+    (memory.fill (local.get $g32) (i32.const 0) (i32.sub (local.get $gb) (local.get $g32)))
+    (memory.fill (local.get $gb) (i32.const 0) (i32.shl (local.get $k) (i32.const 3)))
+    (local.set $zs (i32.shl (local.get $k) (i32.const 3)))
+    (local.set $rs4 (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $bs (local.get $rs))
+    (block $blocks_done
+      (loop $blocks
+        (br_if $blocks_done (i32.ge_u (local.get $bs) (local.get $re)))
+        (local.set $n (i32.sub (local.get $re) (local.get $bs)))
+        (if (i32.gt_u (local.get $n) (i32.const 32)) (then (local.set $n (i32.const 32))))
+        (local.set $np (i32.and (i32.add (local.get $n) (i32.const 3)) (i32.const -4)))
+        ;; row indices and row addresses; padding rows repeat the last row
+        (local.set $i (i32.const 0))
+        (loop $rows
+          (local.set $row
+            (if (result i32) (i32.lt_u (local.get $i) (local.get $n))
+              (then
+                (if (result i32) (local.get $idx)
+                  (then (i32.load (i32.add (local.get $idx) (i32.shl (i32.add (local.get $bs) (local.get $i)) (i32.const 2)))))
+                  (else (i32.add (local.get $bs) (local.get $i)))))
+              (else (local.get $row))))
+          (i32.store (i32.add (local.get $rowi) (i32.shl (local.get $i) (i32.const 2))) (local.get $row))
+          (i32.store (i32.add (local.get $rowp) (i32.shl (local.get $i) (i32.const 2)))
+            (i32.add (local.get $x) (i32.mul (local.get $row) (local.get $rb))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $rows (i32.lt_u (local.get $i) (local.get $np))))
+        ;; 1. z for every (row, class)
+        (local.set $i (i32.const 0))
+        (loop $dots
+          (local.set $q (i32.add (local.get $rowp) (i32.shl (local.get $i) (i32.const 2))))
+          (local.set $c (i32.const 0))
+          (loop $cls
+            (call $dot4
+              (i32.load (local.get $q)) (i32.load offset=4 (local.get $q))
+              (i32.load offset=8 (local.get $q)) (i32.load offset=12 (local.get $q))
+              (i32.add (local.get $w) (i32.mul (local.get $c) (local.get $rb))) (local.get $d)
+              (i32.add (local.get $z) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $c)) (i32.const 3)))
+              (local.get $zs)
+              (f64.load (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 3)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br_if $cls (i32.lt_u (local.get $c) (local.get $k))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br_if $dots (i32.lt_u (local.get $i) (local.get $np))))
+        ;; 2. residuals and loss, in row order; padding rows get r = 0
+        (local.set $i (i32.const 0))
+        (loop $res
+          (if (i32.lt_u (local.get $i) (local.get $n))
+            (then
+              (local.set $loss
+                (f64.add (local.get $loss)
+                  (call $resid (local.get $kind) (local.get $k)
+                    (i32.add (local.get $z) (i32.mul (local.get $i) (local.get $zs)))
+                    (i32.add (local.get $r32) (i32.mul (local.get $i) (local.get $rs4)))
+                    (local.get $gb)
+                    (f32.load (i32.add (local.get $y)
+                      (i32.shl (i32.load (i32.add (local.get $rowi) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2))))))))
+            (else
+              (memory.fill (i32.add (local.get $r32) (i32.mul (local.get $i) (local.get $rs4))) (i32.const 0) (local.get $rs4))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $res (i32.lt_u (local.get $i) (local.get $np))))
+        ;; 3. G32 += Rᵀ X, four rows at a time
+        (local.set $i (i32.const 0))
+        (loop $accs
+          (local.set $q (i32.add (local.get $rowp) (i32.shl (local.get $i) (i32.const 2))))
+          (local.set $c (i32.const 0))
+          (loop $cls2
+            (local.set $wrow (i32.add (local.get $r32) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $c)) (i32.const 2))))
+            (call $acc4
+              (i32.load (local.get $q)) (i32.load offset=4 (local.get $q))
+              (i32.load offset=8 (local.get $q)) (i32.load offset=12 (local.get $q))
+              (f32.load (local.get $wrow))
+              (f32.load (i32.add (local.get $wrow) (local.get $rs4)))
+              (f32.load (i32.add (local.get $wrow) (i32.shl (local.get $rs4) (i32.const 1))))
+              (f32.load (i32.add (local.get $wrow) (i32.mul (local.get $rs4) (i32.const 3))))
+              (i32.add (local.get $g32) (i32.mul (local.get $c) (local.get $rb)))
+              (local.get $d))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br_if $cls2 (i32.lt_u (local.get $c) (local.get $k))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br_if $accs (i32.lt_u (local.get $i) (local.get $np))))
+        (call $flush (local.get $g32) (local.get $g64) (local.get $kd))
+        (local.set $bs (i32.add (local.get $bs) (local.get $n)))
+        (br $blocks)))
+    ;; out: [gb_c, G64[c, 0..d)] per class, then the loss
+    (local.set $c (i32.const 0))
+    (loop $o
+      (local.set $q (i32.add (local.get $out) (i32.shl (i32.mul (local.get $c) (i32.add (local.get $d) (i32.const 1))) (i32.const 3))))
+      (f64.store (local.get $q) (f64.load (i32.add (local.get $gb) (i32.shl (local.get $c) (i32.const 3)))))
+      (memory.copy (i32.add (local.get $q) (i32.const 8))
+        (i32.add (local.get $g64) (i32.shl (i32.mul (local.get $c) (local.get $d)) (i32.const 3)))
+        (i32.shl (local.get $d) (i32.const 3)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $o (i32.lt_u (local.get $c) (local.get $k))))
+    (f64.store (i32.add (local.get $out) (i32.shl (i32.mul (local.get $k) (i32.add (local.get $d) (i32.const 1))) (i32.const 3)))
+      (local.get $loss))
+    (local.get $loss))
+)
