@@ -3,11 +3,14 @@
 ;; wasm-simd-kernel.ts, which owns the memory layout and the threads.
 ;;
 ;; `chunk` computes the loss and gradient sums of one fixed chunk of rows, in blocks of 32 rows:
-;;   1. z = b + X_block · Wᵀ       f32 products in 4 lanes, lanes combined in f64, bias in f64;
+;;   1. z = b + X_block · Wᵀ   per row: f32 products summed in four f32 lanes, the lanes and the
+;;      bias added in f64;
 ;;   2. residuals and loss per row in f64 (exp/log1p/log are the polynomials below, so the bits
-;;      do not depend on the host's libm);
-;;   3. G32 += R_blockᵀ · X_block  f32, rows four at a time, then G32 is added into the f64
-;;      accumulator G64 once per block (f32 sums of at most 32 terms, f64 across blocks).
+;;      do not depend on the host's libm); r is then rounded to f32;
+;;   3. G += R_blockᵀ · X_block  each product r·x rounded to f32, all sums in f64.
+;; Every per-row quantity (z, r, r·x) has the same bits however rows are grouped, and every sum
+;; over rows is f64, so splitting the rows differently (workers, chunks) changes the result only
+;; at float64 rounding, as with the float64 typed-array kernel.
 ;; The block is 32 rows × d floats, so step 3 reads X from L1 right after step 1 (one pass over
 ;; memory). Only plain mul + add: no FMA, no relaxed SIMD, so x86 and arm64 give the same bits.
 ;; Rows are always processed in groups of four; a short last group is padded with copies of its
@@ -134,75 +137,59 @@
           (f64.add (f64.promote_f32 (f32x4.extract_lane 2 (local.get $a))) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $a))))))
       (f64.promote_f32 (local.get $tail))))
 
-  ;; g[0..d) += (r0·x0 + r1·x1) + (r2·x2 + r3·x3), f32.
+  ;; g[0..d) (f64) += (p0 + p1) + (p2 + p3), p_m = f64(r_m·x_m): each product rounded to f32 on
+  ;; its own (the same bits however the rows are grouped), the sums in f64.
   (func $acc4
     (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32)
     (param $r0 f32) (param $r1 f32) (param $r2 f32) (param $r3 f32) (param $g i32) (param $d i32)
     (local $o i32) (local $end i32) (local $g0 i32)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
     (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
     (local.set $v0 (f32x4.splat (local.get $r0)))
     (local.set $v1 (f32x4.splat (local.get $r1)))
     (local.set $v2 (f32x4.splat (local.get $r2)))
     (local.set $v3 (f32x4.splat (local.get $r3)))
     (local.set $end (i32.shl (i32.and (local.get $d) (i32.const -4)) (i32.const 2)))
+    (local.set $g0 (local.get $g))
     (block $done
       (loop $l
         (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
-        (local.set $g0 (i32.add (local.get $g) (local.get $o)))
+        (local.set $m0 (f32x4.mul (local.get $v0) (v128.load (i32.add (local.get $p0) (local.get $o)))))
+        (local.set $m1 (f32x4.mul (local.get $v1) (v128.load (i32.add (local.get $p1) (local.get $o)))))
+        (local.set $m2 (f32x4.mul (local.get $v2) (v128.load (i32.add (local.get $p2) (local.get $o)))))
+        (local.set $m3 (f32x4.mul (local.get $v3) (v128.load (i32.add (local.get $p3) (local.get $o)))))
         (v128.store (local.get $g0)
-          (f32x4.add (v128.load (local.get $g0))
-            (f32x4.add
-              (f32x4.add
-                (f32x4.mul (local.get $v0) (v128.load (i32.add (local.get $p0) (local.get $o))))
-                (f32x4.mul (local.get $v1) (v128.load (i32.add (local.get $p1) (local.get $o)))))
-              (f32x4.add
-                (f32x4.mul (local.get $v2) (v128.load (i32.add (local.get $p2) (local.get $o))))
-                (f32x4.mul (local.get $v3) (v128.load (i32.add (local.get $p3) (local.get $o))))))))
+          (f64x2.add (v128.load (local.get $g0))
+            (f64x2.add
+              (f64x2.add (f64x2.promote_low_f32x4 (local.get $m0)) (f64x2.promote_low_f32x4 (local.get $m1)))
+              (f64x2.add (f64x2.promote_low_f32x4 (local.get $m2)) (f64x2.promote_low_f32x4 (local.get $m3))))))
+        (local.set $m0 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m0) (local.get $m0)))
+        (local.set $m1 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m1) (local.get $m1)))
+        (local.set $m2 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m2) (local.get $m2)))
+        (local.set $m3 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m3) (local.get $m3)))
+        (v128.store offset=16 (local.get $g0)
+          (f64x2.add (v128.load offset=16 (local.get $g0))
+            (f64x2.add
+              (f64x2.add (f64x2.promote_low_f32x4 (local.get $m0)) (f64x2.promote_low_f32x4 (local.get $m1)))
+              (f64x2.add (f64x2.promote_low_f32x4 (local.get $m2)) (f64x2.promote_low_f32x4 (local.get $m3))))))
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (local.set $g0 (i32.add (local.get $g0) (i32.const 32)))
         (br $l)))
     (local.set $end (i32.shl (local.get $d) (i32.const 2)))
     (block $done2
       (loop $l2
         (br_if $done2 (i32.ge_u (local.get $o) (local.get $end)))
-        (local.set $g0 (i32.add (local.get $g) (local.get $o)))
-        (f32.store (local.get $g0)
-          (f32.add (f32.load (local.get $g0))
-            (f32.add
-              (f32.add
-                (f32.mul (local.get $r0) (f32.load (i32.add (local.get $p0) (local.get $o))))
-                (f32.mul (local.get $r1) (f32.load (i32.add (local.get $p1) (local.get $o)))))
-              (f32.add
-                (f32.mul (local.get $r2) (f32.load (i32.add (local.get $p2) (local.get $o))))
-                (f32.mul (local.get $r3) (f32.load (i32.add (local.get $p3) (local.get $o))))))))
+        (f64.store (local.get $g0)
+          (f64.add (f64.load (local.get $g0))
+            (f64.add
+              (f64.add
+                (f64.promote_f32 (f32.mul (local.get $r0) (f32.load (i32.add (local.get $p0) (local.get $o)))))
+                (f64.promote_f32 (f32.mul (local.get $r1) (f32.load (i32.add (local.get $p1) (local.get $o))))))
+              (f64.add
+                (f64.promote_f32 (f32.mul (local.get $r2) (f32.load (i32.add (local.get $p2) (local.get $o)))))
+                (f64.promote_f32 (f32.mul (local.get $r3) (f32.load (i32.add (local.get $p3) (local.get $o)))))))))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
-        (br $l2))))
-
-  ;; g64[0..n) += f64(g32[0..n)), then g32 = 0.
-  (func $flush (param $g32 i32) (param $g64 i32) (param $n i32)
-    (local $i i32) (local $v v128) (local $n4 i32) (local $p i32) (local $q i32)
-    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
-    (block $done
-      (loop $l
-        (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
-        (local.set $p (i32.add (local.get $g32) (i32.shl (local.get $i) (i32.const 2))))
-        (local.set $q (i32.add (local.get $g64) (i32.shl (local.get $i) (i32.const 3))))
-        (local.set $v (v128.load (local.get $p)))
-        (v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (f64x2.promote_low_f32x4 (local.get $v))))
-        (v128.store offset=16 (local.get $q)
-          (f64x2.add (v128.load offset=16 (local.get $q))
-            (f64x2.promote_low_f32x4
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-        (v128.store (local.get $p) (v128.const i32x4 0 0 0 0))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $l)))
-    (block $done2
-      (loop $l2
-        (br_if $done2 (i32.ge_u (local.get $i) (local.get $n)))
-        (local.set $p (i32.add (local.get $g32) (i32.shl (local.get $i) (i32.const 2))))
-        (local.set $q (i32.add (local.get $g64) (i32.shl (local.get $i) (i32.const 3))))
-        (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.promote_f32 (f32.load (local.get $p)))))
-        (f32.store (local.get $p) (f32.const 0))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (local.set $g0 (i32.add (local.get $g0) (i32.const 8)))
         (br $l2))))
 
   ;; Residuals and loss of one row: z (k f64) in, r (k f32) out, bias gradients gb (k f64) += r.
@@ -273,7 +260,7 @@
     (param $kind i32) (param $k i32) (param $d i32) (param $x i32) (param $y i32) (param $idx i32)
     (param $rs i32) (param $re i32) (param $w i32) (param $b i32) (param $out i32) (param $scr i32)
     (result f64)
-    (local $rowp i32) (local $rowi i32) (local $z i32) (local $r32 i32) (local $g32 i32) (local $g64 i32) (local $gb i32)
+    (local $rowp i32) (local $rowi i32) (local $z i32) (local $r32 i32) (local $g64 i32) (local $gb i32)
     (local $kd i32) (local $rb i32) (local $bs i32) (local $n i32) (local $np i32) (local $i i32) (local $c i32)
     (local $row i32) (local $loss f64) (local $q i32) (local $wrow i32) (local $zs i32) (local $rs4 i32)
     (local.set $kd (i32.mul (local.get $k) (local.get $d)))
@@ -282,11 +269,9 @@
     (local.set $rowi (i32.add (local.get $scr) (i32.const 256)))
     (local.set $z (i32.add (local.get $scr) (i32.const 512)))
     (local.set $r32 (i32.add (local.get $z) (i32.mul (local.get $k) (i32.const 288))))
-    (local.set $g32 (i32.add (local.get $r32) (i32.mul (local.get $k) (i32.const 144))))
-    (local.set $g64 (i32.add (local.get $g32) (i32.and (i32.add (i32.shl (local.get $kd) (i32.const 2)) (i32.const 15)) (i32.const -16))))
+    (local.set $g64 (i32.add (local.get $r32) (i32.mul (local.get $k) (i32.const 144))))
     (local.set $gb (i32.add (local.get $g64) (i32.shl (local.get $kd) (i32.const 3))))
-    (memory.fill (local.get $g32) (i32.const 0) (i32.sub (local.get $gb) (local.get $g32)))
-    (memory.fill (local.get $gb) (i32.const 0) (i32.shl (local.get $k) (i32.const 3)))
+    (memory.fill (local.get $g64) (i32.const 0) (i32.shl (i32.add (local.get $kd) (local.get $k)) (i32.const 3)))
     (local.set $zs (i32.shl (local.get $k) (i32.const 3)))
     (local.set $rs4 (i32.shl (local.get $k) (i32.const 2)))
     (local.set $bs (local.get $rs))
@@ -345,7 +330,7 @@
               (memory.fill (i32.add (local.get $r32) (i32.mul (local.get $i) (local.get $rs4))) (i32.const 0) (local.get $rs4))))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br_if $res (i32.lt_u (local.get $i) (local.get $np))))
-        ;; 3. G32 += Rᵀ X, four rows at a time
+        ;; 3. G += Rᵀ X, four rows at a time
         (local.set $i (i32.const 0))
         (loop $accs
           (local.set $q (i32.add (local.get $rowp) (i32.shl (local.get $i) (i32.const 2))))
@@ -359,13 +344,12 @@
               (f32.load (i32.add (local.get $wrow) (local.get $rs4)))
               (f32.load (i32.add (local.get $wrow) (i32.shl (local.get $rs4) (i32.const 1))))
               (f32.load (i32.add (local.get $wrow) (i32.mul (local.get $rs4) (i32.const 3))))
-              (i32.add (local.get $g32) (i32.mul (local.get $c) (local.get $rb)))
+              (i32.add (local.get $g64) (i32.shl (i32.mul (local.get $c) (local.get $rb)) (i32.const 1)))
               (local.get $d))
             (local.set $c (i32.add (local.get $c) (i32.const 1)))
             (br_if $cls2 (i32.lt_u (local.get $c) (local.get $k))))
           (local.set $i (i32.add (local.get $i) (i32.const 4)))
           (br_if $accs (i32.lt_u (local.get $i) (local.get $np))))
-        (call $flush (local.get $g32) (local.get $g64) (local.get $kd))
         (local.set $bs (i32.add (local.get $bs) (local.get $n)))
         (br $blocks)))
     ;; out: [gb_c, G64[c, 0..d)] per class, then the loss

@@ -111,7 +111,7 @@ const align = (n: number, to = 64): number => Math.ceil(n / to) * to;
 
 /** Bytes of one thread's scratch for k outputs and d features (layout: gradient-simd.wat `chunk`). */
 function scratchBytes(k: number, d: number): number {
-  return align(512 + 288 * k + 144 * k + align(4 * k * d, 16) + 8 * k * d + 8 * k);
+  return align(512 + 288 * k + 144 * k + 8 * k * d + 8 * k);
 }
 
 /**
@@ -178,11 +178,14 @@ const instances = new Map<number, Promise<WasmSimdKernel>>();
  * Gradient kernel in WebAssembly SIMD128 (lib/optim/kernels/gradient-simd.wat) over a shared
  * WebAssembly.Memory, with worker threads.
  *
- * - Precision: float32 inputs and products, f32 sums of at most 32 rows (and of one row's d
- *   products, in four lanes), float64 for everything above that — z and the bias, residuals,
- *   the loss, and the gradient across blocks, chunks and threads. Agrees with the float64
- *   {@link TypedArrayKernel} to about 1e-6 relative; f64 products throughout measured ~1.5×
- *   slower (two lanes instead of four, plus conversions).
+ * - Precision: float32 inputs, weights and products — a row's d products summed in four f32
+ *   lanes for z, each r·x rounded to f32 — and float64 for everything else: the bias, the lanes'
+ *   sum, residuals, the loss and every sum over rows. Agrees with the float64
+ *   {@link TypedArrayKernel} to ~1e-7 relative. Because every per-row quantity has the same bits
+ *   however rows are grouped and all sums over rows are f64, a different partitioning changes
+ *   results only at f64 rounding (the engine's 1-vs-N-workers tests hold as with the typed
+ *   kernel); summing r·x in f32 over 32-row blocks measured no faster here but moved 1-vs-4-worker
+ *   trainings apart by ~1e-9 to 1e-5 relative (a stopping rule firing one epoch apart).
  * - Determinism: a selection is cut into {@link CHUNK_ROWS}-row chunks; any thread may compute
  *   any chunk, each chunk's sums land in their own slot, and the calling thread adds the slots
  *   in chunk order. Same bits with 1, 2 or N threads, on x86 and arm64 (no FMA, exp/log are
