@@ -19,27 +19,19 @@
   (import "env" "memory" (memory 1 65536 shared))
 
   ;; exp(x) for x <= 0 (0 below -708): Cody-Waite reduction by ln 2, Taylor degree 12 on |r| <= ln2/2.
-  (func $expneg (param $x f64) (result f64)
-    (local $n f64) (local $r f64) (local $p f64)
+  (func $expneg (export "expneg") (param $x f64) (result f64)
+    (local $n f64) (local $r f64) (local $p f64) (local $p2 f64) (local $p4 f64) (local $p8 f64)
     (if (f64.lt (local.get $x) (f64.const -708)) (then (return (f64.const 0))))
     (local.set $n (f64.nearest (f64.mul (local.get $x) (f64.const 1.4426950408889634))))
     (local.set $r
       (f64.sub
         (f64.sub (local.get $x) (f64.mul (local.get $n) (f64.const 6.93147180369123816490e-01)))
         (f64.mul (local.get $n) (f64.const 1.90821492927058770002e-10))))
-    (local.set $p (f64.const 2.08767569878680989792e-09)) ;; 1/12!
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 2.50521083854417187751e-08)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 2.75573192239858906526e-07)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 2.75573192239858906526e-06)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 2.48015873015873015873e-05)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1.98412698412698412698e-04)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1.38888888888888888889e-03)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 8.33333333333333333333e-03)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 4.16666666666666666667e-02)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1.66666666666666666667e-01)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0.5)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 1)))
+    ;; Σ r^i/i!, i = 0..12, by Estrin's scheme (a short dependency chain)
+    (local.set $p2 (f64.mul (local.get $r) (local.get $r)))
+    (local.set $p4 (f64.mul (local.get $p2) (local.get $p2)))
+    (local.set $p8 (f64.mul (local.get $p4) (local.get $p4)))
+    (local.set $p (f64.add (f64.add (f64.add (f64.add (f64.const 1.0) (f64.mul (f64.const 1.0) (local.get $r))) (f64.mul (f64.add (f64.const 0.5) (f64.mul (f64.const 0.16666666666666666) (local.get $r))) (local.get $p2))) (f64.mul (f64.add (f64.add (f64.const 0.041666666666666664) (f64.mul (f64.const 0.008333333333333333) (local.get $r))) (f64.mul (f64.add (f64.const 0.001388888888888889) (f64.mul (f64.const 0.0001984126984126984) (local.get $r))) (local.get $p2))) (local.get $p4))) (f64.mul (f64.add (f64.add (f64.add (f64.const 2.48015873015873e-05) (f64.mul (f64.const 2.7557319223985893e-06) (local.get $r))) (f64.mul (f64.add (f64.const 2.755731922398589e-07) (f64.mul (f64.const 2.505210838544172e-08) (local.get $r))) (local.get $p2))) (f64.mul (f64.const 2.08767569878681e-09) (local.get $p4))) (local.get $p8))))
     ;; × 2^n, n in [-1022, 0]: a normal number built from its exponent bits
     (f64.mul (local.get $p)
       (f64.reinterpret_i64
@@ -47,33 +39,22 @@
 
   ;; 2·atanh(s) = log((1+s)/(1-s)) as s·Σ 2 s^(2i)/(2i+1), terms up to s^(2·16) (|s| <= 1/3).
   (func $atanh2 (param $s f64) (result f64)
-    (local $t f64) (local $p f64)
+    (local $t f64) (local $p f64) (local $p2 f64) (local $p4 f64) (local $p8 f64) (local $p16 f64)
     (local.set $t (f64.mul (local.get $s) (local.get $s)))
-    (local.set $p (f64.const 0.06060606060606061))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.06451612903225806)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.06896551724137931)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.07407407407407407)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.08)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.08695652173913043)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.09523809523809523)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.10526315789473684)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.11764705882352941)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.13333333333333333)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.15384615384615385)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.18181818181818182)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.2222222222222222)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.2857142857142857)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.4)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 0.6666666666666666)))
-    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $t)) (f64.const 2)))
+    ;; Σ 2 t^i/(2i+1), i = 0..16, t = s², by Estrin's scheme
+    (local.set $p2 (f64.mul (local.get $t) (local.get $t)))
+    (local.set $p4 (f64.mul (local.get $p2) (local.get $p2)))
+    (local.set $p8 (f64.mul (local.get $p4) (local.get $p4)))
+    (local.set $p16 (f64.mul (local.get $p8) (local.get $p8)))
+    (local.set $p (f64.add (f64.add (f64.add (f64.add (f64.add (f64.const 2.0) (f64.mul (f64.const 0.6666666666666666) (local.get $t))) (f64.mul (f64.add (f64.const 0.4) (f64.mul (f64.const 0.2857142857142857) (local.get $t))) (local.get $p2))) (f64.mul (f64.add (f64.add (f64.const 0.2222222222222222) (f64.mul (f64.const 0.18181818181818182) (local.get $t))) (f64.mul (f64.add (f64.const 0.15384615384615385) (f64.mul (f64.const 0.13333333333333333) (local.get $t))) (local.get $p2))) (local.get $p4))) (f64.mul (f64.add (f64.add (f64.add (f64.const 0.11764705882352941) (f64.mul (f64.const 0.10526315789473684) (local.get $t))) (f64.mul (f64.add (f64.const 0.09523809523809523) (f64.mul (f64.const 0.08695652173913043) (local.get $t))) (local.get $p2))) (f64.mul (f64.add (f64.add (f64.const 0.08) (f64.mul (f64.const 0.07407407407407407) (local.get $t))) (f64.mul (f64.add (f64.const 0.06896551724137931) (f64.mul (f64.const 0.06451612903225806) (local.get $t))) (local.get $p2))) (local.get $p4))) (local.get $p8))) (f64.mul (f64.const 0.06060606060606061) (local.get $p16))))
     (f64.mul (local.get $s) (local.get $p)))
 
   ;; log1p(e) for e in [0, 1]: 2·atanh(e / (2 + e)).
-  (func $log1p01 (param $e f64) (result f64)
+  (func $log1p01 (export "log1p01") (param $e f64) (result f64)
     (call $atanh2 (f64.div (local.get $e) (f64.add (f64.const 2) (local.get $e)))))
 
   ;; log(x) for finite x >= 1: x = m·2^k with m in [√½, √2], log m = 2·atanh((m−1)/(m+1)).
-  (func $logge1 (param $x f64) (result f64)
+  (func $logge1 (export "logge1") (param $x f64) (result f64)
     (local $bits i64) (local $k f64) (local $m f64)
     (local.set $bits (i64.reinterpret_f64 (local.get $x)))
     (local.set $k (f64.convert_i64_s (i64.sub (i64.shr_u (local.get $bits) (i64.const 52)) (i64.const 1023))))

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../lib/errors.js';
 import type { Batch, ModelSpec, RowSelection } from '../../../lib/optim/index.js';
-import { CHUNK_ROWS, paramCount, WasmSimdKernel } from '../../../lib/optim/index.js';
+import { CHUNK_ROWS, loadGradientWasm, paramCount, WasmSimdKernel } from '../../../lib/optim/index.js';
 import { normal, rng } from './reference-solvers.js';
 
 function randomBatch(seed: number, rows: number, d: number, labels: (u: number) => number): Batch {
@@ -257,3 +257,37 @@ describe('Class: WasmSimdKernel', () => {
     });
   });
 });
+
+describe('Module: gradient-simd.wasm elementary functions', () => {
+  it('match Math.exp, Math.log1p and Math.log to a few ulps on their domains', async () => {
+    // Prepare: the module's own polynomials (the kernel's bits must not depend on libm)
+    const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const memory = new api.Memory({ initial: 1, maximum: 1, shared: true });
+    const { instance } = await api.instantiate(await loadGradientWasm(), { env: { memory } });
+    const { expneg, log1p01, logge1 } = instance.exports as Record<string, (x: number) => number>;
+    const rel = (a: number, b: number) => (a === b ? 0 : Math.abs(a - b) / Math.abs(b));
+    let worst = 0;
+    // Act + Assess: a grid over each domain
+    for (let i = 0; i <= 20_000; i++) {
+      const x = -700 * (i / 20_000) ** 2;
+      worst = Math.max(worst, rel(expneg!(x), Math.exp(x)));
+      const e = i / 20_000;
+      if (e > 0) worst = Math.max(worst, rel(log1p01!(e), Math.log1p(e)));
+      const v = 1 + 99 * (i / 20_000);
+      if (v > 1) worst = Math.max(worst, rel(logge1!(v), Math.log(v)));
+    }
+    expect(worst).toBeLessThan(1e-14);
+    expect(expneg!(0)).toBe(1);
+    expect(expneg!(-800)).toBe(0);
+    expect(log1p01!(0)).toBe(0);
+    expect(logge1!(1)).toBe(0);
+  });
+});
+
+interface WasmApi {
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => object;
+  instantiate(
+    bytes: Uint8Array,
+    imports: object,
+  ): Promise<{ instance: { exports: Record<string, unknown> } }>;
+}
