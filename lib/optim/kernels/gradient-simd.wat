@@ -71,7 +71,7 @@
         (call $atanh2 (f64.div (f64.sub (local.get $m) (f64.const 1)) (f64.add (local.get $m) (f64.const 1)))))))
 
   ;; Four dot products of rows p0..p3 with the f32 weight row w (d entries), written as
-  ;; bias + Σ to zo, zo+zs, zo+2zs, zo+3zs (f64).
+  ;; (bias + ((lane0 + lane1) + (lane2 + lane3))) + tail in f64 to zo, zo+zs, zo+2zs, zo+3zs.
   (func $dot4
     (param $p0 i32) (param $p1 i32) (param $p2 i32) (param $p3 i32)
     (param $w i32) (param $d i32) (param $zo i32) (param $zs i32) (param $bias f64)
@@ -101,22 +101,13 @@
         (local.set $s3 (f32.add (local.get $s3) (f32.mul (local.get $ws) (f32.load (i32.add (local.get $p3) (local.get $o))))))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
         (br $l2)))
-    (f64.store (local.get $zo) (call $hsum (local.get $bias) (local.get $a0) (local.get $s0)))
+    (f64.store (local.get $zo) (f64.add (f64.add (local.get $bias) (f64.add (f64.add (f64.promote_f32 (f32x4.extract_lane 0 (local.get $a0))) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $a0)))) (f64.add (f64.promote_f32 (f32x4.extract_lane 2 (local.get $a0))) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $a0)))))) (f64.promote_f32 (local.get $s0))))
     (local.set $zo (i32.add (local.get $zo) (local.get $zs)))
-    (f64.store (local.get $zo) (call $hsum (local.get $bias) (local.get $a1) (local.get $s1)))
+    (f64.store (local.get $zo) (f64.add (f64.add (local.get $bias) (f64.add (f64.add (f64.promote_f32 (f32x4.extract_lane 0 (local.get $a1))) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $a1)))) (f64.add (f64.promote_f32 (f32x4.extract_lane 2 (local.get $a1))) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $a1)))))) (f64.promote_f32 (local.get $s1))))
     (local.set $zo (i32.add (local.get $zo) (local.get $zs)))
-    (f64.store (local.get $zo) (call $hsum (local.get $bias) (local.get $a2) (local.get $s2)))
+    (f64.store (local.get $zo) (f64.add (f64.add (local.get $bias) (f64.add (f64.add (f64.promote_f32 (f32x4.extract_lane 0 (local.get $a2))) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $a2)))) (f64.add (f64.promote_f32 (f32x4.extract_lane 2 (local.get $a2))) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $a2)))))) (f64.promote_f32 (local.get $s2))))
     (local.set $zo (i32.add (local.get $zo) (local.get $zs)))
-    (f64.store (local.get $zo) (call $hsum (local.get $bias) (local.get $a3) (local.get $s3))))
-
-  ;; bias + ((a0 + a1) + (a2 + a3)) + tail, all in f64.
-  (func $hsum (param $bias f64) (param $a v128) (param $tail f32) (result f64)
-    (f64.add
-      (f64.add (local.get $bias)
-        (f64.add
-          (f64.add (f64.promote_f32 (f32x4.extract_lane 0 (local.get $a))) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $a))))
-          (f64.add (f64.promote_f32 (f32x4.extract_lane 2 (local.get $a))) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $a))))))
-      (f64.promote_f32 (local.get $tail))))
+    (f64.store (local.get $zo) (f64.add (f64.add (local.get $bias) (f64.add (f64.add (f64.promote_f32 (f32x4.extract_lane 0 (local.get $a3))) (f64.promote_f32 (f32x4.extract_lane 1 (local.get $a3)))) (f64.add (f64.promote_f32 (f32x4.extract_lane 2 (local.get $a3))) (f64.promote_f32 (f32x4.extract_lane 3 (local.get $a3)))))) (f64.promote_f32 (local.get $s3)))))
 
   ;; g[0..d) (f64) += (p0 + p1) + (p2 + p3), p_m = f64(r_m·x_m): each product rounded to f32 on
   ;; its own (the same bits however the rows are grouped), the sums in f64.
@@ -244,6 +235,7 @@
     (local $rowp i32) (local $rowi i32) (local $z i32) (local $r32 i32) (local $g64 i32) (local $gb i32)
     (local $kd i32) (local $rb i32) (local $bs i32) (local $n i32) (local $np i32) (local $i i32) (local $c i32)
     (local $row i32) (local $loss f64) (local $q i32) (local $wrow i32) (local $zs i32) (local $rs4 i32)
+    (local $zz f64) (local $gb0 f64)
     (local.set $kd (i32.mul (local.get $k) (local.get $d)))
     (local.set $rb (i32.shl (local.get $d) (i32.const 2)))
     (local.set $rowp (local.get $scr))
@@ -296,7 +288,26 @@
           (br_if $dots (i32.lt_u (local.get $i) (local.get $np))))
         ;; 2. residuals and loss, in row order; padding rows get r = 0
         (local.set $i (i32.const 0))
-        (loop $res
+        (if (i32.eqz (local.get $kind))
+          (then
+            ;; linear, inline: r = z − y, loss ½r² (the same arithmetic as $resid)
+            (loop $lin
+              (local.set $zz
+                (if (result f64) (i32.lt_u (local.get $i) (local.get $n))
+                  (then
+                    (f64.sub (f64.load (i32.add (local.get $z) (i32.shl (local.get $i) (i32.const 3))))
+                      (f64.promote_f32 (f32.load (i32.add (local.get $y)
+                        (i32.shl (i32.load (i32.add (local.get $rowi) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2)))))))
+                  (else (f64.const 0))))
+              (if (i32.lt_u (local.get $i) (local.get $n))
+                (then
+                  (local.set $loss (f64.add (local.get $loss) (f64.mul (f64.const 0.5) (f64.mul (local.get $zz) (local.get $zz)))))
+                  (local.set $gb0 (f64.add (local.get $gb0) (local.get $zz)))))
+              (f32.store (i32.add (local.get $r32) (i32.shl (local.get $i) (i32.const 2))) (f32.demote_f64 (local.get $zz)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $lin (i32.lt_u (local.get $i) (local.get $np))))
+            (local.set $i (local.get $np))))
+        (if (i32.lt_u (local.get $i) (local.get $np)) (then (loop $res
           (if (i32.lt_u (local.get $i) (local.get $n))
             (then
               (local.set $loss
@@ -310,7 +321,7 @@
             (else
               (memory.fill (i32.add (local.get $r32) (i32.mul (local.get $i) (local.get $rs4))) (i32.const 0) (local.get $rs4))))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br_if $res (i32.lt_u (local.get $i) (local.get $np))))
+          (br_if $res (i32.lt_u (local.get $i) (local.get $np))))))
         ;; 3. G += Rᵀ X, four rows at a time
         (local.set $i (i32.const 0))
         (loop $accs
@@ -333,6 +344,7 @@
           (br_if $accs (i32.lt_u (local.get $i) (local.get $np))))
         (local.set $bs (i32.add (local.get $bs) (local.get $n)))
         (br $blocks)))
+    (if (i32.eqz (local.get $kind)) (then (f64.store (local.get $gb) (local.get $gb0))))
     ;; out: [gb_c, G64[c, 0..d)] per class, then the loss
     (local.set $c (i32.const 0))
     (loop $o
