@@ -50,6 +50,8 @@ export const ESM_BANNER = [
 
 /** The wasm binaries of `@tensorflow/tfjs-backend-wasm` (copied next to every bundle). */
 export const TFJS_WASM_DIR = join('node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+/** uPlot's browser build, copied into each function zip for the job report (lib/report/assets.ts). */
+export const UPLOT_DIST_DIR = join('node_modules', 'uplot', 'dist');
 
 /**
  * Modules never bundled. `@tensorflow/tfjs-node(-gpu)` is an optional native dependency
@@ -149,6 +151,8 @@ export class ShardtrainFunction extends Construct {
           // The Emscripten loader resolves `tfjs-backend-wasm*.wasm` relative to `__dirname`.
           afterBundling: (inputDir: string, outputDir: string) => [
             `cp "${join(inputDir, TFJS_WASM_DIR)}"/*.wasm "${outputDir}"`,
+            // The report's chart library, inlined into jobs/<id>/report.html (lib/report/assets.ts).
+            `cp "${join(inputDir, UPLOT_DIST_DIR)}"/uPlot.iife.min.js "${join(inputDir, UPLOT_DIST_DIR)}"/uPlot.min.css "${outputDir}"`,
           ],
         },
       },
