@@ -177,7 +177,7 @@ export function jobPage(r: JobReport, assets: ChartAssets): string {
   const api = `/api/jobs/${enc(r.jobId)}/progress`;
   const body = [
     `<h1>Job <code>${escapeHtml(r.jobId)}</code> <span class="badge running">${escapeHtml(r.status)}</span></h1>`,
-    ...r.errors.map((e) => errorBox(e)),
+    `<div id="live-errors">${r.errors.map((e) => errorBox(e)).join('')}</div>`,
     `<section data-live="${escapeHtml(api)}" data-interval="1000" data-round="${r.round}" data-status="${escapeHtml(r.status)}">`,
     `<p id="live-status" aria-live="polite">${escapeHtml(progressText(r))}</p>`,
     '<p><input type="checkbox" id="pause-live"> <label for="pause-live">Pause live updates</label></p>',
@@ -271,7 +271,8 @@ export function modelPage(m: ModelPage, assets: ChartAssets): string {
           kind: 'line',
           xLabel: 'version',
           yLabel: 'metric',
-          x: ordered.map((v) => v.version),
+          x: ordered.map((_, i) => i),
+          xNames: ordered.map((v) => `v${v.version}`),
           series: tracked.flatMap((k) => [
             { label: `${k} (train)`, values: ordered.map((v) => v.metrics.train[k] ?? null) },
             ...(ordered.some((v) => v.metrics.holdout?.[k] !== undefined)

@@ -41,7 +41,7 @@ export async function evaluationCharts(
     for (let r = 0; r < block.rows && ys.length < MAX_EVALUATION_ROWS; r++, row++) {
       if (!keep(row)) continue;
       const y = model.kind === 'linear' ? block.y[r]! : classes.indexOf(label(block.y[r]!));
-      if (y < 0) {
+      if (model.kind !== 'linear' && y < 0) {
         skipped++;
         continue;
       }

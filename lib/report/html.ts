@@ -214,6 +214,8 @@ const RUNTIME = `
           if (fig) fig.setAttribute('data-points', String(c.x.length));
         });
         if (status) status.textContent = p.text;
+        var box = document.getElementById('live-errors');
+        if (box) box.innerHTML = (p.errors || []).map(function(e){ return '<div class="error-box" role="alert"><strong>Problem:</strong> ' + String(e).replace(/&/g, '&amp;').replace(/</g, '&lt;') + '</div>'; }).join('');
         live.setAttribute('data-round', String(p.round));
         live.setAttribute('data-status', p.status);
         if (p.status === 'done' || p.status === 'failed') { clearInterval(timer); location.reload(); }
