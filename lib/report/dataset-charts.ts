@@ -57,12 +57,36 @@ export function columnSummary(c: ColumnManifest): ColumnSummary {
   let below = 0;
   for (let b = 0; b < HISTOGRAM_BINS; b++) {
     const upper = b === HISTOGRAM_BINS - 1 ? h.max : lo + (b + 1) * width;
-    const cum = Math.round(histogramCdf(h, upper) * h.count);
+    const cum = b === HISTOGRAM_BINS - 1 ? h.count : Math.round(rowsAtOrBelow(h, upper));
     x.push(lo + (b + 0.5) * width);
     counts.push(cum - below);
     below = cum;
   }
   return { ...base, bars: { labels: x.map((v) => v.toPrecision(3)), x, counts } };
+}
+
+type Sketch = NonNullable<ColumnManifest['histogram']>;
+
+/**
+ * Rows ≤ x in a sketch, spreading each bucket's rows evenly over its value range (γ^(i−1), γ^i]
+ * instead of placing them all at one representative value: equal-width bins narrower than a
+ * few buckets would otherwise show comb-like spikes where bucket ranges straddle a bin edge.
+ */
+export function rowsAtOrBelow(h: Sketch, x: number): number {
+  const gamma = (1 + h.alpha) / (1 - h.alpha);
+  const within = (lo: number, hi: number, v: number) => (v <= lo ? 0 : v >= hi ? 1 : (v - lo) / (hi - lo));
+  let rows = 0;
+  // Negative values: bucket i holds |v| in (γ^(i−1), γ^i], i.e. v in [−γ^i, −γ^(i−1)).
+  h.negative.counts.forEach((n, j) => {
+    const i = h.negative.offset + j;
+    rows += n * within(-(gamma ** i), -(gamma ** (i - 1)), x);
+  });
+  if (x >= 0) rows += h.zeroCount;
+  h.positive.counts.forEach((n, j) => {
+    const i = h.positive.offset + j;
+    rows += n * within(gamma ** (i - 1), gamma ** i, x);
+  });
+  return rows;
 }
 
 /** Every column of a dataset version. */

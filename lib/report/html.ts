@@ -173,7 +173,7 @@ const RUNTIME = `
       if (bars) { o.fill = color + 'b0'; o.paths = uPlot.paths.bars({ size: [0.9 / n, 60], align: 0, gap: 1 }); o.points = { show: false }; }
       series.push(o);
     });
-    var xAxis = { label: spec.xLabel, values: function(u, ticks){ return ticks.map(tick); } };
+    var xAxis = { label: spec.xLabel, values: ticksFor(false) };
     if (spec.xNames) { xAxis.values = function(u, ticks){ return ticks.map(function(t){ return spec.xNames[Math.round(t)] !== undefined && Math.abs(t - Math.round(t)) < 1e-9 ? spec.xNames[Math.round(t)] : ''; }); }; xAxis.splits = function(){ return spec.xNames.map(function(_, i){ return i; }); }; }
     var opts = {
       width: width, height: 260,
@@ -181,7 +181,7 @@ const RUNTIME = `
         x: { time: false, range: bars ? function(u, min, max){ var pad = spec.x.length > 1 ? (max - min) / (spec.x.length - 1) * 0.6 : 0.6; return [min - pad, max + pad]; } : undefined },
         y: log ? { distr: 3 } : bars ? { range: function(u, min, max){ var lo = Math.min(0, min), hi = Math.max(0, max), pad = (hi - lo) * 0.05 || 1; return [lo < 0 ? lo - pad : 0, hi > 0 ? hi + pad : 0]; } } : {}
       },
-      axes: [xAxis, { label: spec.yLabel, size: 64, values: function(u, ticks){ return ticks.map(tick); } }],
+      axes: [xAxis, { label: spec.yLabel, size: 64, values: ticksFor(log) }],
       series: series,
       legend: { live: true },
       cursor: { focus: { prox: 16 } }
@@ -193,6 +193,16 @@ const RUNTIME = `
     return u;
   }
   function tick(v){ if (v === null || v === undefined) return ''; var a = Math.abs(v); if (v === 0) return '0'; if (a >= 1e5 || a < 1e-3) return v.toExponential(0); return String(Number(v.toPrecision(3))); }
+  // Linear axes: as many decimals as the tick spacing needs (0.2931, 0.2932, … not 0.293 ×4).
+  function ticksFor(log){ return function(u, ticks){
+    if (log || ticks.length < 2) return ticks.map(tick);
+    var step = Math.abs(ticks[1] - ticks[0]);
+    var big = Math.max(Math.abs(ticks[0]), Math.abs(ticks[ticks.length - 1]));
+    if (big >= 1e5 || (big < 1e-3 && big > 0)) return ticks.map(function(v){ return v === 0 ? '0' : v.toExponential(Math.max(0, Math.min(6, Math.ceil(Math.log10(big / step))))); });
+    var d = 0;
+    while (d < 10 && step > 0 && Math.abs(step * Math.pow(10, d) - Math.round(step * Math.pow(10, d))) > 1e-6 * step * Math.pow(10, d)) d++;
+    return ticks.map(function(v){ return v === null || v === undefined ? '' : Number(v.toFixed(d)).toString(); });
+  }; }
   function specOf(fig){ return JSON.parse(fig.querySelector('script.chart-spec').textContent); }
   var figs = document.querySelectorAll('figure.chart');
   for (var i = 0; i < figs.length; i++) {

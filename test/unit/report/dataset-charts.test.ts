@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnManifest } from '../../../lib/data/index.js';
 import { HistogramBuilder } from '../../../lib/data/index.js';
-import { columnSummary, HISTOGRAM_BINS } from '../../../lib/report/dataset-charts.js';
+import { columnSummary, HISTOGRAM_BINS, rowsAtOrBelow } from '../../../lib/report/dataset-charts.js';
 
 const stats = (values: number[]) => {
   const n = values.length;
@@ -56,5 +56,24 @@ describe('Function: columnSummary', () => {
       categoryCounts: [1, 2],
     };
     expect(columnSummary(column).bars).toEqual({ labels: ['a', 'b'], x: [0, 1], counts: [1, 2] });
+  });
+});
+
+describe('Function: rowsAtOrBelow', () => {
+  it('spreads a bucket’s rows evenly over its value range', () => {
+    // α = 0.01 → γ = 1.01/0.99; 100 falls in bucket i = ⌈ln 100 / ln γ⌉, range (γ^(i−1), γ^i].
+    const b = new HistogramBuilder(0.01);
+    b.add(100);
+    b.add(100);
+    b.add(-100);
+    const h = b.build();
+    const gamma = 1.01 / 0.99;
+    const i = Math.ceil(Math.log(100) / Math.log(gamma));
+    const lo = gamma ** (i - 1);
+    const hi = gamma ** i;
+    expect(rowsAtOrBelow(h, lo)).toBeCloseTo(1, 12); // only −100
+    expect(rowsAtOrBelow(h, (lo + hi) / 2)).toBeCloseTo(1 + 2 * 0.5, 12);
+    expect(rowsAtOrBelow(h, hi)).toBeCloseTo(3, 12);
+    expect(rowsAtOrBelow(h, -(lo + hi) / 2)).toBeCloseTo(0.5, 12);
   });
 });
