@@ -3,7 +3,7 @@
  * network, draws every chart with the expected number of points, and shows problems in an
  * error box instead of a blank page.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import { FsObjectStore } from '../../lib/adapters/local/index.js';
 import { isHoldoutRow } from '../../lib/engine/holdout.js';
 import { HOLDOUT_SEED } from '../../lib/engine/job-plan.js';
 import { blobsProblem, linearProblem, toCsv } from '../../lib/examples/generators.js';
+import { chartAssets } from '../../lib/report/assets.js';
+import { chartFigure, lineChart, MAX_LINE_POINTS, page } from '../../lib/report/html.js';
 import { ARTIFACTS, chartPoints, openBrowser, watchedPage } from '../support/browser.js';
 import { removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
 
@@ -202,6 +204,37 @@ describe('Command: report (in chromium)', () => {
     expect(await page.textContent('h1')).toContain(jobId);
     await page.close();
     await store.delete(`jobs/${jobId}/metrics/000000.json`);
+  });
+
+  it('draws a 10k-round loss curve min–max decimated, keeping the spike and saying so', async () => {
+    // Prepare: the loss chart of a 10 000-round job with one spike at round 7000.
+    const x = Array.from({ length: 10_000 }, (_, i) => i);
+    const loss = x.map((i) => 1 / (1 + i / 100) + (i === 7000 ? 3 : 0));
+    const spec = lineChart({
+      id: 'loss',
+      title: 'loss',
+      xLabel: 'round',
+      yLabel: 'loss',
+      x,
+      series: [{ label: 'loss', values: loss }],
+      logY: true,
+    });
+    const file = join(dir, 'long.html');
+    writeFileSync(file, page('long', chartFigure(spec), chartAssets()));
+    const { page: tab, errors } = await watchedPage(browser.context);
+
+    // Act
+    await tab.goto(`file://${file}`);
+    await tab.waitForFunction(() => 'shardtrainCharts' in globalThis);
+
+    // Assess
+    const drawn = (await chartPoints(tab)).loss!;
+    expect(drawn).toBeLessThanOrEqual(MAX_LINE_POINTS);
+    expect(await tab.getAttribute('#chart-loss', 'data-total')).toBe('10000');
+    const max = await tab.evaluate('Math.max(...globalThis.shardtrainCharts.loss.data[1])');
+    expect(max).toBeCloseTo(1 / 71 + 3, 12);
+    expect(errors).toEqual([]);
+    await tab.close();
   });
 
   it('exits 2 with one line for an unknown job or model, and for --url without the deployed bucket', async () => {
