@@ -20,6 +20,8 @@ import {
   chartAssets,
   datasetSummary,
   gatherJobReport,
+  jobProgress,
+  type RoundPoint,
   roundChartData,
   versionDrift,
 } from '../lib/report/index.js';
@@ -85,7 +87,8 @@ export async function startDashboard(session: Session, o: DashboardOptions): Pro
     for (const p of await listPipelines(pipelineDeps())) {
       pipelines.push({ name: p.name, decisions: (await pipelineRuns(pipelineDeps(), p.name)).length });
     }
-    const dlq = await deadLetters(session, true, capture()).catch(() => null);
+    const dlq =
+      session.cloudKind === 'aws' ? null : await deadLetters(session, true, capture()).catch(() => null);
     return overviewPage(
       {
         where: session.home.root,
@@ -195,8 +198,14 @@ export async function startDashboard(session: Session, o: DashboardOptions): Pro
     return gatherJobReport(store, registry, id);
   }
 
+  const historyCaches = new Map<string, Map<string, RoundPoint>>();
   async function progress(id: string) {
-    const r = await jobReport(id);
+    if (!/^[a-z0-9][a-z0-9-]{2,80}$/.test(id))
+      throw new NotFoundError(`no job "${id}" (see: shardtrain jobs)`);
+    const cache = historyCaches.get(id) ?? new Map<string, RoundPoint>();
+    historyCaches.set(id, cache);
+    if (historyCaches.size > 32) historyCaches.delete(historyCaches.keys().next().value!);
+    const r = await jobProgress(store, id, cache);
     return JSON.stringify({
       status: r.status,
       round: r.round,
@@ -268,9 +277,15 @@ export async function startDashboard(session: Session, o: DashboardOptions): Pro
     if (parts[0] === 'models' && parts.length === 2) return send(res, 200, await model(parts[1]!));
     if (parts[0] === 'pipelines' && parts.length === 1) return send(res, 200, await pipelines());
     if (parts[0] === 'dead-letters' && parts.length === 1) {
-      const rows = await deadLetters(session, true, capture()).catch((e: unknown) => ({
-        error: `the dead-letter queues could not be read: ${e instanceof Error ? e.message : String(e)}`,
-      }));
+      const rows =
+        session.cloudKind === 'aws'
+          ? {
+              error:
+                'on AWS the dead-letter queues are SQS queues with CloudWatch alarms; read them in the SQS console (this page reads the local cloud’s queues)',
+            }
+          : await deadLetters(session, true, capture()).catch((e: unknown) => ({
+              error: `the dead-letter queues could not be read: ${e instanceof Error ? e.message : String(e)}`,
+            }));
       return send(res, 200, deadLettersPage(rows, assets));
     }
     throw new NotFoundError(`no page at ${url.pathname}`);

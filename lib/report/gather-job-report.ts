@@ -13,7 +13,7 @@ import type { AliasMove, ModelRegistry, ModelVersion } from '../registry/index.j
 import { type DatasetSummary, datasetSummary } from './dataset-charts.js';
 import type { EvaluationCharts } from './evaluation-charts.js';
 import { evaluationCharts, holdoutRows } from './evaluation-data.js';
-import { type RoundHistory, readRoundHistory } from './round-history.js';
+import { type RoundHistory, type RoundPoint, readRoundHistory } from './round-history.js';
 
 /** Everything the report of one job shows; plain JSON, rendered by `renderJobReport`. */
 export interface JobReport {
@@ -108,6 +108,41 @@ export async function resolveReportJob(
     if (version?.lineage.jobId !== undefined) return version.lineage.jobId;
   }
   throw new NotFoundError(`no job or model version "${ref}" (see: shardtrain jobs, shardtrain models list)`);
+}
+
+/**
+ * What the live job view polls: status, round and the round history, without the evaluation
+ * and registry reads of the full report. `cache` keeps the metrics records already read.
+ */
+export async function jobProgress(
+  store: ObjectStore,
+  jobId: string,
+  cache?: Map<string, RoundPoint>,
+): Promise<Pick<JobReport, 'status' | 'round' | 'history' | 'maxEpochs' | 'errors'>> {
+  if ((await store.head(keys.job.spec(jobId))) === undefined) {
+    throw new NotFoundError(`no job "${jobId}" (see: shardtrain jobs)`);
+  }
+  const [model, failed, state, plan, history] = await Promise.all([
+    store.head(keys.job.model(jobId)),
+    store.head(keys.job.failed(jobId)),
+    latestState(store, jobId).catch(() => undefined),
+    readJson<JobPlan>(store, keys.job.plan(jobId)).catch(() => undefined),
+    readRoundHistory(store, jobId, cache),
+  ]);
+  return {
+    status:
+      model !== undefined
+        ? 'done'
+        : failed !== undefined
+          ? 'failed'
+          : state === undefined
+            ? 'starting'
+            : 'running',
+    round: state?.round ?? history.rounds.at(-1)?.round ?? 0,
+    maxEpochs: plan?.config.maxEpochs ?? null,
+    history,
+    errors: history.errors,
+  };
 }
 
 /** Gathers a job's report from the store and the registry; `NotFoundError` for an unknown job. */

@@ -52,16 +52,26 @@ const decoder = new TextDecoder();
  * by `historyLimit`). A record that is missing its body or is not valid JSON/schema does not
  * blank the chart: it is skipped and named in `errors`, which the page shows in an error box.
  */
-export async function readRoundHistory(store: ObjectStore, jobId: string): Promise<RoundHistory> {
-  const infos = (await store.list(roundMetricsPrefix(jobId))).filter((i) => i.key.endsWith('.json'));
+export async function readRoundHistory(
+  store: ObjectStore,
+  jobId: string,
+  cache?: Map<string, RoundPoint>,
+): Promise<RoundHistory> {
+  const all = (await store.list(roundMetricsPrefix(jobId))).filter((i) => i.key.endsWith('.json'));
+  // Records are written once (put-if-absent) and never change, so a poller reads each one once.
+  const cached = all.flatMap((i) => {
+    const hit = cache?.get(i.key);
+    return hit === undefined ? [] : [hit];
+  });
+  const infos = cache === undefined ? all : all.filter((i) => !cache.has(i.key));
   const state = await latestState(store, jobId).catch(() => undefined);
   const epochs = state?.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss })) ?? [];
-  if (infos.length === 0) {
+  if (all.length === 0) {
     const rounds = (state?.history ?? []).map((h) => ({ ...h, roundMs: null, computeMs: null }));
     return { rounds, epochs, source: rounds.length > 0 ? 'state' : 'none', errors: [] };
   }
   const errors: string[] = [];
-  const rounds: RoundPoint[] = [];
+  const rounds: RoundPoint[] = [...cached];
   // Bounded parallel reads: S3 answers each GET in ~20 ms, so 10k rounds read 32 at a time.
   for (let i = 0; i < infos.length; i += 32) {
     const batch = infos.slice(i, i + 32);
@@ -86,7 +96,7 @@ export async function readRoundHistory(store: ObjectStore, jobId: string): Promi
         return;
       }
       const r = parsed.data;
-      rounds.push({
+      const point = {
         round: r.round,
         epoch: r.epoch,
         loss: r.loss,
@@ -94,7 +104,9 @@ export async function readRoundHistory(store: ObjectStore, jobId: string): Promi
         lr: r.lr,
         roundMs: r.roundMs ?? null,
         computeMs: r.computeMs ?? null,
-      });
+      };
+      cache?.set(key, point);
+      rounds.push(point);
     });
   }
   rounds.sort((a, b) => a.round - b.round);

@@ -91,6 +91,23 @@ describe('Function: readRoundHistory', () => {
     expect(h.epochs).toEqual(state.epochs);
   });
 
+  it('with a cache, reads each record once however often it is polled', async () => {
+    await store.put(key(0), record(0, 1));
+    const gets: string[] = [];
+    const counting = Object.assign(Object.create(store) as FsObjectStore, {
+      get: (k: string) => {
+        gets.push(k);
+        return store.get(k);
+      },
+    });
+    const cache = new Map();
+    await readRoundHistory(counting, 'j-1', cache);
+    await store.put(key(1), record(1, 0.5));
+    const second = await readRoundHistory(counting, 'j-1', cache);
+    expect(second.rounds.map((r) => r.round)).toEqual([0, 1]);
+    expect(gets.filter((k) => k.includes('/metrics/'))).toEqual([key(0), key(1)]);
+  });
+
   it('reports no history for a job that has not run a round', async () => {
     expect(await readRoundHistory(store, 'j-1')).toEqual({
       rounds: [],
