@@ -38,7 +38,9 @@ import {
   pipelinesShow,
 } from './commands/lifecycle.js';
 import { plan } from './commands/plan.js';
+import { report } from './commands/report.js';
 import { train, versionOfJob } from './commands/train.js';
+import { ui } from './commands/ui.js';
 import { reportError } from './errors.js';
 import { type Home, homeDir } from './home.js';
 import { type Io, processIo } from './output.js';
@@ -488,6 +490,42 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
         },
         io,
       );
+    });
+
+  program
+    .command('report <ref>')
+    .description(
+      'one self-contained HTML report of a job (a job id, or name@version): curves, model, evaluation, data',
+    )
+    .option('--out <file>', 'where to write it', 'report.html')
+    .option('--data <file>', 'evaluate on this labelled CSV instead of the holdout')
+    .option('--url', 'SHARDTRAIN_CLOUD=aws: print a presigned link to the report stored next to the job')
+    .option('--json', 'print where it went as JSON')
+    .action(
+      async (ref: string, o: { out: string; data?: string; url?: boolean; json?: boolean }, cmd: Command) => {
+        await report(
+          session(cmd),
+          {
+            ref,
+            out: o.out,
+            ...(o.data !== undefined ? { data: o.data } : {}),
+            url: o.url === true,
+            json: o.json === true,
+          },
+          io,
+        );
+      },
+    );
+  program
+    .command('ui')
+    .description(
+      'a local dashboard over the home (or the deployed bucket): datasets, jobs, models, pipelines',
+    )
+    .option('--port <n>', 'TCP port', nonNegInt, 4800)
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--allow-writes', 'allow promote and rollback from the dashboard')
+    .action(async (o: { port: number; host: string; allowWrites?: boolean }, cmd: Command) => {
+      await ui(session(cmd), { port: o.port, host: o.host, allowWrites: o.allowWrites === true }, io);
     });
 
   program
