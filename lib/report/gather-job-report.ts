@@ -164,9 +164,7 @@ export async function gatherJobReport(
       return undefined;
     }
   };
-  const plan = await soft('plan', () =>
-    readJson<JobPlan & { solver?: unknown }>(store, keys.job.plan(jobId)),
-  );
+  const plan = await soft('plan', () => readJson<JobPlan>(store, keys.job.plan(jobId)));
   const state = await soft('training state', () => latestState(store, jobId));
   const history = (await soft('round history', () => readRoundHistory(store, jobId))) ?? {
     rounds: [],
@@ -245,9 +243,10 @@ export async function gatherJobReport(
   };
 }
 
-function planSummary(spec: JobSpec, plan: JobPlan & { solver?: unknown }): PlanSummary {
+function planSummary(spec: JobSpec, plan: JobPlan): PlanSummary {
   const c = plan.config;
-  const solver = plan.solver as { name?: unknown; kind?: unknown; reason?: unknown } | string | undefined;
+  // Plans stored before the solvers existed carry no solver: they ran gradient descent.
+  const { solver, solverReason } = c as Partial<Pick<typeof c, 'solver' | 'solverReason'>>;
   return {
     algorithm: c.algorithm,
     optimizer: c.optimizer.kind,
@@ -258,12 +257,7 @@ function planSummary(spec: JobSpec, plan: JobPlan & { solver?: unknown }): PlanS
     sync: c.sync,
     workers: spec.workers,
     trainRows: plan.partitions.reduce((s, p) => s + p.rows, 0),
-    solver:
-      solver === undefined
-        ? null
-        : typeof solver === 'string'
-          ? { name: solver, reason: String((plan as { solverReason?: unknown }).solverReason ?? '') }
-          : { name: String(solver.name ?? solver.kind ?? 'unknown'), reason: String(solver.reason ?? '') },
+    solver: solver === undefined ? null : { name: solver, reason: solverReason ?? '' },
   };
 }
 
