@@ -335,23 +335,13 @@ export class CsvBlockScanner {
     }
     if (!final) return undefined;
     if (quoted) {
-      const { breaks } = this.countBreaks(start, n);
+      // csv-parse names the line the record starts on.
       throw new DatasetError(
-        { file: this.file, line: this.lines + breaks + 1 },
+        { file: this.file, line: this.lines + 1 },
         'not valid CSV: Quote Not Closed: the parsing is finished with an opening quote',
       );
     }
     return { end: n, next: n };
-  }
-
-  private countBreaks(start: number, end: number): { breaks: number } {
-    let breaks = 0;
-    for (let p = start; p < end; p++) {
-      const b = this.buf[p];
-      if (b === CR && this.eol === Eol.crlf && this.buf[p + 1] === LF) continue;
-      if (b === LF || b === CR) breaks++;
-    }
-    return { breaks };
   }
 
   /**
