@@ -94,7 +94,7 @@ const CASES: readonly Case[] = [
   {
     name: 'long mantissas and big exponents (no fast path)',
     csv: 'a\n0.1000000000000000055511151231257827\n123456789012345678\n1e30\n-2.5e-30\n',
-    rows: [[0.1], [123456789012345678], [1e30], [-2.5e-30]],
+    rows: [[0.1], [123456789012345680], [1e30], [-2.5e-30]],
   },
   {
     name: 'categorical labels',
