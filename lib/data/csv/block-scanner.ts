@@ -66,6 +66,10 @@ export class CsvBlockScanner {
   public filled = 0;
 
   private buf: Buffer = Buffer.alloc(0);
+  /** The buffer {@link fastEnd} belongs to. */
+  private fastBuf: Buffer | undefined;
+  /** Index of the last record delimiter byte in `buf` (LF, or CR in CR-only files). */
+  private fastEnd = -1;
   /** The chunk whose first {@link JOIN_BYTES} bytes were copied behind the previous chunk's tail. */
   private rest: Buffer | undefined;
   /** Where `rest` starts in `buf` (the tail's length). */
@@ -157,8 +161,14 @@ export class CsvBlockScanner {
       if (this.filled === this.shardRows) return true;
       // While joined, the end of `buf` is not the end of the file.
       const last = final && this.rest === undefined;
-      if (this.numeric !== undefined) {
-        const next = this.fastRecord(last);
+      if (this.fastBuf !== this.buf) {
+        this.fastBuf = this.buf;
+        this.fastEnd = this.buf.lastIndexOf(this.eol === Eol.cr ? CR : LF);
+      }
+      // The fast path only takes records that end before the buffer's last line break, so it
+      // never reads past the end (an out-of-bounds read would deoptimise it).
+      if (this.numeric !== undefined && this.pos < this.fastEnd) {
+        const next = this.fastRecord();
         if (next >= 0) {
           this.pos = next;
           this.filled++;
@@ -178,9 +188,8 @@ export class CsvBlockScanner {
    * Returns where the next record starts, or {@link INCOMPLETE} to hand the record to
    * {@link slowRecord} (nothing it wrote counts until `filled` moves on).
    */
-  private fastRecord(final: boolean): number {
+  private fastRecord(): number {
     const buf = this.buf;
-    const n = buf.length;
     const numeric = this.numeric!;
     const cols = numeric.length;
     const out = this.blocks![this.current]!;
@@ -231,7 +240,7 @@ export class CsvBlockScanner {
           if (negativeExponent) exponent = -exponent;
         }
         b = buf[p];
-        if (b !== COMMA && b !== firstEol && !(p === n && final)) return INCOMPLETE;
+        if (b !== COMMA && b !== firstEol) return INCOMPLETE;
         const e10 = exponent - fraction;
         let value: number;
         if (digits <= MAX_EXACT_DIGITS && e10 >= -22 && e10 <= 22) {
@@ -244,8 +253,8 @@ export class CsvBlockScanner {
         out[base + c] = value;
       } else {
         let b = buf[p];
-        while (b !== COMMA && b !== LF && b !== CR && b !== QUOTE && p < n) b = buf[++p];
-        if (b === QUOTE || (b !== COMMA && b !== firstEol && !(p === n && final))) return INCOMPLETE;
+        while (b !== COMMA && b !== LF && b !== CR && b !== QUOTE) b = buf[++p];
+        if (b !== COMMA && b !== firstEol) return INCOMPLETE;
         const known = this.decoder!.knownClass(c, buf.toString('utf8', start, p).trim());
         if (known === undefined) return INCOMPLETE;
         out[base + c] = known;
@@ -256,11 +265,7 @@ export class CsvBlockScanner {
         continue;
       }
       if (c !== cols - 1) return INCOMPLETE;
-      if (p === n) return n; // final record without a line break
-      if (eol === Eol.crlf) {
-        if (p + 1 >= n || buf[p + 1] !== LF) return INCOMPLETE;
-        return p + 2;
-      }
+      if (eol === Eol.crlf) return buf[p + 1] === LF ? p + 2 : INCOMPLETE;
       return p + 1;
     }
   }
