@@ -13,6 +13,7 @@ import {
   manifestKey,
   type ShardEntry,
 } from './manifest.js';
+import { isParquetFile, parquetBlocks } from './parquet/parquet-blocks.js';
 import { type Compression, DEFAULT_COMPRESSION } from './shard/shard-codec.js';
 import { ShardPipeline, THREAD_MIN_BYTES } from './shard/shard-pipeline.js';
 
@@ -135,8 +136,9 @@ export async function preprocessCsv(options: PreprocessOptions): Promise<Dataset
   };
 
   try {
-    const table =
-      parser === 'csv-parse'
+    const table = isParquetFile(file)
+      ? parquetBlocks(hashed(), file, shardRows)
+      : parser === 'csv-parse'
         ? csvParseBlocks(hashed(), file, shardRows)
         : scannerBlocks(hashed(), file, shardRows);
     let rows = 0;
