@@ -52,7 +52,7 @@ describe('Class: ShardtrainStatelessStack', () => {
         const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
         for (const name of CONFIG_VARS) expect(vars[name], name).toBeDefined();
         expect(vars).toMatchObject({
-          SHARDTRAIN_KERNEL: 'typed',
+          SHARDTRAIN_KERNEL: 'wasm',
           POWERTOOLS_SERVICE_NAME: 'shardtrain',
           POWERTOOLS_METRICS_NAMESPACE: 'Shardtrain',
         });
