@@ -27,8 +27,29 @@ export function reportMarkdown(report: Json): string {
     if (name === 'data') out.push(dataMd(value));
     if (name === 'coordination') out.push(coordinationMd(value));
     if (name === 'local-sgd') out.push(localSgdMd(value));
+    if (name === 'solvers') out.push(solversMd(value));
   }
   return `${out.join('\n')}\n`;
+}
+
+function solversMd(s: Json): string {
+  const rows = Array.isArray(s.rows) ? (s.rows as Json[]) : [];
+  const lines = [
+    `\n### solvers: rounds to the solution (4 partitions), vs scikit-learn ${fmt(s.sklearn)} lbfgs (anchor: ${fmt(s.anchor)})`,
+    '| problem | solver | rounds | stop | ms | loss gap | test metric | rounds → sk metric | sk iterations | sk metric |',
+    '| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows)
+    lines.push(
+      `| ${fmt(r.problem)} | ${fmt(r.solver)} | ${fmt(r.rounds)} | ${fmt(r.stop)} | ${fmt(r.ms)} | ${fmt(r.lossGap)} | ${fmt(r.testMetric)} | ${fmt(r.roundsToSklearnMetric)} | ${fmt(r.sklearnIter)} | ${fmt(r.sklearnMetric)} |`,
+    );
+  if (isObj(s.whole)) {
+    const w = s.whole;
+    lines.push(
+      `\nwhole process, ${fmt(w.rows)} × ${fmt(w.features)} logistic CSV (${fmt(w.csvMb)} MB): shardtrain train --runner inprocess ${fmt(w.shardtrainSeconds)} s (training ${fmt(w.shardtrainTrainSeconds)} s: ${fmt(w.shardtrainSolver)}, ${fmt(w.shardtrainRounds)} rounds) vs pandas + scikit-learn ${fmt(w.sklearnSeconds)} s (${fmt(w.sklearnIter)} iterations): ratio ${fmt(w.ratio)}${w.anchor !== undefined ? `; anchor ${fmt(w.anchor)}` : ''}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 function optimMd(s: Json): string {

@@ -51,6 +51,8 @@ export const ESM_BANNER = [
 
 /** The wasm binaries of `@tensorflow/tfjs-backend-wasm` (copied next to every bundle). */
 export const TFJS_WASM_DIR = join('node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+/** uPlot's browser build, copied into each function zip for the job report (lib/report/assets.ts). */
+export const UPLOT_DIST_DIR = join('node_modules', 'uplot', 'dist');
 
 /** The gradient kernel's binary, assembled by `npm run build` (copied next to every bundle). */
 export const GRADIENT_WASM = join('dist', 'lib', 'optim', 'kernels', 'gradient-simd.wasm');
@@ -155,6 +157,8 @@ export class ShardtrainFunction extends Construct {
           afterBundling: (inputDir: string, outputDir: string) => [
             `cp "${join(inputDir, TFJS_WASM_DIR)}"/*.wasm "${outputDir}"`,
             `cp "${join(inputDir, GRADIENT_WASM)}" "${outputDir}"`,
+            // The report's chart library, inlined into jobs/<id>/report.html (lib/report/assets.ts).
+            `cp "${join(inputDir, UPLOT_DIST_DIR)}"/uPlot.iife.min.js "${join(inputDir, UPLOT_DIST_DIR)}"/uPlot.min.css "${outputDir}"`,
           ],
         },
       },
