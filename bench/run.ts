@@ -3,7 +3,8 @@
  * section in one run, a readable report on stdout, and `bench-out/report.json` + `report.md`.
  *
  * Sections, in order: `optim` (gradient-step throughput per kernel/backend), `data` (CSV
- * preprocessing MB/s, peak RSS, compression; in a child process so its peak RSS is its own),
+ * preprocessing MB/s, peak RSS, compression, and `bench/ingest.ts`: parser candidates and
+ * `shardtrain upload` against pandas.read_csv; in a child process so its peak RSS is its own),
  * `coordination` (per-round overhead, local cloud vs in-process), `local-sgd` (rounds and wall
  * time to a target loss, sync GD vs local SGD K = 1, 4, 16), `solvers` (rounds and wall time per
  * solver next to scikit-learn's lbfgs; the 200k × 32 logistic CSV whole process vs pandas +

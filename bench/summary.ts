@@ -112,6 +112,30 @@ function dataMd(s: Json): string {
         );
     }
   }
+  const ingest = isObj(s.ingest) ? s.ingest : undefined;
+  if (ingest !== undefined) {
+    lines.push(
+      `\ningest vs pandas.read_csv (${fmt(ingest.csvMb)} MB, ${fmtInt(ingest.rows)} × ${fmt(ingest.columns)}, load average ${fmt(ingest.loadAverage)} on ${fmt(ingest.cpus)} CPUs):`,
+    );
+    const parsers = isObj(ingest.parsers) ? ingest.parsers : {};
+    for (const [name, r] of Object.entries(parsers)) {
+      if (isObj(r))
+        lines.push(
+          `- parser ${name}: ${fmt(r.MBps)} MB/s, × ${fmt(r.vsPandasReadCsv)} of pandas.read_csv in-process`,
+        );
+    }
+    const pandas = ingest.pandas;
+    lines.push(
+      isObj(pandas)
+        ? `- pandas.read_csv: ${fmt(pandas.readCsvMBps)} MB/s in-process, whole process ${fmt(pandas.wholeSeconds)} s (CPU ${fmt(pandas.cpuSeconds)} s), peak RSS ${fmt(pandas.maxRssMb)} MB`
+        : `- pandas.read_csv: ${fmt(pandas)}`,
+    );
+    const up = isObj(ingest.upload) ? ingest.upload : undefined;
+    if (up !== undefined)
+      lines.push(
+        `- shardtrain upload, whole process: ${fmt(up.wholeSeconds)} s (CPU ${fmt(up.cpuSeconds)} s), peak RSS ${fmt(up.maxRssMb)} MB; speed × ${fmt(up.speedVsPandasWhole)} of pandas (CPU × ${fmt(up.cpuVsPandasWhole)}), RSS × ${fmt(up.rssVsPandas)}`,
+      );
+  }
   return lines.join('\n');
 }
 
