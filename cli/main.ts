@@ -128,7 +128,9 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
 
   program
     .command('upload <file>')
-    .description('upload a CSV or Parquet file as a new version of a dataset; it is validated and preprocessed on arrival')
+    .description(
+      'upload a CSV or Parquet file as a new version of a dataset; it is validated and preprocessed on arrival',
+    )
     .requiredOption('--dataset <name>', 'dataset name')
     .option('--json', 'print the upload record as JSON')
     .action(async (file: string, o: { dataset: string; json?: boolean }, cmd: Command) => {
