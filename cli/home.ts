@@ -6,7 +6,7 @@ import { FileEventSink, FsObjectStore } from '../lib/adapters/local/index.js';
 import type { DatasetManifest } from '../lib/data/index.js';
 import { preprocessCsv } from '../lib/data/index.js';
 import { NotFoundError } from '../lib/errors.js';
-import type { EventSink, ObjectStore } from '../lib/ports.js';
+import type { EventSink, ObjectLinks, ObjectStore } from '../lib/ports.js';
 import { ModelRegistry } from '../lib/registry/index.js';
 
 /** The local store (`--home`, `SHARDTRAIN_HOME`, default `./.shardtrain`) and what lives in it. */
@@ -15,6 +15,8 @@ export interface Home {
   readonly store: ObjectStore;
   readonly registry: ModelRegistry;
   readonly events: EventSink;
+  /** Presigned links to stored objects (the deployed bucket only). */
+  readonly links?: ObjectLinks;
 }
 
 export function homeDir(option: string | undefined): string {

@@ -6,7 +6,7 @@ import { resolveDataset } from '../../lib/engine/datasets.js';
 import { runInProcess } from '../../lib/engine/in-process-runner.js';
 import { makeJobPlan } from '../../lib/engine/job-plan.js';
 import { type JobSpec, jobSpecSchema, type TrainOptions } from '../../lib/engine/job-spec.js';
-import { readJson } from '../../lib/engine/job-store.js';
+import { latestState, readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
 import { findJobVersion, registerJobModel } from '../../lib/engine/register-model.js';
@@ -15,7 +15,7 @@ import { selectBackend } from '../../lib/optim/index.js';
 import type { ModelRegistry } from '../../lib/registry/index.js';
 import { type Io, progressBar } from '../output.js';
 import { datasetNameFor, type Session } from '../session.js';
-import { printTrainResult, type TrainResult, waitForJob } from './job-progress.js';
+import { printTrainResult, solverSummary, type TrainResult, waitForJob } from './job-progress.js';
 import { roundPlanLine, summarizeRoundPlan } from './plan-line.js';
 
 export interface TrainArgs {
@@ -99,9 +99,12 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     ...(args.pca !== undefined ? { reduction: { kind: 'pca', k: args.pca } } : {}),
     holdoutFraction: args.holdout ?? 0,
   });
-  // The plan first: how steps become rounds, how many, and the expected time (an upper bound).
+  // The plan first: the solver, how steps become rounds, how many, and the expected time (an upper bound).
   const plan = makeJobPlan(spec, manifest, manifestKey, { queued: args.runner === 'local' });
-  if (!args.json) io.err(roundPlanLine(summarizeRoundPlan(plan, args.runner), args.runner));
+  if (!args.json) {
+    io.err(`solver: ${plan.config.solver} (${plan.config.solverReason})`);
+    io.err(roundPlanLine(summarizeRoundPlan(plan, args.runner), args.runner));
+  }
   const started = Date.now();
   let artifact: ModelArtifact;
   let backend: string;
@@ -141,6 +144,7 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     backend,
     runner: args.runner,
     wallMs: Date.now() - started,
+    solver: solverSummary(plan, spec, await latestState(store, spec.jobId)),
   };
   printTrainResult(io, result, args.json);
   return result;

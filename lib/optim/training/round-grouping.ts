@@ -40,7 +40,7 @@ export interface RoundGrouping {
  * groupingFor(config, [15000, 15000, 15000, 15000]); // { stepsPerRound: 118, stepsPerEpoch: 938, roundsPerEpoch: 8 }
  */
 export function groupingFor(config: TrainConfig, partitionRows: readonly number[]): RoundGrouping | null {
-  if (config.algorithm === 'batch' || config.sync !== 'gd') return null;
+  if (config.solver !== 'gd' || config.algorithm === 'batch' || config.sync !== 'gd') return null;
   const { stepsPerEpoch } = epochGeometry(config, partitionRows);
   const k = Math.ceil(stepsPerEpoch / ROUND_BUDGET.roundsPerEpoch);
   if (k <= 1) return null;

@@ -3,6 +3,8 @@ import { createOptimizer } from '../optimizers/create-optimizer.js';
 import type { OptimizerState } from '../optimizers/optimizer.js';
 import type { PlateauState } from '../schedules/plateau-controller.js';
 import { initPlateauState } from '../schedules/plateau-controller.js';
+import { initSolverState } from '../solvers/solver-round.js';
+import type { SolverState } from '../solvers/solver-state.js';
 import type { StopReason } from '../stopping/stopping-rules.js';
 import type { TrainConfig } from './train-config.js';
 
@@ -63,6 +65,8 @@ export interface TrainState {
   /** The epoch finished last (null before the first epoch ends). */
   readonly lastEpoch: EpochRecord | null;
   readonly status: TrainStatus;
+  /** normal/newton/lbfgs bookkeeping; null for `gd` (and absent in states written before solvers). */
+  readonly solver?: SolverState | null;
 }
 
 /** The state before round 0: zero parameters, fresh optimizer, nothing observed. */
@@ -85,5 +89,6 @@ export function initTrainState(config: TrainConfig): TrainState {
     last: null,
     lastEpoch: null,
     status: { status: 'running' },
+    solver: initSolverState(config),
   };
 }

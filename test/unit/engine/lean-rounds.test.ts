@@ -75,7 +75,7 @@ describe('Lean rounds', () => {
       d: 1,
     };
     const config = resolveTrainConfig(
-      { spec: { kind: 'linear', numFeatures: 1 }, maxEpochs: 600, tol: 0, gradTol: 0 },
+      { spec: { kind: 'linear', numFeatures: 1 }, solver: 'gd', maxEpochs: 600, tol: 0, gradTol: 0 },
       { rows: batch.rows },
     );
     const at = new Map<number, TrainState>();
