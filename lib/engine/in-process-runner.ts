@@ -8,6 +8,7 @@ import { type JobContext, writeJsonIfAbsent } from './job-store.js';
 import { keys } from './keys.js';
 import type { ModelArtifact } from './model-artifact.js';
 import { loadPartition } from './partition-data.js';
+import { type RoundMetrics, roundRecordOf } from './round-records.js';
 
 /** Progress of a run, one call per applied round. */
 export type RoundListener = (record: RoundRecord & { readonly maxEpochs: number }) => void;
@@ -32,10 +33,27 @@ export async function runInProcess(
   for (let p = 0; p < plan.partitions.length; p++) {
     partitions.push(await loadPartition(deps.store, manifest, spec, plan, p));
   }
+  // The same per-round records the aggregator writes, so status and reports read one history
+  // whichever runner trained the job; roundMs here is pure compute (there is no coordination).
+  const records: RoundMetrics[] = [];
+  let lastAt = performance.now();
   const { state } = fitModel(plan.config, partitions, {
     kernel: deps.kernel,
-    ...(onRound !== undefined ? { onRound: (r) => onRound({ ...r, maxEpochs: plan.config.maxEpochs }) } : {}),
+    onRound: (r) => {
+      const now = performance.now();
+      const record = roundRecordOf(spec.jobId, r.state);
+      if (record !== null) records.push({ ...record, roundMs: now - lastAt });
+      lastAt = now;
+      onRound?.({ ...r, maxEpochs: plan.config.maxEpochs });
+    },
   });
+  for (let i = 0; i < records.length; i += 64) {
+    await Promise.all(
+      records
+        .slice(i, i + 64)
+        .map((m) => deps.store.putIfAbsent(keys.job.metrics(spec.jobId, m.round), JSON.stringify(m))),
+    );
+  }
   await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, state.round), state);
   const artifact = await finishJob(
     { ...deps, outbox: { sendWork: async () => {}, sendResult: async () => {} } },
