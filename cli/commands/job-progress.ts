@@ -1,4 +1,5 @@
 import { failureKey } from '../../functions/shared/sqs-batch.js';
+import { readJobFailure, TrainingDivergedError } from '../../lib/engine/diverged.js';
 import { latestState, readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
@@ -38,6 +39,8 @@ export async function waitForJob(
       }
       if (Date.now() - lastCheck > 500) {
         lastCheck = Date.now();
+        const failure = await readJobFailure(store, jobId);
+        if (failure !== undefined) throw new TrainingDivergedError(failure);
         const state = await latestState(store, jobId);
         const last = state?.history.at(-1);
         if (last !== undefined)
