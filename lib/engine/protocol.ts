@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ProtocolError } from '../errors.js';
+import { excerpt } from '../validation/text.js';
 
 /**
  * Queue messages between the coordinator, the workers and the aggregator. Every schema carries
@@ -7,11 +8,14 @@ import { ProtocolError } from '../errors.js';
  */
 export const PROTOCOL_VERSION = 1 as const;
 
+/** Job ids as `train` makes them (they become object keys): the same rule as the job spec's. */
+export const JOB_ID_PATTERN = /^[a-z0-9][a-z0-9-]{2,80}$/;
+
 /** Work queue (standard): compute partition `shard`'s contribution to round `round` of job `jobId`. */
 export const workMessageSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
   type: z.literal('work'),
-  jobId: z.string().min(1),
+  jobId: z.string().regex(JOB_ID_PATTERN),
   round: z.number().int().nonnegative(),
   shard: z.number().int().nonnegative(),
 });
@@ -21,7 +25,7 @@ export type WorkMessage = z.infer<typeof workMessageSchema>;
 export const resultMessageSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
   type: z.literal('result'),
-  jobId: z.string().min(1),
+  jobId: z.string().regex(JOB_ID_PATTERN),
   round: z.number().int().nonnegative(),
   shard: z.number().int().nonnegative(),
 });
@@ -36,11 +40,11 @@ export function parseMessage<T>(schema: z.ZodType<T>, body: string): T {
   try {
     raw = JSON.parse(body);
   } catch (cause) {
-    throw new ProtocolError(`message is not JSON: ${body.slice(0, 80)}`, { cause });
+    throw new ProtocolError(`message is not JSON: ${excerpt(body, 80)}`, { cause });
   }
   if (typeof raw === 'object' && raw !== null && 'v' in raw && raw.v !== PROTOCOL_VERSION) {
     throw new ProtocolError(
-      `message has protocol version ${JSON.stringify(raw.v)}; this handler understands v${PROTOCOL_VERSION}`,
+      `message has protocol version ${excerpt(String(JSON.stringify(raw.v)))}; this handler understands v${PROTOCOL_VERSION}`,
     );
   }
   const parsed = schema.safeParse(raw);

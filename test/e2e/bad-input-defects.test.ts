@@ -1,10 +1,18 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openHome } from '../../cli/home.js';
 import { readJson } from '../../lib/engine/job-store.js';
-import { type CliResult, removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
+import {
+  type CliResult,
+  ensureBuilt,
+  removeTemp,
+  runCli,
+  spawnCli,
+  tempDir,
+  writeCsv,
+} from '../support/cli.js';
 
 /**
  * The defects of issue 11, each reproduced through the CLI on a fresh home: every bad input
@@ -294,5 +302,53 @@ describe('Issue 11: bad input ends fast with one line', () => {
       );
       expectOneLineError(res, 'first.csv', /line 2\b/, /"x"/);
     });
+  });
+});
+
+describe('Issue 11, defect 6: a closed pipe', () => {
+  let dir: string;
+  beforeAll(() => {
+    ensureBuilt();
+    dir = tempDir();
+  });
+  afterAll(() => removeTemp(dir));
+
+  it('ends `predict | head -2` quietly with exit 0 and no stack trace', async () => {
+    // Prepare: a model, and 50,000 rows to predict (far more than the pipe buffer).
+    const home = join(dir, 'home');
+    const rows = ['x,y', ...Array.from({ length: 40 }, (_, i) => `${i},${2 * i + 1}`)];
+    const data = writeCsv(dir, 'line.csv', `${rows.join('\n')}\n`);
+    const big = writeCsv(
+      dir,
+      'big.csv',
+      `x\n${Array.from({ length: 50_000 }, (_, i) => String(i % 100)).join('\n')}\n`,
+    );
+    const t = await runCli([
+      '--home',
+      home,
+      'train',
+      '--data',
+      data,
+      '--target',
+      'y',
+      '--model',
+      'linear',
+      '--runner',
+      'inprocess',
+    ]);
+    expect(t.code, t.err.join('\n')).toBe(0);
+
+    // Act: read two lines, then close our end of the pipe.
+    const run = spawnCli(['--home', home, 'predict', '--model', 'line', '--data', big]);
+    let seen = '';
+    run.child.stdout?.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.split('\n').length > 2) run.child.stdout?.destroy();
+    });
+    const done = await run.done;
+
+    // Assess
+    expect(done.stderr).not.toMatch(/Unhandled|EPIPE|^\s+at\s/m);
+    expect(done.code).toBe(0);
   });
 });
