@@ -23,6 +23,9 @@ const MAGIC: readonly { readonly bytes: readonly number[]; readonly what: string
   { bytes: [0xfe, 0xff], what: 'UTF-16 text; save it as UTF-8' },
 ];
 
+/** The first four bytes of a Parquet file. */
+export const PARQUET_MAGIC: readonly number[] = [0x50, 0x41, 0x52, 0x31];
+
 const startsWith = (head: Uint8Array, bytes: readonly number[]): boolean =>
   head.length >= bytes.length && bytes.every((b, i) => head[i] === b);
 
@@ -34,6 +37,8 @@ const startsWith = (head: Uint8Array, bytes: readonly number[]): boolean =>
  * @throws DatasetError naming the file and what it looks like
  */
 export function sniffHead(head: Uint8Array, file: string, complete: boolean): void {
+  // Parquet ("PAR1") is binary by design: its reader, not this CSV check, decides about it.
+  if (startsWith(head, PARQUET_MAGIC)) return;
   for (const m of MAGIC) {
     if (startsWith(head, m.bytes)) throw new DatasetError({ file }, `not a CSV: this is ${m.what}`);
   }

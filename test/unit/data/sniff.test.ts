@@ -33,6 +33,12 @@ describe('Module: sniff', () => {
       expect(refusal(head).message).toMatch(reason);
     });
 
+    it('leaves a Parquet file (PAR1, binary by design) to the Parquet reader', () => {
+      expect(() =>
+        sniffHead(Uint8Array.from([0x50, 0x41, 0x52, 0x31, 0, 0, 1]), 'f.parquet', true),
+      ).not.toThrow();
+    });
+
     it('names the line of a NUL byte', () => {
       expect(refusal(bytes('x,y\n1,2\n3,\u0000\n')).line).toBe(3);
     });
