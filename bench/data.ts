@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { FsObjectStore } from '../lib/adapters/local/fs-object-store.js';
 import { type Compression, decodeShard, encodeShard, preprocessCsv } from '../lib/data/index.js';
 import { seededRng } from '../lib/examples/random.js';
+import { runIngestBench } from './ingest.js';
 
 const COLUMNS = 16;
 const MB = 1024 * 1024;
@@ -153,6 +154,8 @@ export async function runDataBench(): Promise<Record<string, unknown>> {
       await fs.rm(path.join(dir, `store-${compression}`), { recursive: true, force: true });
     }
     report.codec = await codecBench(csvFile);
+    // Parser candidates and `shardtrain upload` against pandas.read_csv (issue 9); BENCH_INGEST=0 skips.
+    if (process.env.BENCH_INGEST !== '0') report.ingest = await runIngestBench();
     report.maxRssMbProcess = round(process.resourceUsage().maxRSS / 1024, 0);
     return report;
   } finally {

@@ -3,11 +3,14 @@
  * section in one run, a readable report on stdout, and `bench-out/report.json` + `report.md`.
  *
  * Sections, in order: `optim` (gradient-step throughput per kernel/backend), `data` (CSV
- * preprocessing MB/s, peak RSS, compression; in a child process so its peak RSS is its own),
+ * preprocessing MB/s, peak RSS, compression, and `bench/ingest.ts`: parser candidates and
+ * `shardtrain upload` against pandas.read_csv; in a child process so its peak RSS is its own),
  * `coordination` (per-round overhead, local cloud vs in-process), `local-sgd` (rounds and wall
- * time to a target loss, sync GD vs local SGD K = 1, 4, 16).
+ * time to a target loss, sync GD vs local SGD K = 1, 4, 16), `solvers` (rounds and wall time per
+ * solver next to scikit-learn's lbfgs; the 200k × 32 logistic CSV whole process vs pandas +
+ * scikit-learn).
  *
- * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd` picks sections; `BENCH_QUICK=1` shrinks
+ * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers` picks sections; `BENCH_QUICK=1` shrinks
  * every section (under 2 minutes with `BENCH_CSV_MB=20`); `BENCH_CSV_MB` (default 1024, quick 32)
  * sizes the CSV; `BENCH_OUT` (default `bench-out`) is where the report goes; the sections' own
  * knobs are documented in their files.
@@ -23,11 +26,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runCoordinationBench } from './coordination.js';
 import { runLocalSgdBench } from './local-sgd.js';
 import { runOptimBench } from './optim.js';
+import { runSolversBench } from './solvers.js';
 import { quickMode, roundTo, secondsSince } from './stats.js';
 import { reportMarkdown } from './summary.js';
 
 /** Section names accepted by `BENCH_ONLY`, in run order. */
-export const SECTIONS = ['optim', 'data', 'coordination', 'local-sgd'] as const;
+export const SECTIONS = ['optim', 'data', 'coordination', 'local-sgd', 'solvers'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** The sections `BENCH_ONLY` asks for (all when unset); throws on an unknown name. */
@@ -108,6 +112,7 @@ export async function runBench(env: NodeJS.ProcessEnv = process.env): Promise<Re
         result = { seconds: Number(env.BENCH_OPTIM_SECONDS ?? 0.6), ...(await runOptimBench()) };
       else if (name === 'data') result = await runDataChild(env);
       else if (name === 'coordination') result = await runCoordinationBench();
+      else if (name === 'solvers') result = await runSolversBench(env);
       else result = await runLocalSgdBench();
       if (name === 'data') printData(result);
       results[name] = { ...result, sectionSeconds: secondsSince(s0), loadAverageAfter: loadAverage() };

@@ -27,25 +27,46 @@ export function reportMarkdown(report: Json): string {
     if (name === 'data') out.push(dataMd(value));
     if (name === 'coordination') out.push(coordinationMd(value));
     if (name === 'local-sgd') out.push(localSgdMd(value));
+    if (name === 'solvers') out.push(solversMd(value));
   }
   return `${out.join('\n')}\n`;
+}
+
+function solversMd(s: Json): string {
+  const rows = Array.isArray(s.rows) ? (s.rows as Json[]) : [];
+  const lines = [
+    `\n### solvers: rounds to the solution (4 partitions), vs scikit-learn ${fmt(s.sklearn)} lbfgs (anchor: ${fmt(s.anchor)})`,
+    '| problem | solver | rounds | stop | ms | loss gap | test metric | rounds → sk metric | sk iterations | sk metric |',
+    '| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows)
+    lines.push(
+      `| ${fmt(r.problem)} | ${fmt(r.solver)} | ${fmt(r.rounds)} | ${fmt(r.stop)} | ${fmt(r.ms)} | ${fmt(r.lossGap)} | ${fmt(r.testMetric)} | ${fmt(r.roundsToSklearnMetric)} | ${fmt(r.sklearnIter)} | ${fmt(r.sklearnMetric)} |`,
+    );
+  if (isObj(s.whole)) {
+    const w = s.whole;
+    lines.push(
+      `\nwhole process, ${fmt(w.rows)} × ${fmt(w.features)} logistic CSV (${fmt(w.csvMb)} MB): shardtrain train --runner inprocess ${fmt(w.shardtrainSeconds)} s (training ${fmt(w.shardtrainTrainSeconds)} s: ${fmt(w.shardtrainSolver)}, ${fmt(w.shardtrainRounds)} rounds) vs pandas + scikit-learn ${fmt(w.sklearnSeconds)} s (${fmt(w.sklearnIter)} iterations): ratio ${fmt(w.ratio)}${w.anchor !== undefined ? `; anchor ${fmt(w.anchor)}` : ''}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 function optimMd(s: Json): string {
   const rows = Array.isArray(s.results) ? (s.results as Json[]) : [];
   const kernels = [...new Set(rows.map((r) => String(r.kernel)))];
   const problems = [...new Set(rows.map((r) => `${String(r.size)} ${String(r.model)}`))];
+  // the ratio's reference: numpy's float32 step when it was measured, else the typed-array kernel
+  const ref = kernels.includes('numpy-openblas') ? 'numpy-openblas' : 'typed-array';
   const lines = [
-    `\n### optim: gradient-step throughput, rows/s (× typed-array in brackets), ${fmt(s.seconds)} s per cell`,
+    `\n### optim: gradient-step throughput, rows/s (× ${ref} in brackets), ${fmt(s.seconds)} s per cell`,
     `| problem | ${kernels.join(' | ')} |`,
     `| --- |${kernels.map(() => ' ---: |').join('')}`,
   ];
   for (const p of problems) {
     const cells = kernels.map((k) => {
       const r = rows.find((x) => `${String(x.size)} ${String(x.model)}` === p && x.kernel === k);
-      const typed = rows.find(
-        (x) => `${String(x.size)} ${String(x.model)}` === p && x.kernel === 'typed-array',
-      );
+      const typed = rows.find((x) => `${String(x.size)} ${String(x.model)}` === p && x.kernel === ref);
       if (r === undefined) return '—';
       const ratio =
         typed !== undefined && typeof typed.rowsPerSec === 'number' && typeof r.rowsPerSec === 'number'
@@ -90,6 +111,30 @@ function dataMd(s: Json): string {
           `- ${c}: ratio vs raw float32 ${fmt(r.ratio)}, encode ${fmt(r.encodeMBps)} MB/s, decode ${fmt(r.decodeMBps)} MB/s`,
         );
     }
+  }
+  const ingest = isObj(s.ingest) ? s.ingest : undefined;
+  if (ingest !== undefined) {
+    lines.push(
+      `\ningest vs pandas.read_csv (${fmt(ingest.csvMb)} MB, ${fmtInt(ingest.rows)} × ${fmt(ingest.columns)}, load average ${fmt(ingest.loadAverage)} on ${fmt(ingest.cpus)} CPUs):`,
+    );
+    const parsers = isObj(ingest.parsers) ? ingest.parsers : {};
+    for (const [name, r] of Object.entries(parsers)) {
+      if (isObj(r))
+        lines.push(
+          `- parser ${name}: ${fmt(r.MBps)} MB/s, × ${fmt(r.vsPandasReadCsv)} of pandas.read_csv in-process`,
+        );
+    }
+    const pandas = ingest.pandas;
+    lines.push(
+      isObj(pandas)
+        ? `- pandas.read_csv: ${fmt(pandas.readCsvMBps)} MB/s in-process, whole process ${fmt(pandas.wholeSeconds)} s (CPU ${fmt(pandas.cpuSeconds)} s), peak RSS ${fmt(pandas.maxRssMb)} MB`
+        : `- pandas.read_csv: ${fmt(pandas)}`,
+    );
+    const up = isObj(ingest.upload) ? ingest.upload : undefined;
+    if (up !== undefined)
+      lines.push(
+        `- shardtrain upload, whole process: ${fmt(up.wholeSeconds)} s (CPU ${fmt(up.cpuSeconds)} s), peak RSS ${fmt(up.maxRssMb)} MB; speed × ${fmt(up.speedVsPandasWhole)} of pandas (CPU × ${fmt(up.cpuVsPandasWhole)}), RSS × ${fmt(up.rssVsPandas)}`,
+      );
   }
   return lines.join('\n');
 }

@@ -15,5 +15,11 @@ export function openAwsHome(env: NodeJS.ProcessEnv = process.env): Home {
   }
   const store = new S3ObjectStore({ bucket });
   const events = new EventBridgeEventSink(env.EVENT_BUS_NAME ? { eventBusName: env.EVENT_BUS_NAME } : {});
-  return { root: `s3://${bucket}`, store, events, registry: new ModelRegistry({ store, events }) };
+  return {
+    root: `s3://${bucket}`,
+    store,
+    events,
+    links: store,
+    registry: new ModelRegistry({ store, events }),
+  };
 }

@@ -7,7 +7,7 @@ import type { DatasetManifest } from '../lib/data/index.js';
 import { preprocessCsv } from '../lib/data/index.js';
 import { SNIFF_BYTES, sniffedSource, sniffHead } from '../lib/data/sniff.js';
 import { InfrastructureError, NotFoundError, ShardtrainError, UsageError } from '../lib/errors.js';
-import type { EventSink, ObjectStore } from '../lib/ports.js';
+import type { EventSink, ObjectLinks, ObjectStore } from '../lib/ports.js';
 import { ModelRegistry } from '../lib/registry/index.js';
 import { excerpt } from '../lib/validation/text.js';
 
@@ -17,6 +17,8 @@ export interface Home {
   readonly store: ObjectStore;
   readonly registry: ModelRegistry;
   readonly events: EventSink;
+  /** Presigned links to stored objects (the deployed bucket only). */
+  readonly links?: ObjectLinks;
 }
 
 export function homeDir(option: string | undefined): string {

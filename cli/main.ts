@@ -8,6 +8,7 @@ import {
   MODEL_KINDS,
   OPTIMIZERS,
   SCHEDULES,
+  SOLVER_CHOICES,
   SYNC_MODES,
   type TrainOptions,
 } from '../lib/engine/job-spec.js';
@@ -38,12 +39,23 @@ import {
   pipelinesShow,
 } from './commands/lifecycle.js';
 import { plan } from './commands/plan.js';
+import { report } from './commands/report.js';
 import { train, versionOfJob } from './commands/train.js';
+import { ui } from './commands/ui.js';
 import { reportError } from './errors.js';
 import { type Home, homeDir } from './home.js';
 import { type Io, processIo } from './output.js';
 import { Session } from './session.js';
-import { fraction, nonNeg, positive, positiveInt, seedFlag, versionArg, workersFlag } from './validate.js';
+import {
+  fraction,
+  nonNeg,
+  nonNegInt,
+  positive,
+  positiveInt,
+  seedFlag,
+  versionArg,
+  workersFlag,
+} from './validate.js';
 
 interface Globals {
   home?: string;
@@ -100,7 +112,9 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
 
   program
     .command('upload <file>')
-    .description('upload a CSV as a new version of a dataset; it is validated and preprocessed on arrival')
+    .description(
+      'upload a CSV or Parquet file as a new version of a dataset; it is validated and preprocessed on arrival',
+    )
     .requiredOption('--dataset <name>', 'dataset name')
     .option('--json', 'print the upload record as JSON')
     .action(async (file: string, o: { dataset: string; json?: boolean }, cmd: Command) => {
@@ -125,6 +139,12 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--data <file>', 'a CSV file: uploaded as dataset <file name>, then trained on')
     .requiredOption('--target <col>', 'the column to predict')
     .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).makeOptionMandatory())
+    .addOption(
+      new Option(
+        '--solver <name>',
+        'auto (default): normal equations for linear, Newton for small logistic/softmax, L-BFGS otherwise; gd: gradient descent (implied by --algorithm, --optimizer, --schedule, --lr, --batch-size, --sync, --local-steps)',
+      ).choices(SOLVER_CHOICES),
+    )
     .addOption(new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS))
     .option('--batch-size <B>', 'mini-batch size', positiveInt)
     .option('--lr <x>', 'initial learning rate', positive)
@@ -136,8 +156,12 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
       'schedule rate (inverse-time: α; exponential: rate; step: factor; cosine: period ×)',
       positive,
     )
-    .option('--epochs <E>', 'maximum epochs', positiveInt)
-    .option('--tol <x>', 'stop when the epoch loss improves by less than this (relative)', nonNeg)
+    .option('--epochs <E>', 'maximum epochs (newton/lbfgs: iterations, default 100)', positiveInt)
+    .option(
+      '--tol <x>',
+      'gd: stop when the epoch loss improves by less than this (relative); newton/lbfgs: when every |gradient| ≤ this (default 1e-4, as scikit-learn)',
+      nonNeg,
+    )
     .option('--l2 <x>', 'L2 penalty', nonNeg)
     .option('--workers <N>', 'data-parallel workers (partitions)', workersFlag, 1)
     .option('--seed <S>', 'random seed', seedFlag)
@@ -158,6 +182,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--json', 'print one JSON object')
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const options: TrainOptions = {
+        ...(o.solver !== undefined ? { solver: o.solver as TrainOptions['solver'] } : {}),
         ...(o.algorithm !== undefined ? { algorithm: o.algorithm as TrainOptions['algorithm'] } : {}),
         ...(o.batchSize !== undefined ? { batchSize: o.batchSize as number } : {}),
         ...(o.lr !== undefined ? { lr: o.lr as number } : {}),
@@ -326,6 +351,9 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--workers <N>', 'data-parallel workers', workersFlag, 1)
     .option('--epochs <E>', 'maximum epochs', positiveInt)
     .option('--lr <x>', 'initial learning rate', positive)
+    .addOption(
+      new Option('--solver <name>', 'auto (default), normal, newton, lbfgs or gd').choices(SOLVER_CHOICES),
+    )
     .addOption(new Option('--optimizer <name>', 'update rule').choices(OPTIMIZERS))
     .addOption(new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS))
     .option('--holdout <f>', 'holdout fraction for the gate', fraction, 0.2)
@@ -350,6 +378,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
           model: o.model as 'linear',
           modelName: (o.modelName as string | undefined) ?? name,
           options: {
+            ...(o.solver !== undefined ? { solver: o.solver as TrainOptions['solver'] } : {}),
             ...(o.epochs !== undefined ? { epochs: o.epochs as number } : {}),
             ...(o.lr !== undefined ? { lr: o.lr as number } : {}),
             ...(o.optimizer !== undefined ? { optimizer: o.optimizer as TrainOptions['optimizer'] } : {}),
@@ -447,6 +476,42 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
         },
         io,
       );
+    });
+
+  program
+    .command('report <ref>')
+    .description(
+      'one self-contained HTML report of a job (a job id, or name@version): curves, model, evaluation, data',
+    )
+    .option('--out <file>', 'where to write it', 'report.html')
+    .option('--data <file>', 'evaluate on this labelled CSV instead of the holdout')
+    .option('--url', 'SHARDTRAIN_CLOUD=aws: print a presigned link to the report stored next to the job')
+    .option('--json', 'print where it went as JSON')
+    .action(
+      async (ref: string, o: { out: string; data?: string; url?: boolean; json?: boolean }, cmd: Command) => {
+        await report(
+          session(cmd),
+          {
+            ref,
+            out: o.out,
+            ...(o.data !== undefined ? { data: o.data } : {}),
+            url: o.url === true,
+            json: o.json === true,
+          },
+          io,
+        );
+      },
+    );
+  program
+    .command('ui')
+    .description(
+      'a local dashboard over the home (or the deployed bucket): datasets, jobs, models, pipelines',
+    )
+    .option('--port <n>', 'TCP port', nonNegInt, 4800)
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--allow-writes', 'allow promote and rollback from the dashboard')
+    .action(async (o: { port: number; host: string; allowWrites?: boolean }, cmd: Command) => {
+      await ui(session(cmd), { port: o.port, host: o.host, allowWrites: o.allowWrites === true }, io);
     });
 
   const dlq = program

@@ -21,6 +21,7 @@ const asCommander =
 const MAX = Number.MAX_SAFE_INTEGER;
 
 export const positiveInt = asCommander((v) => parseIntFlag('value', v, 1, MAX));
+export const nonNegInt = asCommander((v) => parseIntFlag('value', v, 0, MAX));
 export const workersFlag = asCommander((v) => parseIntFlag('value', v, 1, MAX_WORKERS));
 export const seedFlag = asCommander((v) => parseIntFlag('value', v, 0, MAX_SEED));
 export const positive = asCommander((v) =>

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handleResult } from '../lib/engine/coordinator.js';
 import { parseMessage, resultMessageSchema } from '../lib/engine/protocol.js';
+import { writeJobReport } from '../lib/report/index.js';
 import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 import { recordRound } from './shared/round-metrics.js';
 import { processSqsBatch } from './shared/sqs-batch.js';
@@ -22,6 +23,15 @@ async function aggregate(event: SQSEvent, context: RuntimeRequest['context']): P
       const outcome = await handleResult(deps, message);
       if (outcome === 'applied' || outcome === 'finished') {
         await recordRound(runtime.store, message.jobId, message.round, runtime.cloud === 'aws');
+      }
+      // On AWS the report lies next to the job (`shardtrain report --url` links to it); locally
+      // `shardtrain report` writes it on demand. A report that fails is logged, never retried.
+      if (outcome === 'finished' && runtime.cloud === 'aws') {
+        await writeJobReport(runtime.store, runtime.registry, message.jobId).catch((e: unknown) =>
+          console.error(
+            `report of job ${message.jobId} not written: ${e instanceof Error ? e.message : String(e)}`,
+          ),
+        );
       }
     },
     { fifo: true },

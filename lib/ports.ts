@@ -126,3 +126,8 @@ export interface ShardtrainEvent {
 export interface EventSink {
   publish(event: ShardtrainEvent): Promise<void>;
 }
+
+/** Time-limited links to stored objects that a browser can open without credentials (S3 presigned GET). */
+export interface ObjectLinks {
+  presignGet(key: string, expiresInSeconds?: number, contentType?: string): Promise<string>;
+}

@@ -21,8 +21,13 @@ export const BUCKET_PREFIXES = {
   pipelines: 'pipelines/',
 } as const;
 
-/** Which uploads start preprocessing. */
+/** Which uploads start preprocessing: CSV files. */
 export const DATASET_UPLOAD_FILTER = { prefix: BUCKET_PREFIXES.datasets, suffix: '.csv' } as const;
+/** …and Parquet files (issue 9); S3 takes one suffix per notification, so each has its own. */
+export const DATASET_UPLOAD_FILTERS = [
+  DATASET_UPLOAD_FILTER,
+  { prefix: BUCKET_PREFIXES.datasets, suffix: '.parquet' },
+] as const;
 
 export interface DataBucketProps {
   /** Days after which objects under `scratch/` (worker results) expire. @default 7 */

@@ -25,9 +25,10 @@ export const FUNCTION_DEFAULTS = {
   timeout: Duration.seconds(60),
   logRetention: logs.RetentionDays.ONE_MONTH,
   environment: {
-    // The float64 typed-array kernel, as on a laptop: the same bits locally and on Lambda. The
-    // wasm files ship with the bundle for SHARDTRAIN_KERNEL=tfjs (tfjs on wasm, float32).
-    SHARDTRAIN_KERNEL: 'typed',
+    // The wasm SIMD kernel, as on a laptop: the same bits locally and on Lambda (its threads use
+    // the second vCPU a function gets from 1,769 MB). Its gradient-simd.wasm ships next to the
+    // bundle, and so do tfjs's wasm files for SHARDTRAIN_KERNEL=tfjs (tfjs on wasm, float32).
+    SHARDTRAIN_KERNEL: 'wasm',
     POWERTOOLS_SERVICE_NAME: 'shardtrain',
     POWERTOOLS_METRICS_NAMESPACE: 'Shardtrain',
     NODE_OPTIONS: '--enable-source-maps',
@@ -50,6 +51,11 @@ export const ESM_BANNER = [
 
 /** The wasm binaries of `@tensorflow/tfjs-backend-wasm` (copied next to every bundle). */
 export const TFJS_WASM_DIR = join('node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+/** uPlot's browser build, copied into each function zip for the job report (lib/report/assets.ts). */
+export const UPLOT_DIST_DIR = join('node_modules', 'uplot', 'dist');
+
+/** The gradient kernel's binary, assembled by `npm run build` (copied next to every bundle). */
+export const GRADIENT_WASM = join('dist', 'lib', 'optim', 'kernels', 'gradient-simd.wasm');
 
 /**
  * Modules never bundled. `@tensorflow/tfjs-node(-gpu)` is an optional native dependency
@@ -146,9 +152,13 @@ export class ShardtrainFunction extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          // The Emscripten loader resolves `tfjs-backend-wasm*.wasm` relative to `__dirname`.
+          // The Emscripten loader resolves `tfjs-backend-wasm*.wasm` relative to `__dirname`;
+          // WasmSimdKernel finds gradient-simd.wasm next to `import.meta.url`, the bundle.
           afterBundling: (inputDir: string, outputDir: string) => [
             `cp "${join(inputDir, TFJS_WASM_DIR)}"/*.wasm "${outputDir}"`,
+            `cp "${join(inputDir, GRADIENT_WASM)}" "${outputDir}"`,
+            // The report's chart library, inlined into jobs/<id>/report.html (lib/report/assets.ts).
+            `cp "${join(inputDir, UPLOT_DIST_DIR)}"/uPlot.iife.min.js "${join(inputDir, UPLOT_DIST_DIR)}"/uPlot.min.css "${outputDir}"`,
           ],
         },
       },

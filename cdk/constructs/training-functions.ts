@@ -8,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BUCKET_PREFIXES, DATASET_UPLOAD_FILTER } from './data-bucket.js';
+import { BUCKET_PREFIXES, DATASET_UPLOAD_FILTERS } from './data-bucket.js';
 import type { GpuBatch } from './gpu-batch.js';
 import { acknowledgePrefixGrants } from './nag.js';
 import { ShardtrainFunction } from './shardtrain-function.js';
@@ -140,11 +140,13 @@ export class TrainingFunctions extends Construct {
     // so the notification custom resource lands here and the stacks do not depend on each other.
     props.eventBus.grantPutEventsTo(preprocess.function);
     props.workQueue.grantSendMessages(preprocess.function);
-    props.bucket.addEventNotification(
-      s3.EventType.OBJECT_CREATED,
-      new LambdaDestination(preprocess.function),
-      DATASET_UPLOAD_FILTER,
-    );
+    for (const filter of DATASET_UPLOAD_FILTERS) {
+      props.bucket.addEventNotification(
+        s3.EventType.OBJECT_CREATED,
+        new LambdaDestination(preprocess.function),
+        filter,
+      );
+    }
 
     // worker: work queue -> gradient -> aggregate queue.
     props.aggregateQueue.grantSendMessages(worker.function);

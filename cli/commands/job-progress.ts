@@ -1,9 +1,12 @@
 import { failureKey } from '../../functions/shared/sqs-batch.js';
 import { readJobFailure, TrainingDivergedError } from '../../lib/engine/diverged.js';
+import type { JobPlan } from '../../lib/engine/job-plan.js';
+import type { JobSpec } from '../../lib/engine/job-spec.js';
 import { latestState, readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
 import { InfrastructureError } from '../../lib/errors.js';
+import type { TrainState } from '../../lib/optim/index.js';
 import { type Io, num, progressBar } from '../output.js';
 import type { Session } from '../session.js';
 
@@ -15,6 +18,27 @@ export interface TrainResult {
   readonly backend: string;
   readonly runner: string;
   readonly wallMs: number;
+  /** How the model was fitted (absent for jobs that predate solvers). */
+  readonly solver?: SolverSummary;
+}
+
+/** The solver, why it was chosen, why it stopped, and what it had to say (dropped columns…). */
+export interface SolverSummary {
+  readonly name: string;
+  readonly reason: string;
+  readonly stop: string;
+  readonly notes: string[];
+}
+
+/** The summary of a finished job from its plan and final state; notes name the features. */
+export function solverSummary(plan: JobPlan, spec: JobSpec, state: TrainState | undefined): SolverSummary {
+  const name = (j: number): string =>
+    spec.reduction === undefined ? (spec.features[j] ?? `feature ${j}`) : `component ${j + 1}`;
+  const notes = (state?.solver?.notes ?? []).map((n) =>
+    n.features.length === 0 ? n.message : `${n.message}: ${n.features.map(name).join(', ')}`,
+  );
+  const stop = state?.status.status === 'done' ? state.status.reason : 'running';
+  return { name: plan.config.solver ?? 'gd', reason: plan.config.solverReason ?? '', stop, notes };
 }
 
 /**
@@ -78,6 +102,7 @@ export function printTrainResult(io: Io, r: TrainResult, json: boolean): void {
     },
     metrics: m.metrics,
     steps: m.steps,
+    ...(r.solver !== undefined ? { solver: r.solver } : {}),
     backend: r.backend,
     runner: r.runner,
     wallMs: r.wallMs,
@@ -90,6 +115,10 @@ export function printTrainResult(io: Io, r: TrainResult, json: boolean): void {
   io.out(
     `  trained in ${m.steps} steps, ${(r.wallMs / 1000).toFixed(2)} s, training loss ${num(m.metrics.loss ?? Number.NaN)}`,
   );
+  if (r.solver !== undefined) {
+    io.out(`  solver ${r.solver.name} (${r.solver.reason}); stopped: ${r.solver.stop}`);
+    for (const note of r.solver.notes) io.out(`  note: ${note}`);
+  }
   if (typeof m.intercept === 'number') {
     io.out(`  intercept ${num(m.intercept)}`);
     for (const [f, c] of Object.entries(m.coefficients as Record<string, number>))

@@ -4,13 +4,14 @@ import type { DatasetManifest } from '../../lib/data/index.js';
 import { startJob } from '../../lib/engine/coordinator.js';
 import { resolveDataset } from '../../lib/engine/datasets.js';
 import { runInProcess } from '../../lib/engine/in-process-runner.js';
+import { makeJobPlan } from '../../lib/engine/job-plan.js';
 import {
   type JobSpec,
   jobSpecSchema,
   type TrainOptions,
   trainOptionsSchema,
 } from '../../lib/engine/job-spec.js';
-import { readJson } from '../../lib/engine/job-store.js';
+import { latestState, readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
 import { findJobVersion, registerJobModel } from '../../lib/engine/register-model.js';
@@ -27,7 +28,7 @@ import {
 } from '../../lib/validation/inputs.js';
 import { type Io, progressBar } from '../output.js';
 import { datasetNameFor, type Session } from '../session.js';
-import { printTrainResult, type TrainResult, waitForJob } from './job-progress.js';
+import { printTrainResult, solverSummary, type TrainResult, waitForJob } from './job-progress.js';
 
 export interface TrainArgs {
   readonly dataset?: string;
@@ -112,6 +113,8 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     ...(args.pca !== undefined ? { reduction: { kind: 'pca', k: args.pca } } : {}),
     holdoutFraction: args.holdout ?? 0,
   });
+  const plan = makeJobPlan(spec, manifest, manifestKey);
+  if (!args.json) io.err(`solver: ${plan.config.solver} (${plan.config.solverReason})`);
   const started = Date.now();
   let artifact: ModelArtifact;
   let backend: string;
@@ -151,6 +154,7 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     backend,
     runner: args.runner,
     wallMs: Date.now() - started,
+    solver: solverSummary(plan, spec, await latestState(store, spec.jobId)),
   };
   printTrainResult(io, result, args.json);
   return result;

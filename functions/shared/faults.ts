@@ -11,15 +11,28 @@ export class InjectedCrash extends Error {
 
 /**
  * The local cloud's crash injector, configured by `SHARDTRAIN_FAULTS` = JSON
- * `{ "seed": 1, "crashRate": 0.05 }`: at each checkpoint the handler crashes with that
- * probability (seeded, per process). Undefined when no faults are configured.
+ * `{ "seed": 1, "crashRate": 0.05, "delayMs": 0 }`: at each checkpoint the handler crashes with
+ * that probability (seeded, per process); `delayMs` > 0 first pauses there (slow handlers, so a
+ * job of a few rounds lasts long enough for a test to kill it mid-way). Undefined when no faults
+ * are configured.
  */
-export function crashInjector(spec: string | undefined): ((point: CheckpointName) => void) | undefined {
+export function crashInjector(
+  spec: string | undefined,
+): ((point: CheckpointName) => void | Promise<void>) | undefined {
   if (spec === undefined || spec === '') return undefined;
-  const { seed = 1, crashRate = 0 } = JSON.parse(spec) as { seed?: number; crashRate?: number };
+  const {
+    seed = 1,
+    crashRate = 0,
+    delayMs = 0,
+  } = JSON.parse(spec) as { seed?: number; crashRate?: number; delayMs?: number };
   // Each handler thread draws its own sequence, so threads do not crash in lockstep.
   const rng = seededRng(seed * 1000 + Number(process.env.SHARDTRAIN_THREAD ?? 0));
-  return (point) => {
+  const crash = (point: CheckpointName): void => {
     if (rng.uniform() < crashRate) throw new InjectedCrash(point);
+  };
+  if (!(delayMs > 0)) return crash;
+  return async (point) => {
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    crash(point);
   };
 }

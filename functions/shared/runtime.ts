@@ -75,9 +75,9 @@ async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
   return runtime;
 }
 
-/** How the backend is reported: tfjs backend and the kernel that computes the gradients. */
+/** How the backend is reported: the kernel that computes the gradients (and tfjs's backend). */
 export function backendLabel(b: BackendSelection): string {
-  return b.kernelKind === 'typed' ? 'typed-array' : `tfjs-${b.backend}`;
+  return b.kernelKind === 'tfjs' ? `tfjs-${b.backend}` : b.kernel.name;
 }
 
 /** Work messages go out in batches of 10; result notifications to the FIFO queue, one group per job. */

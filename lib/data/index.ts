@@ -14,6 +14,7 @@ export {
   type ShardEntry,
 } from './manifest.js';
 export {
+  type CsvParserChoice,
   DEFAULT_PROCESSED_PREFIX,
   DEFAULT_SHARD_ROWS,
   type PreprocessOptions,

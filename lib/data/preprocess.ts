@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DatasetError } from '../errors.js';
 import type { ObjectStore } from '../ports.js';
+import { CsvBlockScanner } from './csv/block-scanner.js';
 import { readCsvRecords } from './csv/csv-records.js';
 import { validateHeader } from './csv/header.js';
 import { RowDecoder } from './csv/row-decoder.js';
@@ -12,13 +13,17 @@ import {
   manifestKey,
   type ShardEntry,
 } from './manifest.js';
-import { type Compression, DEFAULT_COMPRESSION, encodeShardAsync } from './shard/shard-codec.js';
-import { DatasetStatsAccumulator } from './stats/dataset-stats.js';
+import { isParquetFile, parquetBlocks } from './parquet/parquet-blocks.js';
+import { type Compression, DEFAULT_COMPRESSION } from './shard/shard-codec.js';
+import { ShardPipeline, THREAD_MIN_BYTES } from './shard/shard-pipeline.js';
 
 /** Rows per shard unless told otherwise. */
 export const DEFAULT_SHARD_ROWS = 65_536;
 /** Key prefix of processed datasets unless told otherwise. */
 export const DEFAULT_PROCESSED_PREFIX = 'processed';
+
+/** Which CSV reader {@link preprocessCsv} uses. */
+export type CsvParserChoice = 'scanner' | 'csv-parse';
 
 export interface PreprocessOptions {
   /** Raw CSV bytes (a file stream, an S3 object stream). */
@@ -33,6 +38,13 @@ export interface PreprocessOptions {
   readonly compression?: Compression;
   /** Default {@link DEFAULT_PROCESSED_PREFIX}. */
   readonly prefix?: string;
+  /**
+   * `scanner` (default): {@link CsvBlockScanner}, bytes straight into float32 blocks.
+   * `csv-parse`: the previous reader (csv-parse records + {@link RowDecoder}), kept as the
+   * reference the scanner is tested and benchmarked against; both give the same shards,
+   * statistics and errors.
+   */
+  readonly parser?: CsvParserChoice;
   /** Called after each shard is stored (progress bars). */
   readonly onShard?: (entry: ShardEntry) => void;
 }
@@ -62,6 +74,7 @@ export async function preprocessCsv(options: PreprocessOptions): Promise<Dataset
   const shardRows = options.shardRows ?? DEFAULT_SHARD_ROWS;
   const compression = options.compression ?? DEFAULT_COMPRESSION;
   const prefix = options.prefix ?? DEFAULT_PROCESSED_PREFIX;
+  const parser = options.parser ?? 'scanner';
   if (!DATASET_NAME.test(dataset)) {
     throw new DatasetError({ file }, `dataset name "${dataset}" must be letters, digits, ".", "_" or "-"`);
   }
@@ -71,13 +84,36 @@ export async function preprocessCsv(options: PreprocessOptions): Promise<Dataset
   const runId = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(6).toString('hex')}`;
   const staging = `${prefix}/${dataset}/_staging/${runId}`;
 
-  const hash = createHash('sha256');
+  // Read the first few MB before deciding: a file that ends within them stays in this thread,
+  // a bigger one gets the shard threads (hashing, statistics and compression off the parser).
+  const iterator = source[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  let ended = false;
+  while (headBytes < THREAD_MIN_BYTES) {
+    const next = await iterator.next();
+    if (next.done === true) {
+      ended = true;
+      break;
+    }
+    head.push(next.value);
+    headBytes += next.value.byteLength;
+  }
+  const pipeline = new ShardPipeline(compression, !ended);
   let csvBytes = 0;
   async function* hashed(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of source) {
-      hash.update(chunk);
+    for (const chunk of head.splice(0)) {
+      pipeline.update(chunk);
       csvBytes += chunk.byteLength;
       yield chunk;
+    }
+    if (ended) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      pipeline.update(next.value);
+      csvBytes += next.value.byteLength;
+      yield next.value;
     }
   }
 
@@ -91,7 +127,7 @@ export async function preprocessCsv(options: PreprocessOptions): Promise<Dataset
     const entry: ShardEntry = { key, rows, bytes: 0, firstRow };
     shards.push(entry);
     written.push(key);
-    const bytes = await encodeShardAsync({ rows, cols, data }, compression);
+    const bytes = await pipeline.encode(data, rows, cols);
     await store.put(key, bytes, { contentType: 'application/octet-stream' });
     const done = { ...entry, bytes: bytes.byteLength };
     shards[shards.indexOf(entry)] = done;
@@ -100,61 +136,44 @@ export async function preprocessCsv(options: PreprocessOptions): Promise<Dataset
   };
 
   try {
-    let names: string[] | undefined;
-    let decoder: RowDecoder | undefined;
-    let accumulator: DatasetStatsAccumulator | undefined;
-    let buffers: [Float32Array, Float32Array] | undefined;
-    let current = 0;
-    let filled = 0;
+    const table = isParquetFile(file)
+      ? parquetBlocks(hashed(), file, shardRows)
+      : parser === 'csv-parse'
+        ? csvParseBlocks(hashed(), file, shardRows)
+        : scannerBlocks(hashed(), file, shardRows);
     let rows = 0;
-    let headerLine = 1;
-
-    const flush = async (): Promise<void> => {
-      if (filled === 0) return;
-      const cols = names!.length;
-      const block = buffers![current]!.subarray(0, filled * cols);
-      accumulator!.addBlock(block, filled);
-      // Compression of this block overlaps with parsing the next one; at most one is in flight.
+    for await (const block of table.blocks) {
+      const { names, decoder } = table.header()!;
+      const cols = names.length;
+      const filled = block.length / cols;
+      if (rows === 0) pipeline.begin(decoder.columnTypes, MAX_COMOMENT_COLUMNS);
+      // Statistics and compression of this block overlap with parsing the next one (in the shard
+      // thread for big blocks); at most one is in flight, and the block source fills the other of
+      // its two buffers meanwhile.
       if (pending !== undefined) await pending;
       const write = store1(block, filled, cols, rows);
       write.catch(() => {}); // observed later by `await pending`; avoid an unhandled rejection meanwhile
       pending = write;
       rows += filled;
-      filled = 0;
-      current = 1 - current;
-    };
-
-    for await (const record of readCsvRecords(hashed(), file)) {
-      if (decoder === undefined) {
-        headerLine = record.line;
-        names = validateHeader(record.cells, file, record.line);
-        decoder = new RowDecoder(names, file);
-        buffers = [new Float32Array(shardRows * names.length), new Float32Array(shardRows * names.length)];
-        continue;
-      }
-      decoder.decode(record.cells, record.line, buffers![current]!, filled * names!.length);
-      if (accumulator === undefined)
-        accumulator = new DatasetStatsAccumulator(decoder.columnTypes, MAX_COMOMENT_COLUMNS);
-      filled++;
-      if (filled === shardRows) await flush();
     }
     if (csvBytes === 0)
       throw new DatasetError(
         { file },
         'the file is empty (0 bytes); upload a CSV with a header row and data rows',
       );
-    if (decoder === undefined || names === undefined) {
+    const header = table.header();
+    if (header === undefined) {
       throw new DatasetError({ file }, 'the file has no header row (only blank lines)');
     }
-    if (rows + filled === 0) {
-      throw new DatasetError({ file, line: headerLine }, 'the file has a header but no data rows');
+    if (rows === 0) {
+      throw new DatasetError({ file, line: header.headerLine }, 'the file has a header but no data rows');
     }
-    await flush();
     if (pending !== undefined) await pending;
+    const { names, decoder } = header;
 
-    const sha256 = hash.digest('hex');
+    const sha256 = await pipeline.digest();
     const version = sha256.slice(0, 16);
-    const summary = accumulator!.result();
+    const summary = await pipeline.summary();
     const types = decoder.columnTypes;
     const columns: ColumnManifest[] = names.map((name, index) => {
       const s = summary.columns[index]!;
@@ -207,9 +226,83 @@ export async function preprocessCsv(options: PreprocessOptions): Promise<Dataset
     if (pending !== undefined) await pending.catch(() => {});
     await deleteAll(store, written);
     throw error;
+  } finally {
+    await pipeline.close();
+    await iterator.return?.();
   }
 }
 
 async function deleteAll(store: ObjectStore, keys: readonly string[]): Promise<void> {
   await Promise.allSettled(keys.map((key) => store.delete(key)));
+}
+
+/** The header of a table being read: column names, the decoder that knows types and labels. */
+export interface TableHeader {
+  readonly names: string[];
+  readonly decoder: RowDecoder;
+  readonly headerLine: number;
+}
+
+/**
+ * Rows of a table as row-major float32 blocks of `shardRows` rows (the last one shorter).
+ * A block stays valid until the block after it has been taken (two buffers alternate), so the
+ * consumer may compress one block while the source fills the next.
+ */
+export interface TableBlocks {
+  readonly blocks: AsyncIterable<Float32Array>;
+  /** Known once the first block is out (or, for a file without data rows, at the end). */
+  header(): TableHeader | undefined;
+}
+
+function scannerBlocks(source: AsyncIterable<Uint8Array>, file: string, shardRows: number): TableBlocks {
+  const scanner = new CsvBlockScanner(file, shardRows);
+  async function* blocks(): AsyncGenerator<Float32Array> {
+    for await (const chunk of source) {
+      scanner.feed(chunk);
+      while (scanner.scan(false)) {
+        yield scanner.fullBlock();
+        scanner.nextBlock();
+      }
+    }
+    while (scanner.scan(true)) {
+      yield scanner.fullBlock();
+      scanner.nextBlock();
+    }
+    if (scanner.filled > 0) yield scanner.fullBlock();
+  }
+  return {
+    blocks: blocks(),
+    header: () =>
+      scanner.names === undefined
+        ? undefined
+        : { names: scanner.names, decoder: scanner.decoder!, headerLine: scanner.headerLine },
+  };
+}
+
+/** The reference reader: csv-parse records decoded by {@link RowDecoder}. */
+function csvParseBlocks(source: AsyncIterable<Uint8Array>, file: string, shardRows: number): TableBlocks {
+  let header: TableHeader | undefined;
+  async function* blocks(): AsyncGenerator<Float32Array> {
+    let buffers: [Float32Array, Float32Array] | undefined;
+    let current = 0;
+    let filled = 0;
+    for await (const record of readCsvRecords(source, file)) {
+      if (header === undefined) {
+        const names = validateHeader(record.cells, file, record.line);
+        header = { names, decoder: new RowDecoder(names, file), headerLine: record.line };
+        buffers = [new Float32Array(shardRows * names.length), new Float32Array(shardRows * names.length)];
+        continue;
+      }
+      const cols = header.names.length;
+      header.decoder.decode(record.cells, record.line, buffers![current]!, filled * cols);
+      filled++;
+      if (filled === shardRows) {
+        yield buffers![current]!.subarray(0, filled * cols);
+        current = 1 - current;
+        filled = 0;
+      }
+    }
+    if (filled > 0) yield buffers![current]!.subarray(0, filled * header!.names.length);
+  }
+  return { blocks: blocks(), header: () => header };
 }

@@ -124,6 +124,7 @@ export function trainConfigInput(spec: ModelSpec, o: TrainOptions): TrainConfigI
         : { kind: o.optimizer };
   return {
     spec,
+    ...(o.solver !== undefined ? { solver: o.solver } : {}),
     ...(o.algorithm !== undefined ? { algorithm: o.algorithm } : {}),
     ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
     ...(o.lr !== undefined ? { learningRate: o.lr } : {}),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SOLVER_CHOICES } from '../optim/solvers/choose-solver.js';
 
 /** Names accepted by `--model`. */
 export const MODEL_KINDS = ['linear', 'logistic', 'softmax'] as const;
@@ -13,12 +14,15 @@ export const SCHEDULES = [
   'plateau',
 ] as const;
 export const SYNC_MODES = ['gd', 'local-sgd'] as const;
+export { SOLVER_CHOICES };
 
 /**
  * What the user asked for (CLI flags, pipeline definition); unset fields take the optimizer
  * library's defaults when the job starts. Stored with the job so a resume sees the same request.
  */
 export const trainOptionsSchema = z.object({
+  /** Absent: `auto`, or `gd` when a gradient-descent option is set (see `chooseSolver`). */
+  solver: z.enum(SOLVER_CHOICES).optional(),
   algorithm: z.enum(ALGORITHMS).optional(),
   batchSize: z.number().int().positive().optional(),
   lr: z.number().positive().finite().optional(),

@@ -3,20 +3,25 @@ import type { GradientKernel } from './kernels/gradient-kernel.js';
 import type { TfModule } from './kernels/tfjs-kernel.js';
 import { TfjsKernel } from './kernels/tfjs-kernel.js';
 import { TypedArrayKernel } from './kernels/typed-array-kernel.js';
+import { WasmSimdKernel } from './kernels/wasm-simd-kernel.js';
 
 /** tfjs backends, best first: libtensorflow (tfjs-node), WebAssembly, plain JS. */
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
-/** `typed`: the plain-JS {@link TypedArrayKernel}; `tfjs`: {@link TfjsKernel} on the chosen backend. */
-export const KERNEL_KINDS = ['typed', 'tfjs'] as const;
+/**
+ * `wasm`: {@link WasmSimdKernel} (WebAssembly SIMD, worker threads); `typed`: the plain-JS
+ * {@link TypedArrayKernel}; `tfjs`: {@link TfjsKernel} on the chosen backend.
+ */
+export const KERNEL_KINDS = ['wasm', 'typed', 'tfjs'] as const;
 export type KernelKind = (typeof KERNEL_KINDS)[number];
 
 /**
- * Default kernel: measured with bench/optim.ts on the project's 2-core machine, the typed kernel
- * beats tfjs on wasm and cpu for these GLMs, and it is bit-deterministic by construction.
+ * Default kernel: the wasm SIMD kernel, measured with bench/optim.ts against numpy on the same
+ * cores; bit-deterministic whatever the thread count. Where WebAssembly SIMD or shared memory
+ * is unavailable, {@link selectBackend} falls back to the typed kernel and says so.
  */
-export const DEFAULT_KERNEL: KernelKind = 'typed';
+export const DEFAULT_KERNEL: KernelKind = 'wasm';
 
 /** What `selectBackend` settled on. `tf` is null when tfjs was never loaded (typed kernel). */
 export interface BackendSelection {
@@ -26,11 +31,15 @@ export interface BackendSelection {
   readonly tf: TfModule | null;
   /** Backends that were tried before this one and why they failed (empty when the first worked). */
   readonly fallbacks: readonly { readonly backend: BackendName; readonly reason: string }[];
+  /** Set when the wasm kernel was wanted but could not start: why; `kernelKind` is then 'typed'. */
+  readonly kernelFallback?: string;
 }
 
 /** Options for {@link selectBackend}; `env` defaults to `process.env`. */
 export interface SelectBackendOptions {
   readonly kernel?: string;
+  /** Threads of the wasm kernel (calling thread included); else env SHARDTRAIN_KERNEL_THREADS, else all cores. */
+  readonly threads?: number;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -71,8 +80,9 @@ export async function activateBackend(tf: TfModule, name: BackendName, why: stri
 
 /**
  * Picks the compute path. Order of precedence: `preferred`, then env `SHARDTRAIN_BACKEND`
- * (tensorflow|wasm|cpu); kernel from `options.kernel`, then env `SHARDTRAIN_KERNEL` (typed|tfjs).
- * With no backend asked for and the typed kernel, tfjs is not even loaded and `backend` is 'cpu'.
+ * (tensorflow|wasm|cpu); kernel from `options.kernel`, then env `SHARDTRAIN_KERNEL`
+ * (wasm|typed|tfjs). With no backend asked for and the wasm or typed kernel, tfjs is not even
+ * loaded and `backend` is 'cpu'. The wasm kernel falls back to the typed one where it cannot start.
  * Asking for a backend without a kernel means the tfjs kernel. An unavailable backend falls back
  * along tensorflow → wasm → cpu and says so in `fallbacks`.
  *
@@ -87,9 +97,22 @@ export async function selectBackend(
   const env = options.env ?? process.env;
   const wantBackend = parseChoice(preferred ?? env.SHARDTRAIN_BACKEND, BACKENDS, 'backend');
   const wantKernel = parseChoice(options.kernel ?? env.SHARDTRAIN_KERNEL, KERNEL_KINDS, 'kernel');
-  const kernelKind: KernelKind = wantKernel ?? (wantBackend !== undefined ? 'tfjs' : DEFAULT_KERNEL);
-  if (kernelKind === 'typed' && wantBackend === undefined) {
-    return { backend: 'cpu', kernelKind, kernel: new TypedArrayKernel(), tf: null, fallbacks: [] };
+  const wanted: KernelKind = wantKernel ?? (wantBackend !== undefined ? 'tfjs' : DEFAULT_KERNEL);
+  let cpuKernel: GradientKernel = new TypedArrayKernel();
+  let kernelKind = wanted;
+  let kernelFallback: string | undefined;
+  if (wanted === 'wasm') {
+    const threads = options.threads ?? parseThreads(env.SHARDTRAIN_KERNEL_THREADS);
+    try {
+      cpuKernel = await WasmSimdKernel.create(threads === undefined ? {} : { threads });
+    } catch (error) {
+      kernelKind = 'typed';
+      kernelFallback = `wasm kernel unavailable: ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}`;
+    }
+  }
+  const extra = kernelFallback === undefined ? {} : { kernelFallback };
+  if (kernelKind !== 'tfjs' && wantBackend === undefined) {
+    return { backend: 'cpu', kernelKind, kernel: cpuKernel, tf: null, fallbacks: [], ...extra };
   }
   const tf = await loadTfjs();
   const chain = BACKENDS.slice(wantBackend === undefined ? 0 : BACKENDS.indexOf(wantBackend));
@@ -97,13 +120,22 @@ export async function selectBackend(
   for (const name of chain) {
     const why: string[] = [];
     if (await activateBackend(tf, name, why)) {
-      const kernel = kernelKind === 'tfjs' ? new TfjsKernel(tf) : new TypedArrayKernel();
-      return { backend: name, kernelKind, kernel, tf, fallbacks };
+      const kernel = kernelKind === 'tfjs' ? new TfjsKernel(tf) : cpuKernel;
+      return { backend: name, kernelKind, kernel, tf, fallbacks, ...extra };
     }
     fallbacks.push({ backend: name, reason: why.join('; ') });
   }
   // 'cpu' is built into tfjs, so reaching this line means tfjs itself is broken.
   throw new UsageError(`no tfjs backend could be initialised: ${JSON.stringify(fallbacks)}`);
+}
+
+function parseThreads(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`SHARDTRAIN_KERNEL_THREADS "${value}" must be a whole number ≥ 1`);
+  }
+  return n;
 }
 
 function parseChoice<T extends string>(

@@ -70,7 +70,7 @@ export function seedSpec(
     features: ['x'],
     model: 'linear',
     workers: 4,
-    options: { epochs: 20, ...options },
+    options: { solver: 'gd', epochs: 20, ...options },
     ...over,
   });
 }
@@ -92,7 +92,7 @@ export function blobsSpec(
     features: ['f1', 'f2', 'f3'],
     model: 'logistic',
     workers,
-    options: { epochs: 20, ...options },
+    options: { solver: 'gd', epochs: 20, ...options },
   });
 }
 

@@ -8,8 +8,16 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PreconditionFailedError, UsageError } from '../../errors.js';
-import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../ports.js';
+import type {
+  ObjectBody,
+  ObjectInfo,
+  ObjectLinks,
+  ObjectStore,
+  PutOptions,
+  StoredObject,
+} from '../../ports.js';
 import { putIfAbsentVia } from '../../put-if-absent.js';
 import { errorCodeOf, httpStatusOf, infrastructureError } from './aws-error.js';
 
@@ -43,7 +51,7 @@ export interface S3ObjectStoreOptions {
  * await store.put('jobs/j1/state.json', '{"round":1}', { ifMatch: etag });
  * ```
  */
-export class S3ObjectStore implements ObjectStore {
+export class S3ObjectStore implements ObjectStore, ObjectLinks {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly client: S3Client;
@@ -201,6 +209,23 @@ export class S3ObjectStore implements ObjectStore {
       if (isNotFound(error)) return;
       throw infrastructureError(`S3 DeleteObject s3://${this.bucket}/${this.fullKey(key)}`, error);
     }
+  }
+
+  /**
+   * A presigned GET link to `key` (SigV4, signed locally, no request made), valid for
+   * `expiresInSeconds` (S3 allows at most 7 days). `contentType` overrides the response's
+   * Content-Type so a browser shows an HTML report instead of downloading it.
+   */
+  public async presignGet(key: string, expiresInSeconds = 3600, contentType?: string): Promise<string> {
+    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > 604_800) {
+      throw new UsageError(`a presigned link lasts 1 s to 7 days (604800 s), got ${expiresInSeconds}`);
+    }
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: this.fullKey(key),
+      ...(contentType !== undefined ? { ResponseContentType: contentType } : {}),
+    });
+    return getSignedUrl(this.client, command, { expiresIn: expiresInSeconds });
   }
 
   private fullKey(key: string): string {

@@ -44,6 +44,8 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /** Identifies one version of a file: every write creates a new inode, so this changes with content. */
+const ETAG_CACHE = new Map<string, { signature: string; etag: string }>();
+
 function signatureOf(stats: Stats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }
@@ -86,7 +88,12 @@ export class FsObjectStore implements ObjectStore {
   public readonly root: string;
   private readonly fsync: boolean;
   private readonly lockOptions: { staleMs: number; timeoutMs: number };
-  private readonly etagCache = new Map<string, { signature: string; etag: string }>();
+  /**
+   * Shared by every store in the process (the CLI, the local cloud and its handlers each open
+   * one over the same files): an uploaded CSV is MD5-hashed once, not once per store. Entries
+   * are keyed by path and checked against the file's dev:ino:size:mtime, so sharing is safe.
+   */
+  private readonly etagCache = ETAG_CACHE;
 
   public constructor(options: FsObjectStoreOptions) {
     this.root = path.resolve(options.root);
@@ -116,7 +123,8 @@ export class FsObjectStore implements ObjectStore {
       throw this.failure('open', key, error);
     }
     // Reading from the open handle keeps this version even if a writer renames a new one in.
-    return handle.createReadStream({ autoClose: true });
+    // 1 MiB reads: the CSV scanner and the hashes cost per chunk, not only per byte.
+    return handle.createReadStream({ autoClose: true, highWaterMark: 1024 * 1024 });
   }
 
   public async head(key: string): Promise<ObjectInfo | undefined> {

@@ -34,6 +34,19 @@ export class RowDecoder {
     return this.types;
   }
 
+  /** Whether the first data row has been decoded (so {@link columnTypes} is known). */
+  public get typesKnown(): boolean {
+    return this.types !== undefined;
+  }
+
+  /**
+   * Class index of an already-seen label (trimmed) of categorical column `column`, or `undefined`
+   * when the label is new (then decode the row with {@link decode}, which validates and adds it).
+   */
+  public knownClass(column: number, label: string): number | undefined {
+    return this.labelIndex[column]?.get(label);
+  }
+
   /** Labels of a categorical column, index = class index. */
   public categories(column: number): readonly string[] {
     return this.labels[column] ?? [];

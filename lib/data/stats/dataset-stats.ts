@@ -13,6 +13,12 @@ export interface ColumnSummary {
   readonly classCounts: number[] | undefined;
 }
 
+/** Everything {@link DatasetStatsAccumulator} gathered (plain data: it crosses threads). */
+export interface DatasetSummary {
+  readonly columns: ColumnSummary[];
+  readonly comoments: { columns: number[]; value: Comoments } | undefined;
+}
+
 /**
  * Statistics of a whole dataset, fed one row-major block (a shard) at a time: per-column
  * {@link ColumnStats} (block summary merged into the running one), distinct values, a histogram
@@ -42,16 +48,27 @@ export class DatasetStatsAccumulator {
   /** Adds `rows` rows of `data` (row-major, one value per column per row). */
   public addBlock(data: Float32Array, rows: number): void {
     const cols = this.types.length;
+    // Column-major copy first: the per-column passes below then read memory in order instead of
+    // one cache line per value. Each column still sees its values in row order, so every sum is
+    // the same as a strided pass over `data`.
+    const columns = this.transpose(data, rows, cols);
     for (let c = 0; c < cols; c++) {
-      this.stats[c] = mergeStats(this.stats[c]!, stridedStats(data, c, cols, rows));
+      const start = c * rows;
+      this.stats[c] = mergeStats(this.stats[c]!, stridedStats(columns, start, 1, rows));
       const distinct = this.distinct[c]!;
       const histogram = this.histograms[c];
       const classes = this.classCounts[c];
-      for (let r = 0, p = c; r < rows; r++, p += cols) {
-        const v = data[p]!;
-        if (!distinct.overflowed) distinct.add(v);
-        if (histogram !== undefined) histogram.add(v);
-        if (classes !== undefined) classes[v] = (classes[v] ?? 0) + 1;
+      const end = start + rows;
+      // One loop per summary: each stays monomorphic, and distinct counting stops at overflow.
+      for (let p = start; p < end && !distinct.overflowed; p++) distinct.add(columns[p]!);
+      if (histogram !== undefined) {
+        for (let p = start; p < end; p++) histogram.add(columns[p]!);
+      }
+      if (classes !== undefined) {
+        for (let p = start; p < end; p++) {
+          const v = columns[p]!;
+          classes[v] = (classes[v] ?? 0) + 1;
+        }
       }
     }
     if (this.comomentColumns !== undefined) {
@@ -60,10 +77,23 @@ export class DatasetStatsAccumulator {
     }
   }
 
-  public result(): {
-    columns: ColumnSummary[];
-    comoments: { columns: number[]; value: Comoments } | undefined;
-  } {
+  private scratch = new Float32Array(0);
+
+  private transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+    if (this.scratch.length < rows * cols) this.scratch = new Float32Array(rows * cols);
+    const out = this.scratch;
+    const TILE = 64;
+    for (let r0 = 0; r0 < rows; r0 += TILE) {
+      const r1 = Math.min(rows, r0 + TILE);
+      for (let c = 0; c < cols; c++) {
+        const base = c * rows;
+        for (let r = r0, p = r0 * cols + c; r < r1; r++, p += cols) out[base + r] = data[p]!;
+      }
+    }
+    return out;
+  }
+
+  public result(): DatasetSummary {
     return {
       columns: this.types.map((_, c) => ({
         stats: this.stats[c]!,

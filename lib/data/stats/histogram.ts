@@ -31,11 +31,52 @@ export const MIN_INDEXABLE = 1e-12;
 
 const NO_BUCKETS: HistogramBuckets = Object.freeze({ offset: 0, counts: [] });
 
+/**
+ * Dense bucket counts that grow in both directions: a typed array instead of a `Map`, because
+ * `add` runs once per value of every numeric column while a file is preprocessed.
+ */
+class DenseCounts {
+  private counts = new Float64Array(0);
+  private offset = 0;
+
+  public add(index: number): void {
+    let j = index - this.offset;
+    if (j < 0 || j >= this.counts.length) j = this.grow(index);
+    this.counts[j]!++;
+  }
+
+  private grow(index: number): number {
+    const old = this.counts;
+    if (old.length === 0) {
+      this.counts = new Float64Array(64);
+      this.offset = index - 32;
+      return index - this.offset;
+    }
+    const lo = Math.min(this.offset, index - 32);
+    const hi = Math.max(this.offset + old.length, index + 33);
+    this.counts = new Float64Array(hi - lo);
+    this.counts.set(old, this.offset - lo);
+    this.offset = lo;
+    return index - lo;
+  }
+
+  /** The mergeable form: from the lowest to the highest non-empty bucket. */
+  public build(): HistogramBuckets {
+    const counts = this.counts;
+    let first = 0;
+    while (first < counts.length && counts[first] === 0) first++;
+    if (first === counts.length) return NO_BUCKETS;
+    let last = counts.length - 1;
+    while (counts[last] === 0) last--;
+    return { offset: this.offset + first, counts: Array.from(counts.subarray(first, last + 1)) };
+  }
+}
+
 /** Accumulates values one at a time; {@link HistogramBuilder.build} gives the mergeable form. */
 export class HistogramBuilder {
   private readonly lnGamma: number;
-  private readonly positive = new Map<number, number>();
-  private readonly negative = new Map<number, number>();
+  private readonly positive = new DenseCounts();
+  private readonly negative = new DenseCounts();
   private zeroCount = 0;
   private count = 0;
   private min = Number.POSITIVE_INFINITY;
@@ -50,11 +91,9 @@ export class HistogramBuilder {
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
     if (x > MIN_INDEXABLE) {
-      const i = this.index(x);
-      this.positive.set(i, (this.positive.get(i) ?? 0) + 1);
+      this.positive.add(this.index(x));
     } else if (x < -MIN_INDEXABLE) {
-      const i = this.index(-x);
-      this.negative.set(i, (this.negative.get(i) ?? 0) + 1);
+      this.negative.add(this.index(-x));
     } else {
       this.zeroCount++;
     }
@@ -76,20 +115,10 @@ export class HistogramBuilder {
       zeroCount: this.zeroCount,
       min: this.min,
       max: this.max,
-      positive: toDense(this.positive),
-      negative: toDense(this.negative),
+      positive: this.positive.build(),
+      negative: this.negative.build(),
     };
   }
-}
-
-function toDense(buckets: Map<number, number>): HistogramBuckets {
-  if (buckets.size === 0) return NO_BUCKETS;
-  const keys = [...buckets.keys()];
-  const lo = Math.min(...keys);
-  const hi = Math.max(...keys);
-  const counts = new Array<number>(hi - lo + 1).fill(0);
-  for (const [i, n] of buckets) counts[i - lo] = n;
-  return { offset: lo, counts };
 }
 
 function mergeBuckets(a: HistogramBuckets, b: HistogramBuckets): HistogramBuckets {

@@ -1,5 +1,19 @@
-/** Why a run stopped. `diverged`: the loss or gradient became non-finite (lower the learning rate). */
-export const STOP_REASONS = ['max-epochs', 'tol', 'grad-tol', 'max-steps', 'diverged'] as const;
+/**
+ * Why a run stopped. `diverged`: the loss or gradient became non-finite (lower the learning rate).
+ * Solvers: `solved` (normal equations: exact), `grad-tol` (max |g_i| ≤ gtol), `tol` (relative loss
+ * reduction ≤ ftol), `max-iter` (maxIter accepted steps), `line-search` (no trial step decreased
+ * the loss: at the precision limit).
+ */
+export const STOP_REASONS = [
+  'max-epochs',
+  'tol',
+  'grad-tol',
+  'max-steps',
+  'diverged',
+  'solved',
+  'max-iter',
+  'line-search',
+] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
 /** Progress of the loss-improvement rule (JSON-able); `best` is null before the first epoch. */

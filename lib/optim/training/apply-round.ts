@@ -4,6 +4,7 @@ import { addL2Gradient, l2Penalty } from '../models/regularization.js';
 import { createOptimizer } from '../optimizers/create-optimizer.js';
 import type { OptimizerState } from '../optimizers/optimizer.js';
 import { PLATEAU_DEFAULTS, PlateauController } from '../schedules/plateau-controller.js';
+import { applySolverRound, isSolverConfig } from '../solvers/solver-round.js';
 import type { StopReason } from '../stopping/stopping-rules.js';
 import { gradientConverged, l2Norm, lossStalled, updateNoImprovement } from '../stopping/stopping-rules.js';
 import type { ShardResult } from './compute-task.js';
@@ -34,6 +35,7 @@ export function applyRound(
       `training is done (${state.status.reason}); round ${state.round} cannot be applied`,
     );
   }
+  if (isSolverConfig(config)) return applySolverRound(config, state, results);
   const n = paramCount(config.spec);
   validateResults(config, state, results, n);
   const first = results[0]!;
@@ -144,6 +146,7 @@ export function applyRound(
     history,
     epochs,
     status: reason === null ? { status: 'running' } : { status: 'done', reason },
+    solver: null,
   };
 }
 
@@ -168,7 +171,7 @@ function validateResults(
     if (r.partition !== p)
       throw new ProtocolError(`${where} is from partition ${r.partition}; pass results in partition order`);
     if (r.kind !== kind) throw new ProtocolError(`${where} is a ${r.kind} result, expected ${kind}`);
-    const vec = r.kind === 'gradient' ? r.gradSum : r.delta;
+    const vec = r.kind === 'gradient' ? r.gradSum : r.kind === 'delta' ? r.delta : [];
     if (vec.length !== n) throw new ProtocolError(`${where} has ${vec.length} values, expected ${n}`);
     if (r.step !== state.stepInEpoch)
       throw new ProtocolError(`${where} is for step ${r.step}, expected ${state.stepInEpoch}`);

@@ -3,12 +3,14 @@ import type { GradientKernel } from '../kernels/gradient-kernel.js';
 import type { Batch, RowSelection } from '../models/batch.js';
 import { paramCount } from '../models/model-spec.js';
 import { addL2Gradient } from '../models/regularization.js';
+import type { SolverResult } from '../solvers/solver-round.js';
+import { computeSolverTask, isSolverConfig } from '../solvers/solver-round.js';
 import type { PermutationCache } from './permutation.js';
 import { epochPermutation } from './permutation.js';
 import type { RoundTask } from './plan-round.js';
 import type { TrainConfig } from './train-config.js';
 
-interface ShardResultBase {
+export interface ShardResultBase {
   readonly v: 1;
   readonly round: number;
   readonly partition: number;
@@ -25,11 +27,13 @@ interface ShardResultBase {
 /**
  * A worker's answer for (round, partition), JSON-able and a pure function of its inputs:
  * `gradient` carries Σ-over-rows gradients (the server divides by the total rows);
- * `delta` (local-sgd) carries θ_local − θ after the K local steps.
+ * `delta` (local-sgd) carries θ_local − θ after the K local steps; `stats` and `trials` are the
+ * solvers' (see {@link SolverResult}).
  */
 export type ShardResult =
   | (ShardResultBase & { readonly kind: 'gradient'; readonly gradSum: number[] })
-  | (ShardResultBase & { readonly kind: 'delta'; readonly delta: number[] });
+  | (ShardResultBase & { readonly kind: 'delta'; readonly delta: number[] })
+  | SolverResult;
 
 /** The rows of `task`'s step `step` within this partition (no copy: a permutation slice). */
 export function stepSelection(
@@ -66,6 +70,7 @@ export function computeTask(
       `partition ${task.partition} has ${partition.rows} rows but round ${task.round} was planned for ${task.partitionRows}`,
     );
   }
+  if (isSolverConfig(config)) return computeSolverTask(config, params, partition, task, kernel);
   const base = {
     v: 1 as const,
     round: task.round,

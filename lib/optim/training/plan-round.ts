@@ -1,4 +1,5 @@
 import { ProtocolError, UsageError } from '../../errors.js';
+import { isSolverConfig, planSolverTasks } from '../solvers/solver-round.js';
 import { currentLearningRate } from './learning-rate.js';
 import type { TrainConfig } from './train-config.js';
 import type { TrainState } from './train-state.js';
@@ -21,9 +22,19 @@ export interface RoundTask {
   readonly steps: number;
   readonly stepsPerEpoch: number;
   readonly localBatch: number;
-  readonly mode: 'gradient' | 'local-sgd';
+  /** `stats`: normal-equation statistics; `trials`: loss/gradient(/Hessian) at trial points. */
+  readonly mode: 'gradient' | 'local-sgd' | 'stats' | 'trials';
   /** The round's learning rate (used by local-sgd workers; informational in `gd`). */
   readonly lr: number;
+  /** `trials` only: evaluate params + t·direction for every t in steps. */
+  readonly trials?: TrialsTask;
+}
+
+/** The trial points of a Newton/L-BFGS round (see `LineSearchState`). */
+export interface TrialsTask {
+  readonly direction: number[];
+  readonly steps: number[];
+  readonly hessian: boolean;
 }
 
 /** The tasks of one round, one per partition, in partition order. */
@@ -65,6 +76,8 @@ export function planRound(
   }
   if (partitionRows.every((r) => r === 0))
     throw new UsageError('every partition is empty: nothing to train on');
+  if (isSolverConfig(config))
+    return { round: state.round, tasks: planSolverTasks(config, state, partitionRows) };
   const { localBatch, stepsPerEpoch } = epochGeometry(config, partitionRows);
   const local = config.sync === 'local-sgd';
   // full batch: every local step sees all rows, and one round is one epoch

@@ -4,6 +4,9 @@ import { validateSpec } from '../models/model-spec.js';
 import type { OptimizerConfig } from '../optimizers/create-optimizer.js';
 import type { ScheduleConfig } from '../schedules/make-schedule.js';
 import { makeSchedule } from '../schedules/make-schedule.js';
+import type { Solver, SolverChoice } from '../solvers/choose-solver.js';
+import { chooseSolver, defaultL2, SOLVERS } from '../solvers/choose-solver.js';
+import { SOLVER_DEFAULTS } from '../solvers/solver-stopping.js';
 
 /** `batch`: every row every round; `minibatch`: global batch B; `sgd`: B = 1. */
 export const ALGORITHMS = ['sgd', 'minibatch', 'batch'] as const;
@@ -42,6 +45,14 @@ export interface TrainConfig {
    * Only acts on full-batch gradient rounds.
    */
   readonly adaptiveRestart: boolean;
+  /**
+   * How the model is fitted: `normal` (linear, one pass of sufficient statistics), `newton`,
+   * `lbfgs`, or `gd` (every field above). Chosen by {@link chooseSolver}; the reason is kept.
+   */
+  readonly solver: Solver;
+  readonly solverReason: string;
+  /** Stopping of normal/newton/lbfgs: max |g_i| ≤ gtol, relative loss reduction ≤ ftol, maxIter steps. */
+  readonly solverTol: { readonly gtol: number; readonly ftol: number; readonly maxIter: number };
 }
 
 /** A schedule where lr may be left out (the default learning rate fills it in). */
@@ -52,8 +63,11 @@ export type ScheduleInput = ScheduleConfig extends infer S
   : never;
 
 /** What a caller may pass: `spec` plus any subset of the fields; `learningRate` sets lr0. */
-export interface TrainConfigInput extends Partial<Omit<TrainConfig, 'spec' | 'schedule'>> {
+export interface TrainConfigInput
+  extends Partial<Omit<TrainConfig, 'spec' | 'schedule' | 'solver' | 'solverReason' | 'solverTol'>> {
   readonly spec: ModelSpec;
+  /** Default `auto`, or `gd` when any gradient-descent option below is given (see {@link gdOptionsOf}). */
+  readonly solver?: SolverChoice;
   readonly schedule?: ScheduleInput;
   readonly learningRate?: number;
 }
@@ -150,8 +164,24 @@ export function safeLearningRate(spec: ModelSpec): number {
   return 1 / (CURVATURE[spec.kind] * (spec.numFeatures + 1) + (spec.l2 ?? 0));
 }
 
+/** The gradient-descent-only options present in `input`, named as their CLI flags. */
+export function gdOptionsOf(input: TrainConfigInput): string[] {
+  const flags: [unknown, string][] = [
+    [input.algorithm, '--algorithm'],
+    [input.optimizer, '--optimizer'],
+    [input.schedule, '--schedule'],
+    [input.learningRate, '--lr'],
+    [input.batchSize, '--batch-size'],
+    [input.sync, '--sync'],
+    [input.localSteps, '--local-steps'],
+  ];
+  return flags.filter(([v]) => v !== undefined).map(([, flag]) => flag);
+}
+
 /**
- * Fills every field the caller left out with {@link DEFAULTS} and validates the result.
+ * Fills every field the caller left out with {@link DEFAULTS} and validates the result. The solver
+ * is `auto` unless asked (see {@link chooseSolver}); for normal/newton/lbfgs, `tol` is scikit-learn's
+ * gradient tolerance (default 1e-4) and `maxEpochs` its `max_iter` (default 100).
  *
  * @example
  * const config = resolveTrainConfig({ spec: { kind: 'logistic', numFeatures: 8 } }, { rows: 10_000 });
@@ -205,8 +235,9 @@ export function resolveTrainConfig(input: TrainConfigInput, data: DataShape): Tr
       : stochastic
         ? stochasticBudget(algorithm, stepsPerEpoch)
         : DEFAULTS.localSgd[algorithm];
+  const solved = solverFields(input, data.rows);
   const config: TrainConfig = {
-    spec: input.spec,
+    spec: solved.spec,
     algorithm,
     batchSize,
     optimizer,
@@ -221,9 +252,30 @@ export function resolveTrainConfig(input: TrainConfigInput, data: DataShape): Tr
     localSteps: sync === 'gd' ? 1 : (input.localSteps ?? DEFAULTS.localSteps),
     historyLimit: input.historyLimit ?? DEFAULTS.historyLimit,
     adaptiveRestart: input.adaptiveRestart ?? (algorithm === 'batch' && sync === 'gd'),
+    solver: solved.solver,
+    solverReason: solved.solverReason,
+    solverTol: solved.solverTol,
   };
   validateTrainConfig(config);
   return config;
+}
+
+function solverFields(
+  input: TrainConfigInput,
+  rows: number,
+): Pick<TrainConfig, 'spec' | 'solver' | 'solverReason' | 'solverTol'> {
+  const { solver, reason } = chooseSolver(input.spec, input.solver, gdOptionsOf(input));
+  const maxIter = input.maxEpochs ?? SOLVER_DEFAULTS.maxIter;
+  const l2 = defaultL2(input.spec, solver, rows);
+  return {
+    spec: l2 === undefined ? input.spec : { ...input.spec, l2 },
+    solver,
+    solverReason:
+      l2 === undefined
+        ? reason
+        : `${reason}; l2 = 1/n = ${l2.toPrecision(3)} (scikit-learn's C = 1; --l2 0 for none)`,
+    solverTol: { gtol: input.tol ?? SOLVER_DEFAULTS.gtol, ftol: SOLVER_DEFAULTS.ftol, maxIter },
+  };
 }
 
 /** Throws `UsageError` naming the first field that is out of range. */
@@ -250,4 +302,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   check(Number.isInteger(c.localSteps) && c.localSteps >= 1, `localSteps ${c.localSteps} must be >= 1`);
   check(Number.isInteger(c.historyLimit) && c.historyLimit >= 1, `historyLimit ${c.historyLimit}`);
   makeSchedule(c.schedule);
+  check((SOLVERS as readonly string[]).includes(c.solver), `solver "${c.solver}"`);
+  check(c.solverTol.gtol >= 0, `gtol ${c.solverTol.gtol} must be >= 0`);
+  check(Number.isInteger(c.solverTol.maxIter) && c.solverTol.maxIter >= 1, `maxIter ${c.solverTol.maxIter}`);
 }

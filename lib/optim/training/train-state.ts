@@ -3,6 +3,8 @@ import { createOptimizer } from '../optimizers/create-optimizer.js';
 import type { OptimizerState } from '../optimizers/optimizer.js';
 import type { PlateauState } from '../schedules/plateau-controller.js';
 import { initPlateauState } from '../schedules/plateau-controller.js';
+import { initSolverState } from '../solvers/solver-round.js';
+import type { SolverState } from '../solvers/solver-state.js';
 import type { StopReason } from '../stopping/stopping-rules.js';
 import type { TrainConfig } from './train-config.js';
 
@@ -56,6 +58,8 @@ export interface TrainState {
   readonly history: RoundRecord[];
   readonly epochs: EpochRecord[];
   readonly status: TrainStatus;
+  /** normal/newton/lbfgs bookkeeping; null for `gd` (and absent in states written before solvers). */
+  readonly solver?: SolverState | null;
 }
 
 /** The state before round 0: zero parameters, fresh optimizer, nothing observed. */
@@ -78,5 +82,6 @@ export function initTrainState(config: TrainConfig): TrainState {
     history: [],
     epochs: [],
     status: { status: 'running' },
+    solver: initSolverState(config),
   };
 }

@@ -371,6 +371,11 @@ describe('Handlers: preprocess, worker, aggregator on the AWS adapters (s3rver, 
           },
         ]);
 
+        // Assess: the finishing aggregator left the job's report next to it (`report --url` links to it).
+        const report = await runtime.store.get(`jobs/${jobId}/report.html`);
+        expect(report).toBeDefined();
+        expect(new TextDecoder().decode(report!.body)).toContain(`Job <code>${jobId}</code>`);
+
         // Assess: nothing left in flight and nothing dead-lettered.
         for (const url of Object.values(queueUrls)) {
           expect(await new SqsQueue({ queueUrl: url }).depth()).toEqual({

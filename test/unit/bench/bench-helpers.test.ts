@@ -49,7 +49,7 @@ describe('Function: quickMode / intKnob', () => {
 
 describe('Function: selectedSections', () => {
   it('runs every section by default and keeps run order for a subset', () => {
-    expect(selectedSections(undefined)).toEqual(['optim', 'data', 'coordination', 'local-sgd']);
+    expect(selectedSections(undefined)).toEqual(['optim', 'data', 'coordination', 'local-sgd', 'solvers']);
     expect(selectedSections('local-sgd, optim')).toEqual(['optim', 'local-sgd']);
   });
 
@@ -90,5 +90,27 @@ describe('Function: reportMarkdown', () => {
     // Assess
     expect(md).toContain('| 100000x32 linear | 1,000,000 (1.00×) | 2,500,000 (2.50×) |');
     expect(md).toContain('FAILED: disk full');
+  });
+
+  it('renders the optim ratios to numpy when numpy was measured', () => {
+    // Prepare: numpy 4e6 rows/s, wasm 5e6 → 1.25×, typed 1e6 → 0.25×
+    const report = {
+      environment: { cpus: 2 },
+      sections: {
+        optim: {
+          seconds: 0.6,
+          results: [
+            { size: '200000x64', model: 'softmax', kernel: 'numpy-openblas', rowsPerSec: 4_000_000 },
+            { size: '200000x64', model: 'softmax', kernel: 'typed-array', rowsPerSec: 1_000_000 },
+            { size: '200000x64', model: 'softmax', kernel: 'wasm-simd-2t', rowsPerSec: 5_000_000 },
+          ],
+        },
+      },
+    };
+    // Act
+    const md = reportMarkdown(report);
+    // Assess
+    expect(md).toContain('(× numpy-openblas in brackets)');
+    expect(md).toContain('| 200000x64 softmax | 4,000,000 (1.00×) | 1,000,000 (0.25×) | 5,000,000 (1.25×) |');
   });
 });

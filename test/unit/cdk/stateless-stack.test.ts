@@ -52,7 +52,7 @@ describe('Class: ShardtrainStatelessStack', () => {
         const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
         for (const name of CONFIG_VARS) expect(vars[name], name).toBeDefined();
         expect(vars).toMatchObject({
-          SHARDTRAIN_KERNEL: 'typed',
+          SHARDTRAIN_KERNEL: 'wasm',
           POWERTOOLS_SERVICE_NAME: 'shardtrain',
           POWERTOOLS_METRICS_NAMESPACE: 'Shardtrain',
         });
@@ -109,7 +109,7 @@ describe('Class: ShardtrainStatelessStack', () => {
       });
     });
 
-    it('triggers preprocess on ObjectCreated under datasets/ ending in .csv', () => {
+    it('triggers preprocess on ObjectCreated under datasets/ ending in .csv or .parquet', () => {
       // Assess
       const [, notifications] = resourceByPrefix(
         template,
@@ -125,18 +125,23 @@ describe('Class: ShardtrainStatelessStack', () => {
           { Name: 'suffix', Value: '.csv' },
         ]),
       );
+      expect(config.LambdaFunctionConfigurations[1]?.Filter.Key.FilterRules).toEqual(
+        expect.arrayContaining([
+          { Name: 'prefix', Value: 'datasets/' },
+          { Name: 'suffix', Value: '.parquet' },
+        ]),
+      );
       template.hasResourceProperties('Custom::S3BucketNotifications', {
         BucketName: { 'Fn::ImportValue': 'ShardtrainStatefulStack-DataBucketName' },
         NotificationConfiguration: {
-          LambdaFunctionConfigurations: [
-            {
-              Events: ['s3:ObjectCreated:*'],
-              Filter: Match.anyValue(),
-              LambdaFunctionArn: {
-                'Fn::GetAtt': [Match.stringLikeRegexp('^FunctionsPreprocessFunction'), 'Arn'],
-              },
+          // One configuration per suffix (.csv, .parquet), both to the preprocess function.
+          LambdaFunctionConfigurations: [0, 1].map(() => ({
+            Events: ['s3:ObjectCreated:*'],
+            Filter: Match.anyValue(),
+            LambdaFunctionArn: {
+              'Fn::GetAtt': [Match.stringLikeRegexp('^FunctionsPreprocessFunction'), 'Arn'],
             },
-          ],
+          })),
         },
       });
       template.hasResourceProperties('AWS::Lambda::Permission', {

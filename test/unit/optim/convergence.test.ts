@@ -22,7 +22,7 @@ import {
 /** Fits with the given overrides on standardised data; returns params and the reference's comparison. */
 function fitAndCompare(spec: ModelSpec, data: Data, input: Partial<TrainConfigInput> = {}, w = 1) {
   const { z } = standardise(data.x);
-  const config = resolveTrainConfig({ spec, ...input }, { rows: z.length, partitions: w });
+  const config = resolveTrainConfig({ spec, solver: 'gd', ...input }, { rows: z.length, partitions: w });
   const result = fitModel(config, w === 1 ? [toBatch(z, data.y)] : partition(z, data.y, w));
   const params = Array.from(result.params);
   const l2 = spec.l2 ?? 0;
@@ -115,7 +115,10 @@ describe('Function: fit — the worked example y = 2x + ε', () => {
     const x = Array.from({ length: 100 }, () => 10 * u());
     const y = x.map((v) => 2 * v + 0.1 * z());
     const { z: xs, mean, sd } = standardise(x.map((v) => [v]));
-    const config = resolveTrainConfig({ spec: { kind: 'linear', numFeatures: 1 } }, { rows: 100 });
+    const config = resolveTrainConfig(
+      { spec: { kind: 'linear', numFeatures: 1 }, solver: 'gd' },
+      { rows: 100 },
+    );
     // Act
     const { params } = fitModel(config, [toBatch(xs, y)]);
     // Assess: slope_orig = w/σx, intercept_orig = b − w·μx/σx

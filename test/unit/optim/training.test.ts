@@ -194,6 +194,23 @@ describe('Function: applyRound', () => {
     expect(s2.history[1]!.loss).toBe(1.25);
   });
 
+  it('sums in partition order even where the float sum depends on the order', () => {
+    // Prepare: 1e16 + 1 rounds to 1e16 (float spacing there is 2), so in partition order
+    // (1e16 + 1) − 1e16 = 0, while any order that adds −1e16 before 1 gives 1.
+    const config = base(0);
+    const s0 = initTrainState(config);
+    const results = [
+      gradResult(0, 0, [1e16, 0], 0, 1),
+      gradResult(0, 1, [1, 0], 0, 1),
+      gradResult(0, 2, [-1e16, 0], 0, 1),
+    ];
+    // Act
+    const s1 = applyRound(config, s0, results);
+    // Assess: g = 0/3 = 0, so θ stays 0 (another order would give θ₀ = −0.5·⅓)
+    expect(s1.params).toEqual([0, 0]);
+    expect(s1.history[0]!.gradNorm).toBe(0);
+  });
+
   it('applies the row-weighted mean delta in local-sgd (FedAvg with a plain server)', () => {
     // Δ̄ = (3·[1, 2] + 1·[4, −1]) / 4 = [7, 5]/4 = [1.75, 1.25]
     const config = resolveTrainConfig(
@@ -231,7 +248,7 @@ describe('Function: fit', () => {
 
   it('gives the same batch fit with 4 partitions as with 1, bit-identical run to run', () => {
     // Prepare
-    const config = resolveTrainConfig({ spec, maxEpochs: 50 }, { rows: 400 });
+    const config = resolveTrainConfig({ spec, solver: 'gd', maxEpochs: 50 }, { rows: 400 });
     // Act
     const one = fitModel(config, [toBatch(z, data.y)]);
     const four = fitModel(config, partition(z, data.y, 4));
@@ -267,14 +284,14 @@ describe('Function: fit', () => {
     // tol = 1: nothing counts as improvement; epoch 0 sets best, epochs 1, 2 count → stop after 3
     ['tol', { tol: 1, nIterNoChange: 2 }, 3],
   ] as const)('stops on %s', (reason, extra, rounds) => {
-    const config = resolveTrainConfig({ spec, ...extra }, { rows: 400 });
+    const config = resolveTrainConfig({ spec, solver: 'gd', ...extra }, { rows: 400 });
     const r = fitModel(config, [toBatch(z, data.y)]);
     expect(r.state.status).toEqual({ status: 'done', reason });
     expect(r.rounds).toBe(rounds);
   });
 
   it('stops on grad-tol, and reports divergence instead of producing NaN', () => {
-    const config = resolveTrainConfig({ spec, gradTol: 1e-3, tol: 0 }, { rows: 400 });
+    const config = resolveTrainConfig({ spec, solver: 'gd', gradTol: 1e-3, tol: 0 }, { rows: 400 });
     const r = fitModel(config, [toBatch(z, data.y)]);
     expect(r.state.status).toEqual({ status: 'done', reason: 'grad-tol' });
     const last = r.state.history[r.state.history.length - 1]!;
@@ -289,7 +306,7 @@ describe('Function: fit', () => {
   });
 
   it('calls onRound once per round', () => {
-    const config = resolveTrainConfig({ spec, maxSteps: 5 }, { rows: 400 });
+    const config = resolveTrainConfig({ spec, solver: 'gd', maxSteps: 5 }, { rows: 400 });
     const seen: number[] = [];
     fitModel(config, [toBatch(z, data.y)], { onRound: (info) => seen.push(info.round) });
     expect(seen).toEqual([0, 1, 2, 3, 4]);
