@@ -1,5 +1,7 @@
 import { CommanderError } from 'commander';
 import { InfrastructureError, ShardtrainError } from '../lib/errors.js';
+import { oneLine } from '../lib/validation/text.js';
+import { OutputClosedError } from './output.js';
 
 /**
  * Maps any error to what the user sees: one line on stderr and an exit code.
@@ -7,6 +9,8 @@ import { InfrastructureError, ShardtrainError } from '../lib/errors.js';
  * The stack trace is printed only with `--debug`.
  */
 export function reportError(err: unknown, debug: boolean, write: (line: string) => void): number {
+  // A closed pipe (`shardtrain predict ... | head`) is how the reader said it has enough.
+  if (err instanceof OutputClosedError) return 0;
   if (err instanceof CommanderError) {
     if (
       err.code === 'commander.helpDisplayed' ||
@@ -15,16 +19,18 @@ export function reportError(err: unknown, debug: boolean, write: (line: string) 
     ) {
       return 0;
     }
-    write(`shardtrain: ${err.message.replace(/^error: /, '')}`);
+    write(`shardtrain: ${oneLine(err.message.replace(/^error: /, ''))}`);
     return 2;
   }
   if (err instanceof ShardtrainError) {
-    write(`shardtrain: ${err.message}`);
+    write(`shardtrain: ${oneLine(err.message)}`);
     if (debug) write(err.stack ?? '');
     return err instanceof InfrastructureError ? 1 : 2;
   }
   const message = err instanceof Error ? err.message : String(err);
-  write(`shardtrain: unexpected error: ${message}${debug ? '' : ' (run with --debug for the stack trace)'}`);
+  write(
+    `shardtrain: unexpected error: ${oneLine(message, 200)}${debug ? '' : ' (run with --debug for the stack trace)'}`,
+  );
   if (debug && err instanceof Error) write(err.stack ?? '');
   return 1;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { backendLabel } from '../functions/shared/runtime.js';
 import {
   ALGORITHMS,
@@ -26,6 +26,7 @@ import {
   jobsList,
   modelsList,
   modelsShow,
+  redriveDeadLetters,
 } from './commands/inspect.js';
 import { printTrainResult, waitForJob } from './commands/job-progress.js';
 import {
@@ -45,33 +46,16 @@ import { reportError } from './errors.js';
 import { type Home, homeDir } from './home.js';
 import { type Io, processIo } from './output.js';
 import { Session } from './session.js';
-
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
-  return n;
-};
-const nonNegInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer.');
-  return n;
-};
-const positive = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number.');
-  return n;
-};
-const nonNeg = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number.');
-  return n;
-};
-const fraction = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 0.9)
-    throw new InvalidArgumentError('must be a number from 0 to 0.9.');
-  return n;
-};
+import {
+  fraction,
+  nonNeg,
+  nonNegInt,
+  positive,
+  positiveInt,
+  seedFlag,
+  versionArg,
+  workersFlag,
+} from './validate.js';
 
 interface Globals {
   home?: string;
@@ -179,8 +163,8 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
       nonNeg,
     )
     .option('--l2 <x>', 'L2 penalty', nonNeg)
-    .option('--workers <N>', 'data-parallel workers (partitions)', positiveInt, 1)
-    .option('--seed <S>', 'random seed', nonNegInt)
+    .option('--workers <N>', 'data-parallel workers (partitions)', workersFlag, 1)
+    .option('--seed <S>', 'random seed', seedFlag)
     .addOption(new Option('--runner <name>', 'where to run').choices(['local', 'inprocess']).default('local'))
     .addOption(
       new Option('--sync <mode>', 'gd: one gradient per round; local-sgd: K local steps, averaged').choices(
@@ -335,7 +319,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
         await modelsPromote(
           session(cmd),
           name,
-          positiveInt(version),
+          versionArg(version),
           { alias: o.alias, ...(o.reason !== undefined ? { reason: o.reason } : {}), json: o.json === true },
           io,
         );
@@ -364,7 +348,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).makeOptionMandatory())
     .requiredOption('--schedule <expr>', 'EventBridge schedule, e.g. "cron(0 3 * * ? *)" or "rate(1 day)"')
     .option('--model-name <name>', 'registry model name (default: the pipeline name)')
-    .option('--workers <N>', 'data-parallel workers', positiveInt, 1)
+    .option('--workers <N>', 'data-parallel workers', workersFlag, 1)
     .option('--epochs <E>', 'maximum epochs', positiveInt)
     .option('--lr <x>', 'initial learning rate', positive)
     .addOption(
@@ -530,12 +514,30 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
       await ui(session(cmd), { port: o.port, host: o.host, allowWrites: o.allowWrites === true }, io);
     });
 
-  program
+  const dlq = program
     .command('dlq')
     .description('messages in the dead-letter queues, with the reason each one failed')
     .option('--json', 'JSON output')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       await deadLetters(session(cmd), o.json === true, io);
+    });
+  dlq
+    .command('redrive')
+    .description(
+      'move dead letters back to their queues (after fixing the cause); they run on the next command',
+    )
+    .option('--queue <name>', 'only this dead-letter queue')
+    .option('--json', 'JSON output')
+    .action(async (o: { queue?: string; json?: boolean }, cmd: Command) => {
+      await redriveDeadLetters(
+        session(cmd),
+        {
+          ...(o.queue !== undefined ? { queue: o.queue } : {}),
+          // `dlq redrive --json`: commander gives `--json` to `dlq`, which declares it too.
+          json: o.json === true || cmd.optsWithGlobals<{ json?: boolean }>().json === true,
+        },
+        io,
+      );
     });
 
   program

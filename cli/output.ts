@@ -7,8 +7,33 @@ export interface Io {
   readonly isTty: boolean;
 }
 
+/**
+ * Thrown by {@link processIo}'s `out` once standard output is closed (`shardtrain predict | head`):
+ * the command stops and the CLI exits 0 without a message, as `head` users expect.
+ */
+export class OutputClosedError extends Error {
+  public constructor() {
+    super('standard output was closed');
+    this.name = 'OutputClosedError';
+  }
+}
+
+let stdoutClosed = false;
+let watchingStdout = false;
+function writeStdout(text: string): void {
+  if (!watchingStdout) {
+    watchingStdout = true;
+    // Without a listener an EPIPE is an "Unhandled 'error' event" that kills the process.
+    process.stdout.on('error', () => {
+      stdoutClosed = true;
+    });
+  }
+  if (stdoutClosed) throw new OutputClosedError();
+  process.stdout.write(text);
+}
+
 export const processIo: Io = {
-  out: (line) => process.stdout.write(`${line}\n`),
+  out: (line) => writeStdout(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   isTty: process.stderr.isTTY === true,
 };

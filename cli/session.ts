@@ -2,10 +2,14 @@ import { basename, extname } from 'node:path';
 import type { Runtime } from '../functions/shared/runtime.js';
 import { getRuntime, readPackageVersion } from '../functions/shared/runtime.js';
 import { LocalCloud } from '../lib/adapters/local/index.js';
-import { ingestUpload, listUploads, type UploadRecord, uploadIdFor } from '../lib/engine/datasets.js';
+import { ingestUpload, type UploadRecord, uploadIdFor, uploadRecordSchema } from '../lib/engine/datasets.js';
+import { readJson } from '../lib/engine/job-store.js';
 import { keys } from '../lib/engine/keys.js';
-import { InfrastructureError, ShardtrainError } from '../lib/errors.js';
-import { type Home, openFile, openHome } from './home.js';
+import { InfrastructureError, ShardtrainError, UsageError } from '../lib/errors.js';
+import type { ObjectStore } from '../lib/ports.js';
+import { assertDatasetName } from '../lib/validation/inputs.js';
+import { excerpt, oneLine } from '../lib/validation/text.js';
+import { checkLocalFile, type Home, openFile, openHome } from './home.js';
 
 /** The handler modules, next to this file in the source tree and in `dist/`. */
 export function handlerUrls(): { preprocess: string; worker: string; aggregator: string } {
@@ -77,12 +81,17 @@ export class Session {
 
   /**
    * Uploads a CSV as `datasets/<dataset>/<file>` through the local cloud: the object-created
-   * event runs the preprocess handler. Resolves with the upload record once it is ready; a
-   * rejected file throws its `DatasetError` (file, line, column).
+   * event runs the preprocess handler. The name and the file's first bytes are checked before
+   * anything is written. Waits for this upload only: resolves with its record once it is ready
+   * (and what it set off is done), throws its recorded error when it failed, or the reason of
+   * its dead letter when the handler gave up on it.
    */
   public async upload(file: string, dataset: string, timeoutMs = 3_600_000): Promise<UploadRecord> {
+    assertDatasetName(dataset);
+    const name = uploadFileName(file);
+    await checkLocalFile(file);
     const source = await openFile(file);
-    const key = keys.upload(dataset, basename(file));
+    const key = keys.upload(dataset, name);
     const cloud = await this.startCloud();
     // On AWS the bucket's notification runs the preprocess Lambda; locally the cloud emits the event.
     if (cloud === undefined) await this.home.store.putStream(key, source);
@@ -90,27 +99,78 @@ export class Session {
     const etag = (await this.home.store.head(key))?.etag ?? '';
     const uploadId = uploadIdFor(key, etag);
     const deadline = Date.now() + timeoutMs;
+    let lastDlqCheck = 0;
     for (;;) {
-      const record = (await listUploads(this.home.store, dataset)).find((r) => r.uploadId === uploadId);
+      const record = await readUploadRecord(this.home.store, dataset, uploadId);
       if (record?.state === 'ready') {
         // Also wait for what the upload triggered (drift check, pipeline start) to be done.
-        const d = await cloud?.queues.events.depth();
-        if (d === undefined || d.visible + d.inFlight === 0) return record;
+        if ((await this.home.store.head(keys.uploadSettled(dataset, uploadId))) !== undefined) return record;
       }
       // The recorded error already names file, line and column.
-      if (record?.state === 'failed') throw new ShardtrainError(record.error);
+      if (record?.state === 'failed') throw new ShardtrainError(oneLine(record.error));
+      if (cloud !== undefined && Date.now() - lastDlqCheck > 250) {
+        lastDlqCheck = Date.now();
+        const reason = await deadLetterFor(this.home.store, cloud.queues.eventsDlq, key, etag);
+        if (reason !== undefined)
+          throw new InfrastructureError(`preprocessing ${name} failed: ${oneLine(reason, 200)}`);
+      }
       if (Date.now() > deadline)
-        throw new InfrastructureError(`preprocessing ${file} did not finish in time`);
+        throw new InfrastructureError(`preprocessing ${name} did not finish in time`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 
   /** Preprocesses in this process without the queues (`--runner inprocess`). */
   public async uploadInProcess(file: string, dataset: string): Promise<UploadRecord> {
-    const key = keys.upload(dataset, basename(file));
+    assertDatasetName(dataset);
+    await checkLocalFile(file);
+    const key = keys.upload(dataset, uploadFileName(file));
     await this.home.store.putStream(key, await openFile(file));
     return ingestUpload(this.home.store, key);
   }
+}
+
+/** The upload record of one upload, or undefined while there is none. */
+async function readUploadRecord(
+  store: ObjectStore,
+  dataset: string,
+  uploadId: string,
+): Promise<UploadRecord | undefined> {
+  const parsed = uploadRecordSchema.safeParse(await readJson(store, keys.uploadStatus(dataset, uploadId)));
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The recorded reason when the event of this upload (key + etag) is in the dead-letter queue. */
+async function deadLetterFor(
+  store: ObjectStore,
+  dlq: { peek(o?: { limit?: number }): Promise<{ messageId: string; body: string }[]> },
+  key: string,
+  etag: string,
+): Promise<string | undefined> {
+  for (const m of await dlq.peek({ limit: 1000 })) {
+    let object: { key?: string; eTag?: string } | undefined;
+    try {
+      object = (JSON.parse(m.body) as { Records?: { s3?: { object?: { key?: string; eTag?: string } } }[] })
+        .Records?.[0]?.s3?.object;
+    } catch {
+      continue;
+    }
+    if (object?.key === undefined) continue;
+    const k = decodeURIComponent(object.key.replace(/\+/g, ' '));
+    if (k !== key || (object.eTag !== undefined && object.eTag.replace(/"/g, '') !== etag.replace(/"/g, '')))
+      continue;
+    const failure = await readJson<{ reason?: string }>(store, keys.failure(m.messageId));
+    return failure?.reason ?? 'no reason recorded';
+  }
+  return undefined;
+}
+
+/** The object name of an uploaded file: its base name, which must be a plain file name. */
+function uploadFileName(file: string): string {
+  const name = basename(file);
+  if (name === '' || name === '.' || name === '..' || /\p{Cc}/u.test(name) || name.length > 255)
+    throw new UsageError(`${excerpt(file)} is not a file name`);
+  return name;
 }
 
 /** A dataset name from a file name: `data/My File.csv` → `My-File`. */

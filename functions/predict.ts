@@ -4,6 +4,9 @@ import { ModelServer } from '../lib/engine/model-server.js';
 import { ShardtrainError } from '../lib/errors.js';
 import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 
+/** Most rows one request may ask predictions for. */
+export const MAX_PREDICT_ROWS = 10_000;
+
 let server: ModelServer | undefined;
 
 /**
@@ -25,18 +28,23 @@ async function serve(
   } catch {
     return reply(400, { error: 'the request body must be JSON: {"model": "name@alias", "rows": [{...}]}' });
   }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return reply(400, {
+      error: 'the request body must be a JSON object: {"model": "name@alias", "rows": [{...}]}',
+    });
+  }
   const rows = Array.isArray(body.rows) ? body.rows : body.row !== undefined ? [body.row] : undefined;
   if (
     typeof body.model !== 'string' ||
     rows === undefined ||
-    rows.some((r) => typeof r !== 'object' || r === null)
+    rows.some((r) => typeof r !== 'object' || r === null || Array.isArray(r))
   ) {
     return reply(400, {
       error: 'give "model" (a string) and "rows" (an array of objects) or "row" (an object)',
     });
   }
-  if (rows.length > 10_000)
-    return reply(413, { error: `at most 10000 rows per request, got ${rows.length}` });
+  if (rows.length > MAX_PREDICT_ROWS)
+    return reply(413, { error: `at most ${MAX_PREDICT_ROWS} rows per request, got ${rows.length}` });
   try {
     return reply(200, await server.predict(body.model, rows as Record<string, unknown>[]));
   } catch (error) {

@@ -1,8 +1,14 @@
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
-import { ingestUpload, parseUploadKey, type UploadRecord } from '../lib/engine/datasets.js';
+import {
+  ingestUpload,
+  isRetryable,
+  markUploadSettled,
+  parseUploadKey,
+  type UploadRecord,
+} from '../lib/engine/datasets.js';
 import { onDatasetReady } from '../lib/engine/pipelines.js';
-import { DatasetError } from '../lib/errors.js';
+import { ShardtrainError } from '../lib/errors.js';
 import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 
 /**
@@ -23,12 +29,16 @@ async function preprocess(event: S3Event, context: RuntimeRequest['context']): P
       const record = await ingestUpload(store, key);
       out.push(record);
       // Drift check against each pipeline's champion, and retraining if a pipeline asks for it.
-      if (record.state === 'ready')
+      if (record.state === 'ready') {
         await onDatasetReady(context.runtime.pipelines(), record.dataset, record.version);
+        await markUploadSettled(store, record.dataset, record.uploadId);
+      }
     } catch (error) {
-      if (!(error instanceof DatasetError)) throw error;
-      // The failure is recorded on the upload; on AWS it is also logged. The local cloud runs in
-      // the CLI's process, which prints the recorded error itself as its one-line message.
+      // Storage trouble is thrown so the event is retried; a refused file or a bad key is final
+      // (its reason is on the upload record when the key named a dataset).
+      if (isRetryable(error) || !(error instanceof ShardtrainError)) throw error;
+      // On AWS the refusal is also logged. The local cloud runs in the CLI's process, which
+      // prints the recorded error itself as its one-line message.
       if (context.runtime.cloud === 'aws') {
         console.error(JSON.stringify({ level: 'error', key, reason: error.message }));
       }

@@ -1,3 +1,5 @@
+import { excerpt, oneLine } from './validation/text.js';
+
 /**
  * One error family for the whole project (house style #6): every error a user can see is a
  * `ShardtrainError`, with `name` set and the original error passed on as `cause`.
@@ -37,9 +39,9 @@ export class DatasetError extends ShardtrainError {
     const where = [location.file];
     if (location.line !== undefined) where.push(`line ${location.line}`);
     const head = where.join(' ');
-    return location.column !== undefined
-      ? `${head}, column "${location.column}": ${problem}`
-      : `${head}: ${problem}`;
+    // One line of at most MAX_MESSAGE characters: a long cell or name is cut, never echoed whole.
+    const column = location.column !== undefined ? `, column ${excerpt(location.column)}` : '';
+    return oneLine(`${head}${column}: ${problem}`);
   }
 }
 

@@ -1,9 +1,8 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { evaluateModel, modelRows } from '../../lib/engine/evaluate.js';
 import { predictRows } from '../../lib/engine/model-artifact.js';
 import { withScratchDataset } from '../home.js';
 import { type Io, num } from '../output.js';
+import { checkOutputPath, openAtomicOutput } from '../output-file.js';
 import type { Session } from '../session.js';
 import { loadModel } from './model-ref.js';
 
@@ -32,38 +31,45 @@ export async function evaluate(
  * for classifiers, a probability column per class.
  */
 export async function predict(session: Session, args: { model: string; data: string; out?: string }, io: Io) {
+  // The destination is checked before the model is loaded or the data read.
+  if (args.out !== undefined) await checkOutputPath('--out', args.out);
   const { artifact } = await loadModel(session, args.model);
-  const file = args.out === undefined ? undefined : createWriteStream(args.out);
+  const file = args.out === undefined ? undefined : await openAtomicOutput('--out', args.out);
+  let lines = 0;
   const write = async (line: string): Promise<void> => {
-    if (file === undefined) io.out(line);
-    else if (!file.write(`${line}\n`)) await once(file, 'drain');
+    if (file !== undefined) return file.write(line);
+    io.out(line);
+    // Let a closed pipe's error arrive (`predict | head`): the next write then ends the run.
+    if (++lines % 1024 === 0) await new Promise((r) => setImmediate(r));
   };
   const classes = artifact.classes ?? [];
-  await write(
-    artifact.kind === 'linear' ? 'prediction' : ['prediction', ...classes.map((c) => `p_${c}`)].join(','),
-  );
   let rows = 0;
-  await withScratchDataset(args.data, async (store, manifest) => {
-    for await (const block of modelRows(store, manifest, artifact, false)) {
-      const { k, values } = predictRows(artifact, block.x, block.rows);
-      for (let r = 0; r < block.rows; r++) {
-        if (artifact.kind === 'linear') await write(String(values[r]));
-        else if (artifact.kind === 'logistic') {
-          const p = values[r]!;
-          await write([p >= 0.5 ? classes[1] : classes[0], 1 - p, p].join(','));
-        } else {
-          const probs = Array.from(values.subarray(r * k, (r + 1) * k));
-          const best = probs.indexOf(Math.max(...probs));
-          await write([classes[best], ...probs].join(','));
+  try {
+    await write(
+      artifact.kind === 'linear' ? 'prediction' : ['prediction', ...classes.map((c) => `p_${c}`)].join(','),
+    );
+    await withScratchDataset(args.data, async (store, manifest) => {
+      for await (const block of modelRows(store, manifest, artifact, false)) {
+        const { k, values } = predictRows(artifact, block.x, block.rows);
+        for (let r = 0; r < block.rows; r++) {
+          if (artifact.kind === 'linear') await write(String(values[r]));
+          else if (artifact.kind === 'logistic') {
+            const p = values[r]!;
+            await write([p >= 0.5 ? classes[1] : classes[0], 1 - p, p].join(','));
+          } else {
+            const probs = Array.from(values.subarray(r * k, (r + 1) * k));
+            const best = probs.indexOf(Math.max(...probs));
+            await write([classes[best], ...probs].join(','));
+          }
         }
+        rows += block.rows;
       }
-      rows += block.rows;
-    }
-  });
-  if (file !== undefined) {
-    file.end();
-    await once(file, 'finish');
-    io.err(`wrote ${rows} predictions to ${args.out}`);
+    });
+    await file?.commit();
+  } catch (error) {
+    await file?.abort();
+    throw error;
   }
+  if (file !== undefined) io.err(`wrote ${rows} predictions to ${args.out}`);
   return rows;
 }

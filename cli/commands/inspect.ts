@@ -4,7 +4,8 @@ import { type JobSpec, jobSpecSchema } from '../../lib/engine/job-spec.js';
 import { latestState, readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
 import { latestRoundRecord } from '../../lib/engine/round-records.js';
-import { NotFoundError } from '../../lib/errors.js';
+import { NotFoundError, UsageError } from '../../lib/errors.js';
+import { excerpt } from '../../lib/validation/text.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';
 
@@ -191,4 +192,52 @@ export async function deadLetters(session: Session, json: boolean, io: Io) {
         `${r.queue} ${r.messageId} after ${r.receiveCount} tries: ${r.reason ?? 'no reason recorded'}\n  ${r.body.slice(0, 200)}`,
       );
   return rows;
+}
+
+/**
+ * `dlq redrive`: moves dead letters back to the queue each came from (receive counts reset, like
+ * SQS's redrive), after the cause was fixed; they run the next time the local cloud runs.
+ * Their recorded failure reasons are removed with them.
+ */
+export async function redriveDeadLetters(
+  session: Session,
+  options: { queue?: string; json: boolean },
+  io: Io,
+) {
+  const { LOCAL_QUEUE_NAMES: n, SqliteQueueBroker } = await import('../../lib/adapters/local/index.js');
+  const pairs: [string, string][] = [
+    [n.workDlq, n.work],
+    [n.aggregateDlq, n.aggregate],
+    [n.eventsDlq, n.events],
+  ];
+  if (options.queue !== undefined && !pairs.some(([dlq]) => dlq === options.queue)) {
+    throw new UsageError(
+      `--queue ${excerpt(options.queue)} is not a dead-letter queue; one of: ${pairs.map(([d]) => d).join(', ')}`,
+    );
+  }
+  const broker = new SqliteQueueBroker({ path: join(session.root, 'queues.db') });
+  const moved: { queue: string; to: string; messages: number }[] = [];
+  try {
+    const existing = new Set(broker.listQueues());
+    for (const [dlq, source] of pairs) {
+      if (options.queue !== undefined && dlq !== options.queue) continue;
+      if (!existing.has(dlq) || !existing.has(source)) continue;
+      const queue = broker.getQueue(dlq);
+      const ids = (await queue.peek({ limit: 100_000 })).map((m) => m.messageId);
+      const count = await queue.moveMessagesTo(source);
+      for (const id of ids.slice(0, count))
+        await session.home.store.delete(keys.failure(id)).catch(() => undefined);
+      moved.push({ queue: dlq, to: source, messages: count });
+    }
+  } finally {
+    broker.close();
+  }
+  if (options.json) io.out(JSON.stringify(moved));
+  else {
+    const total = moved.reduce((a, m) => a + m.messages, 0);
+    if (total === 0) io.out('no dead letters to redrive');
+    for (const m of moved.filter((x) => x.messages > 0))
+      io.out(`${m.queue}: ${m.messages} message(s) moved back to ${m.to}`);
+  }
+  return moved;
 }

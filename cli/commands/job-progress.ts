@@ -1,7 +1,8 @@
 import { failureKey } from '../../functions/shared/sqs-batch.js';
+import { readJobFailure, TrainingDivergedError } from '../../lib/engine/diverged.js';
 import type { JobPlan } from '../../lib/engine/job-plan.js';
 import type { JobSpec } from '../../lib/engine/job-spec.js';
-import { latestState, readJson } from '../../lib/engine/job-store.js';
+import { readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
 import { latestRoundRecord } from '../../lib/engine/round-records.js';
@@ -64,6 +65,8 @@ export async function waitForJob(
       }
       if (Date.now() - lastCheck > 500) {
         lastCheck = Date.now();
+        const failure = await readJobFailure(store, jobId);
+        if (failure !== undefined) throw new TrainingDivergedError(failure);
         const last = await latestRoundRecord(store, jobId, seen);
         if (last !== undefined) {
           seen = last.round;

@@ -1,8 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
 import { type ModelArtifact, parseModelArtifact } from '../../lib/engine/model-artifact.js';
-import { NotFoundError } from '../../lib/errors.js';
+import { DatasetError, NotFoundError, ShardtrainError, UsageError } from '../../lib/errors.js';
+import { excerpt } from '../../lib/validation/text.js';
+import { fileError } from '../home.js';
 import type { Session } from '../session.js';
 
 /**
@@ -13,10 +15,7 @@ export async function loadModel(
   session: Session,
   ref: string,
 ): Promise<{ artifact: ModelArtifact; label: string }> {
-  if (existsSync(ref)) {
-    const raw = JSON.parse(readFileSync(ref, 'utf8')) as Record<string, unknown>;
-    return { artifact: parseModelArtifact('artifact' in raw ? raw.artifact : raw, ref), label: ref };
-  }
+  if (existsSync(ref)) return { artifact: readModelFile(ref), label: ref };
   const { registry, store } = session.home;
   const job = await readJson(store, keys.job.model(ref));
   if (job !== undefined) return { artifact: parseModelArtifact(job, ref), label: `job ${ref}` };
@@ -29,9 +28,37 @@ export async function loadModel(
   } catch (error) {
     if (error instanceof NotFoundError) {
       throw new NotFoundError(
-        `no model "${ref}": not a file, a job id, or a registered model (see: shardtrain models list)`,
+        `no model ${excerpt(ref)}: not a file, a job id, or a registered model (see: shardtrain models list)`,
       );
     }
     throw error;
   }
+}
+
+/** Largest model file read (a model is a few KB per feature; anything far larger is not one). */
+const MAX_MODEL_FILE = 64 * 1024 * 1024;
+
+/** A model JSON file (a bare model or a registry version document); errors never quote its bytes. */
+function readModelFile(file: string): ModelArtifact {
+  let text: string;
+  try {
+    const info = statSync(file);
+    if (info.isDirectory()) throw new UsageError(`--model ${excerpt(file)} is a folder, not a model file`);
+    if (info.size > MAX_MODEL_FILE)
+      throw new DatasetError({ file }, `not a shardtrain model: ${info.size} bytes is too large for one`);
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if (error instanceof ShardtrainError) throw error;
+    throw fileError(file, error);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new DatasetError({ file }, 'not a shardtrain model: the file is not JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new DatasetError({ file }, 'not a shardtrain model: the file is not a JSON object');
+  const doc = raw as Record<string, unknown>;
+  return parseModelArtifact(Object.hasOwn(doc, 'artifact') ? doc.artifact : doc, file);
 }

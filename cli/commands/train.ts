@@ -5,7 +5,12 @@ import { startJob } from '../../lib/engine/coordinator.js';
 import { resolveDataset } from '../../lib/engine/datasets.js';
 import { runInProcess } from '../../lib/engine/in-process-runner.js';
 import { makeJobPlan } from '../../lib/engine/job-plan.js';
-import { type JobSpec, jobSpecSchema, type TrainOptions } from '../../lib/engine/job-spec.js';
+import {
+  type JobSpec,
+  jobSpecSchema,
+  type TrainOptions,
+  trainOptionsSchema,
+} from '../../lib/engine/job-spec.js';
 import { latestState, readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
@@ -13,6 +18,14 @@ import { findJobVersion, registerJobModel } from '../../lib/engine/register-mode
 import { DatasetError, UsageError } from '../../lib/errors.js';
 import { selectBackend } from '../../lib/optim/index.js';
 import type { ModelRegistry } from '../../lib/registry/index.js';
+import { assertModelName } from '../../lib/registry/names.js';
+import {
+  assertColumnName,
+  assertDatasetName,
+  assertFeatureList,
+  MAX_SEED,
+  MAX_WORKERS,
+} from '../../lib/validation/inputs.js';
 import { type Io, progressBar } from '../output.js';
 import { datasetNameFor, type Session } from '../session.js';
 import { printTrainResult, solverSummary, type TrainResult, waitForJob } from './job-progress.js';
@@ -64,6 +77,8 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   if ((args.dataset === undefined) === (args.data === undefined)) {
     throw new UsageError('give exactly one of --dataset <name> or --data <file.csv>');
   }
+  // Everything the user named is checked before anything is uploaded or started.
+  const request = checkTrainRequest(args);
   let datasetName = args.dataset;
   if (args.data !== undefined) {
     datasetName = datasetNameFor(args.data);
@@ -89,7 +104,7 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     v: 1,
     jobId: newJobId(datasetName!, args.model),
     createdAt: new Date().toISOString(),
-    modelName: args.name ?? datasetName,
+    modelName: request.modelName ?? datasetName,
     dataset: { name: datasetName, version: manifest.version },
     target: args.target,
     features,
@@ -148,6 +163,29 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   };
   printTrainResult(io, result, args.json);
   return result;
+}
+
+/**
+ * The checks that need no data: dataset and model names, the target and feature names, the
+ * option ranges. Returns the model name to register under (when given).
+ */
+export function checkTrainRequest(args: TrainArgs): { modelName: string | undefined } {
+  if (args.dataset !== undefined) assertDatasetName(args.dataset);
+  if (args.name !== undefined) assertModelName(args.name);
+  else if (args.data !== undefined) assertModelName(datasetNameFor(args.data));
+  assertColumnName('--target', args.target);
+  if (args.features !== undefined) assertFeatureList(args.features, args.target);
+  if (!Number.isInteger(args.workers) || args.workers < 1 || args.workers > MAX_WORKERS)
+    throw new UsageError(`--workers must be an integer from 1 to ${MAX_WORKERS}`);
+  const seed = args.options.seed;
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED))
+    throw new UsageError(`--seed must be an integer from 0 to ${MAX_SEED}`);
+  const options = trainOptionsSchema.safeParse(args.options);
+  if (!options.success) {
+    const issue = options.error.issues[0];
+    throw new UsageError(`--${String(issue?.path[0] ?? 'option')}: ${issue?.message ?? 'not valid'}`);
+  }
+  return { modelName: args.name };
 }
 
 /** The stored model of a finished job. */

@@ -1,8 +1,9 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { keys } from '../../lib/engine/keys.js';
 import type { ObjectStore } from '../../lib/ports.js';
 
 /** Where the last failure of a message is recorded, so a message in a DLQ comes with its reason. */
-export const failureKey = (messageId: string): string => `scratch/failures/${messageId}.json`;
+export const failureKey = (messageId: string): string => keys.failure(messageId);
 
 /**
  * Runs `handle` on each record and reports the failed ones as `batchItemFailures` (never fails

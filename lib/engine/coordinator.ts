@@ -4,11 +4,12 @@ import type { GradientKernel, ShardResult, TrainState } from '../optim/index.js'
 import { applyRound, computeTask, initTrainState, planRound } from '../optim/index.js';
 import type { ObjectStore } from '../ports.js';
 import { buildArtifact } from './build-artifact.js';
+import { isDiverged, recordDivergence, TrainingDivergedError } from './diverged.js';
 import { makeJobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
 import { JobCache, type JobContext, readJson, readState, writeJsonIfAbsent } from './job-store.js';
 import { keys } from './keys.js';
-import type { ModelArtifact } from './model-artifact.js';
+import { isFiniteModel, type ModelArtifact } from './model-artifact.js';
 import { INLINE_STATE_MAX_BYTES, type ResultMessage, type WorkMessage } from './protocol.js';
 import { noteFanOut, writeRoundRecord } from './round-records.js';
 
@@ -238,10 +239,22 @@ async function settle(
 ): Promise<Outcome> {
   const { jobId } = ctx.spec;
   const { store } = deps;
+  if (isDiverged(s)) {
+    // Nothing to register: the failure (with the step size) is recorded for the waiting CLI.
+    const fresh = (await store.head(keys.job.failed(jobId))) === undefined;
+    if (fresh) await writeRoundRecord(store, jobId, s);
+    await recordDivergence(store, jobId, s);
+    return fresh ? 'finished' : 'stale';
+  }
   if (s.status.status === 'done') {
     const fresh = (await store.head(keys.job.model(jobId))) === undefined;
     if (fresh) await writeRoundRecord(store, jobId, s);
-    await finishJob(deps, ctx, s);
+    try {
+      await finishJob(deps, ctx, s);
+    } catch (error) {
+      if (error instanceof TrainingDivergedError) return 'finished';
+      throw error;
+    }
     return fresh ? 'finished' : 'stale';
   }
   if (
@@ -265,7 +278,15 @@ export async function finishJob(
   ctx: JobContext,
   state: TrainState,
 ): Promise<ModelArtifact> {
+  // A diverged job registers nothing (its parameters are the last finite ones, not a model).
+  if (isDiverged(state))
+    throw new TrainingDivergedError(await recordDivergence(deps.store, ctx.spec.jobId, state));
   const artifact = buildArtifact(ctx.spec, ctx.plan, state, deps.backend);
+  // Finite parameters can still fold into infinite coefficients (an enormous step size).
+  if (!isFiniteModel(artifact)) {
+    const diverged = { ...state, status: { status: 'done', reason: 'diverged' } } as TrainState;
+    throw new TrainingDivergedError(await recordDivergence(deps.store, ctx.spec.jobId, diverged));
+  }
   await writeJsonIfAbsent(deps.store, keys.job.model(ctx.spec.jobId), artifact);
   await at(deps, 'finish:after-model');
   const stored = (await readJson<ModelArtifact>(deps.store, keys.job.model(ctx.spec.jobId))) ?? artifact;

@@ -2,8 +2,11 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { DatasetManifest } from '../data/index.js';
 import { datasetManifestSchema, preprocessCsv } from '../data/index.js';
-import { NotFoundError, ShardtrainError, UsageError } from '../errors.js';
+import { sniffedSource } from '../data/sniff.js';
+import { DatasetError, InfrastructureError, NotFoundError, ShardtrainError, UsageError } from '../errors.js';
 import type { ObjectStore } from '../ports.js';
+import { assertDatasetName } from '../validation/inputs.js';
+import { excerpt } from '../validation/text.js';
 import { readJson } from './job-store.js';
 import { keys } from './keys.js';
 
@@ -40,15 +43,7 @@ export const uploadRecordSchema = z.discriminatedUnion('state', [
 ]);
 export type UploadRecord = z.infer<typeof uploadRecordSchema>;
 
-const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** Checks a dataset name (it becomes part of object keys). */
-export function assertDatasetName(name: string): string {
-  if (!DATASET_NAME.test(name)) {
-    throw new UsageError(`dataset name "${name}" must be letters, digits, ".", "_" or "-" (at most 128)`);
-  }
-  return name;
-}
+export { assertDatasetName };
 
 /** `datasets/<name>/<file>` → `{ dataset, file }`; undefined for keys outside `datasets/`. */
 export function parseUploadKey(key: string): { dataset: string; file: string } | undefined {
@@ -77,20 +72,24 @@ export async function ingestUpload(
   options: { uploadId?: string; now?: () => Date } = {},
 ): Promise<UploadRecord> {
   const parsed = parseUploadKey(key);
-  if (parsed === undefined) throw new UsageError(`"${key}" is not under datasets/<name>/`);
+  if (parsed === undefined) throw new UsageError(`${excerpt(key)} is not under datasets/<name>/`);
   const { dataset, file } = parsed;
   assertDatasetName(dataset);
+  if (file.includes('/'))
+    throw new UsageError(`upload key ${excerpt(key)} is not datasets/<name>/<file>: the file is in a folder`);
   const now = options.now ?? (() => new Date());
   const head = await store.head(key);
-  if (head === undefined) throw new NotFoundError(`uploaded object ${key} does not exist`);
+  if (head === undefined) throw new NotFoundError(`uploaded object ${excerpt(key)} does not exist`);
   const uploadId = options.uploadId ?? uploadIdFor(key, head.etag);
   const statusKey = keys.uploadStatus(dataset, uploadId);
   const base = { v: 1 as const, uploadId, dataset, key };
   await store.put(statusKey, JSON.stringify({ ...base, state: 'processing', at: now().toISOString() }));
   let record: UploadRecord;
   try {
-    const source = await store.getStream(key);
-    if (source === undefined) throw new NotFoundError(`uploaded object ${key} does not exist`);
+    const raw = await store.getStream(key);
+    if (raw === undefined) throw new NotFoundError(`uploaded object ${excerpt(key)} does not exist`);
+    // File-level checks (compressed, binary, not UTF-8, other delimiter) before the parser.
+    const source = await sniffedSource(raw, file);
     const manifest = await preprocessCsv({ source, file, dataset, store, prefix: keys.processedPrefix });
     record = {
       ...base,
@@ -100,14 +99,46 @@ export async function ingestUpload(
       rows: manifest.rows,
       columns: manifest.columns.map((c) => c.name),
     };
-  } catch (error) {
-    if (!(error instanceof ShardtrainError)) throw error;
+  } catch (caught) {
+    // Storage trouble is retried (the event is redelivered); anything about the bytes is final.
+    if (isRetryable(caught)) throw caught;
+    const error =
+      caught instanceof ShardtrainError
+        ? caught
+        : new DatasetError(
+            { file },
+            `could not be read as CSV: ${caught instanceof Error ? caught.message : String(caught)}`,
+            { cause: caught },
+          );
     record = { ...base, state: 'failed', at: now().toISOString(), error: error.message };
     await store.put(statusKey, JSON.stringify(record));
+    // A refused file is not kept under datasets/: nothing can read it, and a retry cannot fix it.
+    await store.delete(key).catch(() => undefined);
     throw error;
   }
   await store.put(statusKey, JSON.stringify(record));
   return record;
+}
+
+/**
+ * Whether an ingest error may go away when the event is redelivered: storage and network
+ * failures (an `InfrastructureError`, or a system error with an `E...` code such as `ENOSPC`
+ * or `ECONNRESET`). Parser and data errors never do.
+ */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof InfrastructureError) return true;
+  if (error instanceof ShardtrainError) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+}
+
+/** Marks an upload as settled: ready and what it set off (drift check, pipeline start) done. */
+export async function markUploadSettled(
+  store: ObjectStore,
+  dataset: string,
+  uploadId: string,
+): Promise<void> {
+  await store.put(keys.uploadSettled(dataset, uploadId), '');
 }
 
 /** Every upload record of a dataset (or of all datasets), oldest first. */

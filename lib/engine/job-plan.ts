@@ -9,6 +9,8 @@ import type {
   TrainConfigInput,
 } from '../optim/index.js';
 import { groupingFor, type RoundGrouping, resolveTrainConfig } from '../optim/index.js';
+import { assertModelName } from '../registry/names.js';
+import { assertFeatureList } from '../validation/inputs.js';
 import { isHoldoutRow, partitionRange } from './holdout.js';
 import type { JobSpec, TrainOptions } from './job-spec.js';
 
@@ -56,6 +58,9 @@ export function makeJobPlan(
   options: { readonly queued?: boolean } = {},
 ): JobPlan {
   const info = validateTarget(manifest, spec.target, spec.model);
+  // The same checks as the CLI's, for jobs from pipelines and stored specs.
+  assertModelName(spec.modelName);
+  assertFeatureList(spec.features, spec.target);
   for (const f of spec.features) {
     const column = manifest.columns.find((c) => c.name === f);
     if (column === undefined) {

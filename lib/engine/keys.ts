@@ -13,6 +13,10 @@ export const keys = {
   /** One record per upload (processing, ready or failed with the error). */
   uploadStatus: (dataset: string, uploadId: string) => `processed/${dataset}/uploads/${uploadId}.json`,
   uploadStatusPrefix: (dataset: string) => `processed/${dataset}/uploads/`,
+  /** Written once an upload is ready and what it set off (drift check, pipeline start) is done. */
+  uploadSettled: (dataset: string, uploadId: string) => `processed/${dataset}/uploads/${uploadId}.settled`,
+  /** The last failure of a queue message, so a dead letter comes with its reason. */
+  failure: (messageId: string) => `scratch/failures/${messageId}.json`,
   job: {
     spec: (jobId: string) => `jobs/${jobId}/spec.json`,
     /** Config, transform and partitions fixed at job start (a pure function of spec + manifest). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DatasetError } from '../errors.js';
+import { dataRecord, ownValue } from '../validation/records.js';
 import { MODEL_KINDS } from './job-spec.js';
 
 /**
@@ -15,12 +16,9 @@ export const modelArtifactSchema = z.object({
   /** Class labels in class-index order (classification only). */
   classes: z.array(z.string()).optional(),
   /** linear/logistic: feature → coefficient; softmax: class → feature → coefficient. */
-  coefficients: z.union([
-    z.record(z.string(), z.number()),
-    z.record(z.string(), z.record(z.string(), z.number())),
-  ]),
+  coefficients: z.union([dataRecord(z.number()), dataRecord(dataRecord(z.number()))]),
   /** linear/logistic: a number; softmax: class → intercept. */
-  intercept: z.union([z.number(), z.record(z.string(), z.number())]),
+  intercept: z.union([z.number(), dataRecord(z.number())]),
   /** Parameters in the training space (after standardisation/projection), layout of lib/optim. */
   params: z.array(z.number()),
   transform: z.record(z.string(), z.unknown()),
@@ -38,16 +36,19 @@ function scores(model: ModelArtifact, x: ArrayLike<number>, rows: number): { k: 
   const w = new Float64Array(k * d);
   const b = new Float64Array(k);
   classes.forEach((c, ci) => {
+    // Feature and class names are data: read own properties only (`__proto__` is a column name).
     const coef = (
       model.kind === 'softmax'
-        ? (model.coefficients as Record<string, Record<string, number>>)[c]
+        ? ownValue(model.coefficients as Record<string, Record<string, number>>, c)
         : model.coefficients
-    ) as Record<string, number>;
+    ) as Record<string, number> | undefined;
     const icpt =
-      model.kind === 'softmax' ? (model.intercept as Record<string, number>)[c] : (model.intercept as number);
+      model.kind === 'softmax'
+        ? ownValue(model.intercept as Record<string, number>, c)
+        : (model.intercept as number);
     b[ci] = icpt ?? 0;
     model.features.forEach((f, j) => {
-      w[ci * d + j] = coef?.[f] ?? 0;
+      w[ci * d + j] = ownValue(coef, f) ?? 0;
     });
   });
   const s = new Float64Array(rows * k);
@@ -91,6 +92,29 @@ export function predictRows(
     for (let c = 0; c < k; c++) s[i * k + c] = s[i * k + c]! / sum;
   }
   return { k, values: s };
+}
+
+/**
+ * Whether every number of a model is finite: coefficients, intercepts and training-space
+ * parameters. A model with a NaN or infinite number (or a `null`, as JSON writes NaN) would
+ * predict NaN, so it is never registered, promoted or served.
+ */
+export function isFiniteModel(model: {
+  coefficients: unknown;
+  intercept: unknown;
+  params?: unknown;
+}): boolean {
+  const finite = (v: unknown): boolean => {
+    if (typeof v === 'number') return Number.isFinite(v);
+    if (Array.isArray(v)) return v.every(finite);
+    if (typeof v === 'object' && v !== null) return Object.values(v).every(finite);
+    return false;
+  };
+  return (
+    finite(model.coefficients) &&
+    finite(model.intercept) &&
+    (model.params === undefined || finite(model.params))
+  );
 }
 
 /** Parses and validates a stored model, naming the file on failure. */

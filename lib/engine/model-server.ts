@@ -1,5 +1,7 @@
-import { DatasetError, UsageError } from '../errors.js';
+import { toFiniteNumber } from '../data/csv/parse-number.js';
+import { DatasetError, NotFoundError } from '../errors.js';
 import { type ModelRegistry, parseModelRef } from '../registry/index.js';
+import { excerpt } from '../validation/text.js';
 import { type ModelArtifact, parseModelArtifact, predictRows } from './model-artifact.js';
 
 /** One prediction: the value (linear), or the class label and class probabilities. */
@@ -24,11 +26,11 @@ export class ModelServer {
     if (parsed.kind === 'version') return { name, version: parsed.version };
     if (parsed.kind === 'alias') {
       const v = await this.registry.getAlias(name, parsed.alias);
-      if (v === undefined) throw new UsageError(`model ${name} has no alias "${parsed.alias}"`);
+      if (v === undefined) throw new NotFoundError(`model ${name} has no alias "${parsed.alias}"`);
       return { name, version: v };
     }
     const latest = await this.registry.latestVersion(name);
-    if (latest === undefined) throw new UsageError(`model ${name} has no versions`);
+    if (latest === undefined) throw new NotFoundError(`model ${name} has no versions`);
     return { name, version: latest.version };
   }
 
@@ -55,26 +57,41 @@ export class ModelServer {
     const d = artifact.features.length;
     const x = new Float64Array(rows.length * d);
     rows.forEach((row, i) => {
+      if (typeof row !== 'object' || row === null || Array.isArray(row))
+        throw new DatasetError({ file: 'request', line: i + 1 }, 'a row must be an object of feature values');
       artifact.features.forEach((f, j) => {
-        const cell = row[f];
+        // Feature names are data: only the row's own properties count (`__proto__` is a column).
+        const cell = Object.hasOwn(row, f) ? row[f] : undefined;
+        if (cell === undefined)
+          throw new DatasetError({ file: 'request', line: i + 1, column: f }, 'missing feature');
+        // The same number syntax as a CSV upload (decimal only: "0x10" is not a number there either).
         const v =
           typeof cell === 'number'
             ? cell
-            : typeof cell === 'string' && cell.trim() !== ''
-              ? Number(cell)
+            : typeof cell === 'string'
+              ? (toFiniteNumber(cell) ?? Number.NaN)
               : Number.NaN;
-        if (cell === undefined)
-          throw new DatasetError({ file: 'request', line: i + 1, column: f }, 'missing feature');
         if (!Number.isFinite(v)) {
           throw new DatasetError(
             { file: 'request', line: i + 1, column: f },
-            `${JSON.stringify(cell)} is not a finite number`,
+            `${excerpt(typeof cell === 'string' ? cell : String(JSON.stringify(cell)))} is not a finite number`,
           );
         }
         x[i * d + j] = v;
       });
     });
     const { k, values } = predictRows(artifact, x, rows.length);
+    // Out-of-range inputs can overflow the dot product; never answer NaN or null silently.
+    for (let i = 0; i < rows.length; i++) {
+      for (let c = 0; c < k; c++) {
+        if (!Number.isFinite(values[i * k + c]!)) {
+          throw new DatasetError(
+            { file: 'request', line: i + 1 },
+            'the prediction is not a finite number: the feature values are out of the range the model can score',
+          );
+        }
+      }
+    }
     const classes = artifact.classes ?? [];
     const predictions = rows.map((_, i): Prediction => {
       if (artifact.kind === 'linear') return { value: values[i]! };

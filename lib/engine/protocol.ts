@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ProtocolError } from '../errors.js';
+import { excerpt } from '../validation/text.js';
 
 /**
  * Queue messages between the coordinator, the workers and the aggregator. Every schema carries
@@ -49,11 +50,11 @@ export function parseMessage<T>(schema: z.ZodType<T>, body: string): T {
   try {
     raw = JSON.parse(body);
   } catch (cause) {
-    throw new ProtocolError(`message is not JSON: ${body.slice(0, 80)}`, { cause });
+    throw new ProtocolError(`message is not JSON: ${excerpt(body, 80)}`, { cause });
   }
   if (typeof raw === 'object' && raw !== null && 'v' in raw && raw.v !== PROTOCOL_VERSION) {
     throw new ProtocolError(
-      `message has protocol version ${JSON.stringify(raw.v)}; this handler understands v${PROTOCOL_VERSION}`,
+      `message has protocol version ${String(JSON.stringify(raw.v)).slice(0, 40)}; this handler understands v${PROTOCOL_VERSION}`,
     );
   }
   const parsed = schema.safeParse(raw);

@@ -2,6 +2,7 @@ import { InfrastructureError, NotFoundError, PreconditionFailedError, UsageError
 import type { EventSink, ObjectStore } from '../ports.js';
 import { aliasesAt, filterHistory, type HistoryQuery, lastMove, nextMoveTime } from './alias-history.js';
 import { type RetryPolicy, realSleep, retryOnConflict } from './cas-retry.js';
+import { hasFiniteNumbers } from './finite.js';
 import { casCondition, readDocument, type Versioned, writeDocument } from './json-documents.js';
 import { type RegistryKeys, registryKeys, versionFromKey } from './keys.js';
 import { assertAlias, assertModelName, assertVersionNumber, parseModelRef } from './names.js';
@@ -109,6 +110,11 @@ export class ModelRegistry {
       tags: input.tags ?? {},
       ...(input.description === undefined ? {} : { description: input.description }),
     };
+    if (!hasFiniteNumbers(input.artifact)) {
+      throw new UsageError(
+        `model version for "${name}" has non-finite coefficients (training diverged); it is not stored`,
+      );
+    }
     const checked = modelVersionSchema.safeParse({ ...draft, version: 1 });
     if (!checked.success) {
       throw new UsageError(`model version for "${name}" is not valid: ${checked.error.message}`, {
@@ -226,7 +232,12 @@ export class ModelRegistry {
     options: MoveOptions,
   ): Promise<AliasMoveResult> {
     assertAlias(alias);
-    await this.getVersion(name, version);
+    const target = await this.getVersion(name, version);
+    if (!hasFiniteNumbers(target.artifact)) {
+      throw new UsageError(
+        `${name}@${version} has non-finite coefficients (its training diverged); it cannot be given an alias`,
+      );
+    }
     return this.moveAlias(name, alias, options, (current) => {
       if (current === version) return 'unchanged';
       this.checkExpected(name, alias, current, options.expectedVersion);

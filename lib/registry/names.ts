@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { excerpt } from '../validation/text.js';
 
 /**
  * Model names become one key segment (`registry/models/<name>/...`), so they may not hold `/`
@@ -22,7 +23,7 @@ export type ModelRef =
 export function assertModelName(name: string): void {
   if (!MODEL_NAME_PATTERN.test(name)) {
     throw new UsageError(
-      `model name "${name}" is not valid: use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+      `model name ${excerpt(name)} is not valid: use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit`,
     );
   }
 }
@@ -31,7 +32,7 @@ export function assertModelName(name: string): void {
 export function assertAlias(alias: string): void {
   if (!ALIAS_PATTERN.test(alias)) {
     throw new UsageError(
-      `alias "${alias}" is not valid: use 1-63 lowercase letters, digits or "-", starting with a letter`,
+      `alias ${excerpt(alias)} is not valid: use 1-63 lowercase letters, digits or "-", starting with a letter`,
     );
   }
   if (alias === LATEST_SELECTOR) {
@@ -68,7 +69,7 @@ export function parseModelRef(ref: string): ModelRef {
   }
   if (!ALIAS_PATTERN.test(selector)) {
     throw new UsageError(
-      `model reference "${ref}" is not valid: write "name", "name@<version number>" or "name@<alias>"`,
+      `model reference ${excerpt(ref)} is not valid: write "name", "name@<version number>" or "name@<alias>"`,
     );
   }
   return { kind: 'alias', name, alias: selector };

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { S3Event } from 'aws-lambda';
+import { keys } from '../../engine/keys.js';
 import type { ObjectStore } from '../../ports.js';
 import { FsObjectStore } from './fs-object-store.js';
 import { lambdaContext, s3PutEvent } from './lambda-events.js';
@@ -177,8 +178,28 @@ export class LocalCloud {
     const mod = (await import(this.options.handlers.preprocess)) as {
       handler: (e: S3Event, c: ReturnType<typeof lambdaContext>) => Promise<unknown>;
     };
-    for (const record of event.Records) {
-      await mod.handler(JSON.parse(record.body) as S3Event, lambdaContext('preprocess'));
+    for (const record of event.Records as { body: string; messageId?: string }[]) {
+      try {
+        await mod.handler(JSON.parse(record.body) as S3Event, lambdaContext('preprocess'));
+      } catch (error) {
+        // Like an async invoke's on-failure record: the reason goes with the message, so its
+        // dead letter (after the retries) says why (`shardtrain dlq`).
+        if (record.messageId !== undefined) {
+          const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          await this.store
+            .put(
+              keys.failure(record.messageId),
+              JSON.stringify({
+                messageId: record.messageId,
+                body: record.body,
+                reason,
+                at: new Date().toISOString(),
+              }),
+            )
+            .catch(() => undefined);
+        }
+        throw error;
+      }
     }
     return undefined;
   }

@@ -1,6 +1,6 @@
 import { DatasetError } from '../../errors.js';
 import { validateHeader } from './header.js';
-import { ColumnType, RowDecoder } from './row-decoder.js';
+import { ColumnType, FLOAT32_MAX, RowDecoder } from './row-decoder.js';
 
 const COMMA = 44;
 const QUOTE = 34;
@@ -249,7 +249,8 @@ export class CsvBlockScanner {
         } else {
           value = Number(buf.toString('latin1', start, p));
         }
-        if (!Number.isFinite(value)) return INCOMPLETE;
+        // Beyond float32 (1e308): the row decoder's slow path refuses it by line and column.
+        if (!Number.isFinite(value) || Math.abs(value) > FLOAT32_MAX) return INCOMPLETE;
         out[base + c] = value;
       } else {
         let b = buf[p];

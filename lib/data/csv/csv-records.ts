@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Parser } from 'csv-parse';
+import { CsvError, Parser } from 'csv-parse';
 import { DatasetError } from '../../errors.js';
 
 /** One parsed CSV record and the 1-based line it ends on (what an editor shows). */
@@ -45,7 +45,8 @@ export async function* readCsvRecords(
   } catch (error) {
     if (error instanceof DatasetError) throw error;
     const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('CSV_')) {
+    // csv-parse 7 names its codes without the CSV_ prefix (INVALID_OPENING_QUOTE): match the class.
+    if (error instanceof CsvError || (typeof code === 'string' && code.startsWith('CSV_'))) {
       const lines = (error as { lines?: unknown }).lines;
       const message = error instanceof Error ? error.message : String(error);
       throw new DatasetError(

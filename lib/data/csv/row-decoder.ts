@@ -1,6 +1,9 @@
 import { DatasetError } from '../../errors.js';
 import { isNonFiniteSpelling, parseNumberCell, toFiniteNumber } from './parse-number.js';
 
+/** Largest magnitude a float32 shard holds; larger finite values would become ±Infinity. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** At most this many distinct labels in a categorical column. */
 export const MAX_CATEGORIES = 1024;
 
@@ -64,7 +67,16 @@ export class RowDecoder {
       const cell = cells[c]!;
       if (types[c] === ColumnType.numeric) {
         const value = toFiniteNumber(cell);
-        out[offset + c] = value === undefined ? this.rejectNumeric(cell, line, c) : value;
+        out[offset + c] =
+          value === undefined
+            ? this.rejectNumeric(cell, line, c)
+            : Math.abs(value) > FLOAT32_MAX
+              ? this.fail(
+                  line,
+                  c,
+                  `${cell.trim().slice(0, 40)} is out of range: values are stored as float32 (at most ±3.4e38)`,
+                )
+              : value;
       } else {
         out[offset + c] = this.classIndex(cell, line, c);
       }

@@ -1,0 +1,18 @@
+/** Fields of a model artifact that hold its numbers (coefficients, intercepts, parameters). */
+const NUMERIC_FIELDS = ['coefficients', 'intercept', 'params'] as const;
+
+const allFinite = (v: unknown): boolean => {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(allFinite);
+  if (typeof v === 'object' && v !== null) return Object.values(v).every(allFinite);
+  return false; // null (how JSON writes NaN), strings, booleans
+};
+
+/**
+ * Whether a stored artifact's numbers are all finite. JSON turns NaN and ±Infinity into `null`,
+ * so a diverged model shows up here as `null` coefficients; such a version is never stored or
+ * promoted (it would predict NaN).
+ */
+export function hasFiniteNumbers(artifact: Readonly<Record<string, unknown>>): boolean {
+  return NUMERIC_FIELDS.every((f) => !Object.hasOwn(artifact, f) || allFinite(artifact[f]));
+}
