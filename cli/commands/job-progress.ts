@@ -116,7 +116,7 @@ export function printTrainResult(io: Io, r: TrainResult, json: boolean): void {
   }
   io.out(`model ${r.modelId} (${m.kind} regression on "${m.target}", job ${r.jobId})`);
   io.out(
-    `  trained in ${m.steps} steps, ${(r.wallMs / 1000).toFixed(2)} s, training loss ${num(m.metrics.loss ?? Number.NaN)}`,
+    `  trained in ${m.steps} ${m.steps === 1 ? 'round' : 'rounds'}, ${(r.wallMs / 1000).toFixed(2)} s, training loss ${num(m.metrics.loss ?? Number.NaN)}`,
   );
   if (r.solver !== undefined) {
     io.out(`  solver ${r.solver.name} (${r.solver.reason}); stopped: ${r.solver.stop}`);

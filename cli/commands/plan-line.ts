@@ -11,7 +11,8 @@ import {
 export interface RoundPlanSummary {
   readonly mode: string;
   readonly maxRounds: number;
-  readonly maxEpochs: number;
+  /** The epoch cap of the gradient-descent family; null for the solvers (they count iterations). */
+  readonly maxEpochs: number | null;
   /** Expected seconds per round on this runner: coordination + compute. */
   readonly roundSeconds: number;
   readonly expectedSeconds: number;
@@ -36,20 +37,34 @@ export function summarizeRoundPlan(
   const w = rows.length;
   const { localBatch, stepsPerEpoch } = epochGeometry(c, rows);
   const rounds = maxRounds(c, rows);
+  const solverMode =
+    c.solver === 'normal'
+      ? 'normal equations: one round of sufficient statistics (XᵀX, Xᵀy), then Cholesky'
+      : c.solver === 'newton'
+        ? 'Newton: every worker sends its gradient and Hessian sums each round'
+        : c.solver === 'lbfgs'
+          ? 'L-BFGS: every worker sends loss and gradient at four trial steps each round'
+          : undefined;
   const mode =
-    c.algorithm === 'batch'
-      ? c.sync === 'local-sgd'
-        ? `full batch, local SGD with ${c.localSteps} steps per round`
-        : 'full batch, one gradient step per round'
-      : c.sync === 'local-sgd'
-        ? `local SGD: each of ${w} workers takes ${c.localSteps} steps of ${localBatch} rows per round, ` +
-          `the server averages (${Math.ceil(stepsPerEpoch / c.localSteps)} rounds per epoch` +
-          `${plan.grouping !== undefined ? '; grouped for the queues, --sync gd for one step per round' : ''})`
-        : `${c.algorithm === 'sgd' ? 'SGD' : `mini-batch of ${c.batchSize}`}, one step per round (${stepsPerEpoch} rounds per epoch)`;
+    solverMode !== undefined
+      ? solverMode
+      : c.algorithm === 'batch'
+        ? c.sync === 'local-sgd'
+          ? `full batch, local SGD with ${c.localSteps} steps per round`
+          : 'full batch, one gradient step per round'
+        : c.sync === 'local-sgd'
+          ? `local SGD: each of ${w} workers takes ${c.localSteps} steps of ${localBatch} rows per round, ` +
+            `the server averages (${Math.ceil(stepsPerEpoch / c.localSteps)} rounds per epoch` +
+            `${plan.grouping !== undefined ? '; grouped for the queues, --sync gd for one step per round' : ''})`
+          : `${c.algorithm === 'sgd' ? 'SGD' : `mini-batch of ${c.batchSize}`}, one step per round (${stepsPerEpoch} rounds per epoch)`;
   const rowsPerRound =
     localBatch === 0 ? n * (c.sync === 'local-sgd' ? c.localSteps : 1) : localBatch * w * c.localSteps;
   const outputs = c.spec.kind === 'softmax' ? (c.spec.numClasses ?? 1) : 1;
-  const work = Math.min(rowsPerRound, n * c.localSteps) * (c.spec.numFeatures + 1) * outputs;
+  const params = (c.spec.numFeatures + 1) * outputs;
+  // Newton's Hessian sums cost ~params/2 times a gradient per row; L-BFGS evaluates four trial points.
+  const perRow =
+    c.solver === 'newton' ? params * (1 + params / 2) : c.solver === 'lbfgs' ? 4 * params : params;
+  const work = Math.min(rowsPerRound, n * c.localSteps) * perRow;
   const rate = DEFAULT_COST_MODEL.rowFeaturesPerVcpuSecond;
   const parallel = runner === 'local' ? Math.min(w, workerThreads) : 1;
   const compute = work / rate / parallel;
@@ -58,7 +73,7 @@ export function summarizeRoundPlan(
   return {
     mode,
     maxRounds: rounds,
-    maxEpochs: c.maxEpochs,
+    maxEpochs: solverMode === undefined ? c.maxEpochs : null,
     roundSeconds,
     expectedSeconds: rounds * roundSeconds,
     awsRoundSeconds: aws.fixedSeconds + w * aws.perWorkerSeconds + work / rate / w,
@@ -69,7 +84,8 @@ export function summarizeRoundPlan(
 export function roundPlanLine(s: RoundPlanSummary, runner: 'local' | 'inprocess'): string {
   const secs = (x: number) => (x < 10 ? x.toFixed(1) : x.toFixed(0));
   return (
-    `plan: ${s.mode}; at most ${s.maxRounds} rounds (${s.maxEpochs} epochs), ` +
+    `plan: ${s.mode}; at most ${s.maxRounds} round${s.maxRounds === 1 ? '' : 's'}` +
+    `${s.maxEpochs !== null ? ` (${s.maxEpochs} epochs)` : ''}, ` +
     `≤ ${secs(s.expectedSeconds)} s here at ~${(s.roundSeconds * 1000).toFixed(1)} ms per round ` +
     `(${runner === 'local' ? 'local cloud' : 'in-process'}); on AWS ~${(s.awsRoundSeconds * 1000).toFixed(0)} ms per round`
   );

@@ -56,6 +56,10 @@ export function groupingFor(config: TrainConfig, partitionRows: readonly number[
  * figure `train` prints before it starts. Stopping rules usually end it sooner.
  */
 export function maxRounds(config: TrainConfig, partitionRows: readonly number[]): number {
+  // The solvers count iterations, one per round (normal equations: the one pass of statistics);
+  // plans stored before the solvers existed carry no solver and ran gradient descent.
+  if (config.solver === 'normal') return 1;
+  if (config.solver === 'newton' || config.solver === 'lbfgs') return config.solverTol.maxIter + 1;
   const { localBatch, stepsPerEpoch } = epochGeometry(config, partitionRows);
   const perEpoch =
     config.sync === 'local-sgd' && localBatch !== 0
