@@ -8,12 +8,13 @@ import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../../cli/session.js';
 import { type Dashboard, startDashboard } from '../../cli/ui-server.js';
-import { recordRound } from '../../functions/shared/round-metrics.js';
 import { readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
 import { pipelineKeys, pipelineSchema } from '../../lib/engine/pipelines.js';
+import { writeRoundRecord } from '../../lib/engine/round-records.js';
 import { UsageError } from '../../lib/errors.js';
 import { blobsProblem, toCsv } from '../../lib/examples/generators.js';
+import type { TrainState } from '../../lib/optim/index.js';
 import { ARTIFACTS, chartPoints, openBrowser, watchedPage } from '../support/browser.js';
 import { removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
 
@@ -187,21 +188,19 @@ describe('Command: ui (in chromium)', () => {
     const plan = (await readJson<Record<string, unknown>>(store, keys.job.plan(jobIds[0]!)))!;
     await store.put(keys.job.spec(id), JSON.stringify({ ...spec, jobId: id }));
     await store.put(keys.job.plan(id), JSON.stringify({ ...plan, jobId: id }));
-    // Each round as the aggregator leaves it: the state after it, then its metrics record.
+    // Each round as the aggregator leaves it: the (lean) state after it, then its metrics record.
     const round = async (r: number) => {
-      const rec = { round: r, epoch: r, loss: 1 / (r + 1), gradNorm: 2 / (r + 1), lr: 0.5 };
-      await store.put(
-        keys.job.state(id, r + 1),
-        JSON.stringify({
-          v: 1,
-          round: r + 1,
-          epoch: r + 1,
-          history: [rec],
-          epochs: [],
-          status: { status: 'running' },
-        }),
-      );
-      await recordRound(store, id, r, false);
+      const last = { round: r, epoch: r, loss: 1 / (r + 1), gradNorm: 2 / (r + 1), lr: 0.5 };
+      const state = {
+        v: 1,
+        round: r + 1,
+        epoch: r + 1,
+        last,
+        lastEpoch: null,
+        status: { status: 'running' },
+      };
+      await store.put(keys.job.state(id, r + 1), JSON.stringify(state));
+      await writeRoundRecord(store, id, state as unknown as TrainState);
     };
     for (let r = 0; r < 5; r++) await round(r);
     const { page, errors } = await watchedPage(browser.context);
