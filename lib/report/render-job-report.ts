@@ -142,16 +142,20 @@ function planSection(r: JobReport): string {
   if (p !== null) {
     if (p.solver !== null)
       rows.push(['solver', `<strong>${escapeHtml(p.solver.name)}</strong> — ${escapeHtml(p.solver.reason)}`]);
-    rows.push(
-      [
-        'algorithm',
-        `${escapeHtml(p.algorithm)} (batch ${p.batchSize}), ${escapeHtml(p.sync)} over ${p.workers} worker(s), ${p.trainRows} training rows`,
-      ],
-      [
-        'optimizer',
-        `${escapeHtml(p.optimizer)}, lr ${fmt(p.lr)} (${escapeHtml(p.schedule)} schedule), at most ${p.maxEpochs} epochs`,
-      ],
-    );
+    const rowsLine = `${p.workers} worker(s), ${p.trainRows} training rows`;
+    // The optimizer, schedule and epoch cap are gradient descent's; the solvers use none of them.
+    if (p.solver === null || p.solver.name === 'gd')
+      rows.push(
+        [
+          'algorithm',
+          `${escapeHtml(p.algorithm)} (batch ${p.batchSize}), ${escapeHtml(p.sync)} over ${rowsLine}`,
+        ],
+        [
+          'optimizer',
+          `${escapeHtml(p.optimizer)}, lr ${fmt(p.lr)} (${escapeHtml(p.schedule)} schedule), at most ${p.maxEpochs} epochs`,
+        ],
+      );
+    else rows.push(['data', rowsLine]);
   }
   if (s.reduction !== undefined)
     rows.push(['reduction', `${escapeHtml(s.reduction.kind)} to ${s.reduction.k} components`]);
