@@ -7,7 +7,7 @@ import { addL2Gradient, l2Penalty } from '../models/regularization.js';
 import type { StopReason } from '../stopping/stopping-rules.js';
 import { l2Norm } from '../stopping/stopping-rules.js';
 import type { ShardResultBase } from '../training/compute-task.js';
-import type { RoundTask } from '../training/plan-round.js';
+import { type RoundTask, resultBase } from '../training/plan-round.js';
 import type { TrainConfig } from '../training/train-config.js';
 import type { RoundRecord, TrainState } from '../training/train-state.js';
 import { hessianSum } from './hessian.js';
@@ -143,14 +143,7 @@ export function computeSolverTask(
   task: RoundTask,
   kernel: GradientKernel,
 ): SolverResult {
-  const base = {
-    v: 1 as const,
-    round: task.round,
-    partition: task.partition,
-    step: task.step,
-    steps: task.steps,
-    stepsPerEpoch: task.stepsPerEpoch,
-  };
+  const base = resultBase(task);
   if (task.mode === 'stats') {
     const st = sufficientStats(partition);
     return { ...base, kind: 'stats', xtx: st.xtx, xty: st.xty, yy: st.yy, lossSum: 0, rows: st.rows };

@@ -7,7 +7,7 @@ import type { SolverResult } from '../solvers/solver-round.js';
 import { computeSolverTask, isSolverConfig } from '../solvers/solver-round.js';
 import type { PermutationCache } from './permutation.js';
 import { epochPermutation } from './permutation.js';
-import type { RoundTask } from './plan-round.js';
+import { type RoundTask, resultBase } from './plan-round.js';
 import type { TrainConfig } from './train-config.js';
 
 export interface ShardResultBase {
@@ -71,14 +71,7 @@ export function computeTask(
     );
   }
   if (isSolverConfig(config)) return computeSolverTask(config, params, partition, task, kernel);
-  const base = {
-    v: 1 as const,
-    round: task.round,
-    partition: task.partition,
-    step: task.step,
-    steps: task.steps,
-    stepsPerEpoch: task.stepsPerEpoch,
-  };
+  const base = resultBase(task);
   const grad = new Float64Array(paramCount(config.spec));
   if (task.mode === 'gradient') {
     const sel = stepSelection(config, partition, task, task.step, cache);

@@ -37,6 +37,22 @@ export interface TrialsTask {
   readonly hessian: boolean;
 }
 
+/**
+ * The part of every result that echoes its task (round, partition and step geometry), so the
+ * server does its epoch bookkeeping from results alone.
+ */
+export function resultBase(task: RoundTask): {
+  readonly v: 1;
+  readonly round: number;
+  readonly partition: number;
+  readonly step: number;
+  readonly steps: number;
+  readonly stepsPerEpoch: number;
+} {
+  const { round, partition, step, steps, stepsPerEpoch } = task;
+  return { v: 1, round, partition, step, steps, stepsPerEpoch };
+}
+
 /** The tasks of one round, one per partition, in partition order. */
 export interface RoundPlan {
   readonly round: number;
