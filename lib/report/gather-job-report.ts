@@ -130,14 +130,7 @@ export async function jobProgress(
     readRoundHistory(store, jobId, cache),
   ]);
   return {
-    status:
-      model !== undefined
-        ? 'done'
-        : failed !== undefined
-          ? 'failed'
-          : state === undefined
-            ? 'starting'
-            : 'running',
+    status: jobStatus(model, failed, state),
     round: state?.round ?? history.rounds.at(-1)?.round ?? 0,
     maxEpochs: plan?.config.maxEpochs ?? null,
     history,
@@ -221,14 +214,7 @@ export async function gatherJobReport(
   return {
     jobId,
     generatedAt: (options.now ?? (() => new Date()))().toISOString(),
-    status:
-      artifact !== undefined
-        ? 'done'
-        : failed !== undefined
-          ? 'failed'
-          : state === undefined
-            ? 'starting'
-            : 'running',
+    status: jobStatus(artifact, failed, state),
     stopReason: state?.status.status === 'done' ? state.status.reason : (failed?.reason ?? null),
     round: state?.round ?? history.rounds.at(-1)?.round ?? 0,
     maxEpochs: plan?.config.maxEpochs ?? null,
@@ -241,6 +227,17 @@ export async function gatherJobReport(
     version: version ?? null,
     errors,
   };
+}
+
+/** A job is done once its model is written, failed once its failure is, else starting or running. */
+function jobStatus(
+  model: unknown,
+  failed: unknown,
+  state: unknown,
+): 'done' | 'failed' | 'starting' | 'running' {
+  if (model !== undefined) return 'done';
+  if (failed !== undefined) return 'failed';
+  return state === undefined ? 'starting' : 'running';
 }
 
 function planSummary(spec: JobSpec, plan: JobPlan): PlanSummary {
