@@ -6,11 +6,11 @@
  */
 import { pathToFileURL } from 'node:url';
 import { backendLabel, getRuntime } from '../functions/shared/runtime.js';
-import { resolveDataset } from '../lib/engine/datasets.js';
-import { runInProcess } from '../lib/engine/in-process-runner.js';
-import { jobSpecSchema } from '../lib/engine/job-spec.js';
-import { readJson } from '../lib/engine/job-store.js';
+import { resolveDataset } from '../lib/engine/datasets/uploads.js';
 import { keys } from '../lib/engine/keys.js';
+import { runInProcess } from '../lib/engine/training/in-process-runner.js';
+import { jobSpecSchema } from '../lib/engine/training/job-spec.js';
+import { readJson } from '../lib/engine/training/job-store.js';
 import { ProtocolError, ShardtrainError } from '../lib/errors.js';
 
 export async function runBatchJob(jobId: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {

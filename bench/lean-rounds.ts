@@ -15,11 +15,11 @@
  * Part of the `coordination` section: `BENCH_ONLY=coordination npm run bench` (after `npm run build`).
  */
 import path from 'node:path';
-import { type EngineDeps, handleResult, handleWork, startJob } from '../lib/engine/coordinator.js';
-import { JobCache, latestState } from '../lib/engine/job-store.js';
 import { keys } from '../lib/engine/keys.js';
-import type { ResultMessage, WorkMessage } from '../lib/engine/protocol.js';
-import { latestRoundRecord, readRoundRecords } from '../lib/engine/round-records.js';
+import { type EngineDeps, handleResult, handleWork, startJob } from '../lib/engine/training/coordinator.js';
+import { JobCache, latestState } from '../lib/engine/training/job-store.js';
+import type { ResultMessage, WorkMessage } from '../lib/engine/training/protocol.js';
+import { latestRoundRecord, readRoundRecords } from '../lib/engine/training/round-records.js';
 import { TypedArrayKernel } from '../lib/optim/index.js';
 import type { ObjectBody, ObjectStore, PutOptions } from '../lib/ports.js';
 import { BenchHome, type StoredDataset } from './bench-home.js';

@@ -11,9 +11,9 @@
  * the state of round R* existed, counted from the job's start (so it includes loading partitions).
  */
 import path from 'node:path';
-import { makeJobPlan } from '../lib/engine/job-plan.js';
-import type { JobSpec, TrainOptions } from '../lib/engine/job-spec.js';
-import { loadPartition } from '../lib/engine/partition-data.js';
+import { makeJobPlan } from '../lib/engine/training/job-plan.js';
+import type { JobSpec, TrainOptions } from '../lib/engine/training/job-spec.js';
+import { loadPartition } from '../lib/engine/training/partition-data.js';
 import type { Batch, GradientKernel, ModelSpec, TrainConfig } from '../lib/optim/index.js';
 import { epochGeometry, fit as fitModel, l2Penalty, selectBackend } from '../lib/optim/index.js';
 import { BenchHome } from './bench-home.js';

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { backendLabel } from '../functions/shared/runtime.js';
+import { keys } from '../lib/engine/keys.js';
 import {
   ALGORITHMS,
   jobSpecSchema,
@@ -11,10 +12,9 @@ import {
   SOLVER_CHOICES,
   SYNC_MODES,
   type TrainOptions,
-} from '../lib/engine/job-spec.js';
-import { readJson } from '../lib/engine/job-store.js';
-import { keys } from '../lib/engine/keys.js';
-import { resumeJob } from '../lib/engine/resume.js';
+} from '../lib/engine/training/job-spec.js';
+import { readJson } from '../lib/engine/training/job-store.js';
+import { resumeJob } from '../lib/engine/training/resume.js';
 import { NotFoundError } from '../lib/errors.js';
 import { seedExample, toCsv } from '../lib/examples/generators.js';
 import { afterUpload } from './commands/after-upload.js';

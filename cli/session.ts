@@ -2,9 +2,14 @@ import { basename, extname } from 'node:path';
 import type { Runtime } from '../functions/shared/runtime.js';
 import { getRuntime, readPackageVersion } from '../functions/shared/runtime.js';
 import { LocalCloud } from '../lib/adapters/local/index.js';
-import { ingestUpload, type UploadRecord, uploadIdFor, uploadRecordSchema } from '../lib/engine/datasets.js';
-import { readJson } from '../lib/engine/job-store.js';
+import {
+  ingestUpload,
+  type UploadRecord,
+  uploadIdFor,
+  uploadRecordSchema,
+} from '../lib/engine/datasets/uploads.js';
 import { keys } from '../lib/engine/keys.js';
+import { readJson } from '../lib/engine/training/job-store.js';
 import { InfrastructureError, ShardtrainError, UsageError } from '../lib/errors.js';
 import type { ObjectStore } from '../lib/ports.js';
 import { assertDatasetName } from '../lib/validation/inputs.js';

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { datasetManifestSchema } from '../lib/data/index.js';
-import { listUploads } from '../lib/engine/datasets.js';
-import { readJson } from '../lib/engine/job-store.js';
+import { listUploads } from '../lib/engine/datasets/uploads.js';
 import { keys } from '../lib/engine/keys.js';
-import { listPipelines, type PipelineDecision, pipelineRuns } from '../lib/engine/pipelines.js';
+import { listPipelines, type PipelineDecision, pipelineRuns } from '../lib/engine/pipelines/pipelines.js';
+import { readJson } from '../lib/engine/training/job-store.js';
 import { NotFoundError, ShardtrainError, UsageError } from '../lib/errors.js';
 import {
   datasetPage,

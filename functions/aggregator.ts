@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { handleResult } from '../lib/engine/coordinator.js';
-import { parseMessage, resultMessageSchema } from '../lib/engine/protocol.js';
+import { handleResult } from '../lib/engine/training/coordinator.js';
+import { parseMessage, resultMessageSchema } from '../lib/engine/training/protocol.js';
 import { writeJobReport } from '../lib/report/index.js';
 import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 import { recordRound } from './shared/round-metrics.js';

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ModelServer } from '../lib/engine/model-server.js';
+import { ModelServer } from '../lib/engine/serving/model-server.js';
 import { ShardtrainError } from '../lib/errors.js';
 import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 

@@ -6,8 +6,8 @@ import {
   markUploadSettled,
   parseUploadKey,
   type UploadRecord,
-} from '../lib/engine/datasets.js';
-import { onDatasetReady } from '../lib/engine/pipelines.js';
+} from '../lib/engine/datasets/uploads.js';
+import { onDatasetReady } from '../lib/engine/pipelines/pipelines.js';
 import { ShardtrainError } from '../lib/errors.js';
 import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 

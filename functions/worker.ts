@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { handleWork } from '../lib/engine/coordinator.js';
-import { parseMessage, workMessageSchema } from '../lib/engine/protocol.js';
+import { handleWork } from '../lib/engine/training/coordinator.js';
+import { parseMessage, workMessageSchema } from '../lib/engine/training/protocol.js';
 import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 import { processSqsBatch } from './shared/sqs-batch.js';
 

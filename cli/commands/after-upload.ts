@@ -1,5 +1,5 @@
-import { readJson } from '../../lib/engine/job-store.js';
-import { listPipelines, type PipelineDecision, pipelineKeys } from '../../lib/engine/pipelines.js';
+import { listPipelines, type PipelineDecision, pipelineKeys } from '../../lib/engine/pipelines/pipelines.js';
+import { readJson } from '../../lib/engine/training/job-store.js';
 import type { DriftReport } from '../../lib/registry/index.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';

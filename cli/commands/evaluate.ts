@@ -1,5 +1,5 @@
-import { evaluateModel, modelRows } from '../../lib/engine/evaluate.js';
-import { predictRows } from '../../lib/engine/model-artifact.js';
+import { evaluateModel, modelRows } from '../../lib/engine/evaluation/evaluate.js';
+import { predictRows } from '../../lib/engine/serving/model-artifact.js';
 import { withScratchDataset } from '../home.js';
 import { type Io, num } from '../output.js';
 import { checkOutputPath, openAtomicOutput } from '../output-file.js';

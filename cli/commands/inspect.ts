@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { listUploads } from '../../lib/engine/datasets.js';
-import { type JobSpec, jobSpecSchema } from '../../lib/engine/job-spec.js';
-import { latestState, readJson } from '../../lib/engine/job-store.js';
+import { listUploads } from '../../lib/engine/datasets/uploads.js';
 import { keys } from '../../lib/engine/keys.js';
-import { latestRoundRecord } from '../../lib/engine/round-records.js';
+import { type JobSpec, jobSpecSchema } from '../../lib/engine/training/job-spec.js';
+import { latestState, readJson } from '../../lib/engine/training/job-store.js';
+import { latestRoundRecord } from '../../lib/engine/training/round-records.js';
 import { NotFoundError, UsageError } from '../../lib/errors.js';
 import { excerpt } from '../../lib/validation/text.js';
 import { type Io, num } from '../output.js';

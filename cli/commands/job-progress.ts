@@ -1,11 +1,11 @@
 import { failureKey } from '../../functions/shared/sqs-batch.js';
-import { readJobFailure, TrainingDivergedError } from '../../lib/engine/diverged.js';
-import type { JobPlan } from '../../lib/engine/job-plan.js';
-import type { JobSpec } from '../../lib/engine/job-spec.js';
-import { readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
-import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
-import { latestRoundRecord } from '../../lib/engine/round-records.js';
+import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
+import { readJobFailure, TrainingDivergedError } from '../../lib/engine/training/diverged.js';
+import type { JobPlan } from '../../lib/engine/training/job-plan.js';
+import type { JobSpec } from '../../lib/engine/training/job-spec.js';
+import { readJson } from '../../lib/engine/training/job-store.js';
+import { latestRoundRecord } from '../../lib/engine/training/round-records.js';
 import { InfrastructureError } from '../../lib/errors.js';
 import type { TrainState } from '../../lib/optim/index.js';
 import { type Io, num, progressBar } from '../output.js';

@@ -1,4 +1,3 @@
-import { readJson } from '../../lib/engine/job-store.js';
 import {
   listPipelines,
   loadPipeline,
@@ -9,7 +8,8 @@ import {
   pipelineSchema,
   runPipeline,
   savePipeline,
-} from '../../lib/engine/pipelines.js';
+} from '../../lib/engine/pipelines/pipelines.js';
+import { readJson } from '../../lib/engine/training/job-store.js';
 import { UsageError } from '../../lib/errors.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';

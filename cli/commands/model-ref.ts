@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
-import { type ModelArtifact, parseModelArtifact } from '../../lib/engine/model-artifact.js';
+import { type ModelArtifact, parseModelArtifact } from '../../lib/engine/serving/model-artifact.js';
+import { readJson } from '../../lib/engine/training/job-store.js';
 import { DatasetError, NotFoundError, ShardtrainError, UsageError } from '../../lib/errors.js';
 import { excerpt } from '../../lib/validation/text.js';
 import { fileError } from '../home.js';

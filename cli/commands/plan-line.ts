@@ -1,4 +1,4 @@
-import type { JobPlan } from '../../lib/engine/job-plan.js';
+import type { JobPlan } from '../../lib/engine/training/job-plan.js';
 import { epochGeometry, maxRounds } from '../../lib/optim/index.js';
 import {
   AWS_ROUND_LATENCY,

@@ -1,4 +1,4 @@
-import { resolveDataset } from '../../lib/engine/datasets.js';
+import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
 import { UsageError } from '../../lib/errors.js';
 import { planJobPlacement } from '../../lib/planner/index.js';
 import { type Io, num } from '../output.js';

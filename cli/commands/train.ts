@@ -1,20 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { backendLabel } from '../../functions/shared/runtime.js';
 import type { DatasetManifest } from '../../lib/data/index.js';
-import { startJob } from '../../lib/engine/coordinator.js';
-import { resolveDataset } from '../../lib/engine/datasets.js';
-import { runInProcess } from '../../lib/engine/in-process-runner.js';
-import { makeJobPlan } from '../../lib/engine/job-plan.js';
+import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
+import { keys } from '../../lib/engine/keys.js';
+import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
+import { startJob } from '../../lib/engine/training/coordinator.js';
+import { runInProcess } from '../../lib/engine/training/in-process-runner.js';
+import { makeJobPlan } from '../../lib/engine/training/job-plan.js';
 import {
   type JobSpec,
   jobSpecSchema,
   type TrainOptions,
   trainOptionsSchema,
-} from '../../lib/engine/job-spec.js';
-import { latestState, readJson } from '../../lib/engine/job-store.js';
-import { keys } from '../../lib/engine/keys.js';
-import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
-import { findJobVersion, registerJobModel } from '../../lib/engine/register-model.js';
+} from '../../lib/engine/training/job-spec.js';
+import { latestState, readJson } from '../../lib/engine/training/job-store.js';
+import { findJobVersion, registerJobModel } from '../../lib/engine/training/register-model.js';
 import { DatasetError, UsageError } from '../../lib/errors.js';
 import { selectBackend } from '../../lib/optim/index.js';
 import type { ModelRegistry } from '../../lib/registry/index.js';

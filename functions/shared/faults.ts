@@ -1,4 +1,4 @@
-import type { CheckpointName } from '../../lib/engine/coordinator.js';
+import type { CheckpointName } from '../../lib/engine/training/coordinator.js';
 import { seededRng } from '../../lib/examples/random.js';
 
 /** Thrown by the fault injector: a handler "dies" between two of its writes. */

@@ -1,10 +1,10 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
-import type { RoundMetrics } from '../../lib/engine/round-records.js';
+import { readJson } from '../../lib/engine/training/job-store.js';
+import type { RoundMetrics } from '../../lib/engine/training/round-records.js';
 import type { ObjectStore } from '../../lib/ports.js';
 
-export type { RoundMetrics } from '../../lib/engine/round-records.js';
+export type { RoundMetrics } from '../../lib/engine/training/round-records.js';
 
 const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Shardtrain',

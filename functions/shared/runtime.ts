@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { EngineDeps, Outbox } from '../../lib/engine/coordinator.js';
-import { JobCache } from '../../lib/engine/job-store.js';
-import { onPipelineJobFinished, type PipelineDeps } from '../../lib/engine/pipelines.js';
-import { resultDeduplicationId } from '../../lib/engine/protocol.js';
-import { registerJobModel } from '../../lib/engine/register-model.js';
+import { onPipelineJobFinished, type PipelineDeps } from '../../lib/engine/pipelines/pipelines.js';
+import type { EngineDeps, Outbox } from '../../lib/engine/training/coordinator.js';
+import { JobCache } from '../../lib/engine/training/job-store.js';
+import { resultDeduplicationId } from '../../lib/engine/training/protocol.js';
+import { registerJobModel } from '../../lib/engine/training/register-model.js';
 import { UsageError } from '../../lib/errors.js';
 import type { BackendSelection } from '../../lib/optim/index.js';
 import { selectBackend } from '../../lib/optim/index.js';

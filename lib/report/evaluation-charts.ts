@@ -1,4 +1,4 @@
-import { binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc } from '../engine/metrics.js';
+import { binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc } from '../engine/evaluation/metrics.js';
 
 /** Counts of values in equal-width bins from `edges[0]` to `edges.at(-1)`. */
 export interface Binned {

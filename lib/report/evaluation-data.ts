@@ -1,8 +1,8 @@
 import type { DatasetManifest } from '../data/index.js';
-import { modelRows } from '../engine/evaluate.js';
-import { isHoldoutRow } from '../engine/holdout.js';
-import { HOLDOUT_SEED } from '../engine/job-plan.js';
-import { type ModelArtifact, predictRows } from '../engine/model-artifact.js';
+import { isHoldoutRow } from '../engine/datasets/holdout.js';
+import { modelRows } from '../engine/evaluation/evaluate.js';
+import { type ModelArtifact, predictRows } from '../engine/serving/model-artifact.js';
+import { HOLDOUT_SEED } from '../engine/training/job-plan.js';
 import type { ObjectStore } from '../ports.js';
 import {
   binaryCharts,

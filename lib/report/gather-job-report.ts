@@ -1,12 +1,12 @@
 import type { DatasetManifest } from '../data/index.js';
 import { datasetManifestSchema } from '../data/index.js';
-import type { JobPlan } from '../engine/job-plan.js';
-import { type JobSpec, jobSpecSchema } from '../engine/job-spec.js';
-import { latestState, readJson } from '../engine/job-store.js';
 import { keys } from '../engine/keys.js';
-import { type ModelArtifact, modelArtifactSchema } from '../engine/model-artifact.js';
-import { type PipelineDecision, pipelineKeys } from '../engine/pipelines.js';
-import { findJobVersion } from '../engine/register-model.js';
+import { type PipelineDecision, pipelineKeys } from '../engine/pipelines/pipelines.js';
+import { type ModelArtifact, modelArtifactSchema } from '../engine/serving/model-artifact.js';
+import type { JobPlan } from '../engine/training/job-plan.js';
+import { type JobSpec, jobSpecSchema } from '../engine/training/job-spec.js';
+import { latestState, readJson } from '../engine/training/job-store.js';
+import { findJobVersion } from '../engine/training/register-model.js';
 import { NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../ports.js';
 import type { AliasMove, ModelRegistry, ModelVersion } from '../registry/index.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { latestState } from '../engine/job-store.js';
+import { latestState } from '../engine/training/job-store.js';
 import type { ObjectStore } from '../ports.js';
 
 /**

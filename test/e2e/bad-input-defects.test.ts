@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openHome } from '../../cli/home.js';
-import { readJson } from '../../lib/engine/job-store.js';
+import { readJson } from '../../lib/engine/training/job-store.js';
 import {
   type CliResult,
   ensureBuilt,

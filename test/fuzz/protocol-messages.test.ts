@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { handleResult, handleWork } from '../../lib/engine/coordinator.js';
-import { parseMessage, resultMessageSchema, workMessageSchema } from '../../lib/engine/protocol.js';
+import { handleResult, handleWork } from '../../lib/engine/training/coordinator.js';
+import { parseMessage, resultMessageSchema, workMessageSchema } from '../../lib/engine/training/protocol.js';
 import { selectBackend } from '../../lib/optim/index.js';
 import { MemoryObjectStore } from '../unit/data/memory-object-store.js';
 import { expectFamilyError, FUZZ_RUNS, fuzz } from './fuzz-support.js';

@@ -1,17 +1,17 @@
 import { type DatasetManifest, preprocessCsv } from '../../lib/data/index.js';
-import type { Outbox } from '../../lib/engine/coordinator.js';
-import { runInProcess } from '../../lib/engine/in-process-runner.js';
-import { type JobSpec, jobSpecSchema } from '../../lib/engine/job-spec.js';
-import { latestState, readJson } from '../../lib/engine/job-store.js';
 import { keys } from '../../lib/engine/keys.js';
-import type { ModelArtifact } from '../../lib/engine/model-artifact.js';
-import type { ResultMessage, WorkMessage } from '../../lib/engine/protocol.js';
+import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
 import { SimObjectStore } from '../../lib/engine/simulation/sim-object-store.js';
 import {
   type SimulationOptions,
   type SimulationReport,
   simulate,
 } from '../../lib/engine/simulation/simulator.js';
+import type { Outbox } from '../../lib/engine/training/coordinator.js';
+import { runInProcess } from '../../lib/engine/training/in-process-runner.js';
+import { type JobSpec, jobSpecSchema } from '../../lib/engine/training/job-spec.js';
+import { latestState, readJson } from '../../lib/engine/training/job-store.js';
+import type { ResultMessage, WorkMessage } from '../../lib/engine/training/protocol.js';
 import { blobsProblem, seedExample, toCsv } from '../../lib/examples/generators.js';
 import { type TrainState, TypedArrayKernel } from '../../lib/optim/index.js';
 import type { ObjectStore } from '../../lib/ports.js';

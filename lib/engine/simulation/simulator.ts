@@ -3,6 +3,7 @@ import { InfrastructureError } from '../../errors.js';
 import type { GradientKernel } from '../../optim/index.js';
 import { TypedArrayKernel } from '../../optim/index.js';
 import type { ObjectStore } from '../../ports.js';
+import { keys } from '../keys.js';
 import {
   CHECKPOINTS,
   type CheckpointName,
@@ -13,12 +14,16 @@ import {
   type Outbox,
   type Outcome,
   startJob,
-} from '../coordinator.js';
-import type { JobSpec } from '../job-spec.js';
-import { JobCache } from '../job-store.js';
-import { keys } from '../keys.js';
-import { parseMessage, resultDeduplicationId, resultMessageSchema, workMessageSchema } from '../protocol.js';
-import { resumeJob } from '../resume.js';
+} from '../training/coordinator.js';
+import type { JobSpec } from '../training/job-spec.js';
+import { JobCache } from '../training/job-store.js';
+import {
+  parseMessage,
+  resultDeduplicationId,
+  resultMessageSchema,
+  workMessageSchema,
+} from '../training/protocol.js';
+import { resumeJob } from '../training/resume.js';
 import { FAULT_KINDS, type Fault, type FaultKind, type FaultPlan, type RunProfile } from './fault-plan.js';
 import { LatencyStore, type SimObjectStore } from './sim-object-store.js';
 import { type DeadLetter, SimQueue } from './sim-queue.js';

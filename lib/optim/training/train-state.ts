@@ -35,7 +35,7 @@ export type TrainStatus =
  * Lean: parameters, optimizer state and O(1) bookkeeping only, so its size does not grow with the
  * round number. The loss history lives outside it: {@link fit} streams each {@link RoundRecord}
  * (`onRound`), and the queued runners append one record per applied round under
- * `jobs/<id>/metrics/` (see `lib/engine/round-records.ts`).
+ * `jobs/<id>/metrics/` (see `lib/engine/training/round-records.ts`).
  */
 export interface TrainState {
   readonly v: 1;

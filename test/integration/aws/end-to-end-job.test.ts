@@ -31,12 +31,12 @@ import { S3ObjectStore, SqsQueue } from '../../../lib/adapters/aws/index.js';
 import { FsObjectStore } from '../../../lib/adapters/local/index.js';
 import { lambdaContext, s3PutEvent } from '../../../lib/adapters/local/lambda-events.js';
 import { QueueConsumer, type SqsHandler } from '../../../lib/adapters/local/queue-consumer.js';
-import type { UploadRecord } from '../../../lib/engine/datasets.js';
-import { resolveDataset } from '../../../lib/engine/datasets.js';
-import { type JobSpec, jobSpecSchema, type TrainOptions } from '../../../lib/engine/job-spec.js';
-import { latestState, readJson } from '../../../lib/engine/job-store.js';
+import type { UploadRecord } from '../../../lib/engine/datasets/uploads.js';
+import { resolveDataset } from '../../../lib/engine/datasets/uploads.js';
 import { keys } from '../../../lib/engine/keys.js';
-import type { ModelArtifact } from '../../../lib/engine/model-artifact.js';
+import type { ModelArtifact } from '../../../lib/engine/serving/model-artifact.js';
+import { type JobSpec, jobSpecSchema, type TrainOptions } from '../../../lib/engine/training/job-spec.js';
+import { latestState, readJson } from '../../../lib/engine/training/job-store.js';
 import { seedExample, toCsv } from '../../../lib/examples/generators.js';
 import type { TrainState } from '../../../lib/optim/index.js';
 import {
@@ -55,8 +55,8 @@ interface Handlers {
   aggregator: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
   getRuntime: (env?: NodeJS.ProcessEnv) => Promise<Runtime>;
   backendLabel: (b: Runtime['backend']) => string;
-  startJob: typeof import('../../../lib/engine/coordinator.js').startJob;
-  runInProcess: typeof import('../../../lib/engine/in-process-runner.js').runInProcess;
+  startJob: typeof import('../../../lib/engine/training/coordinator.js').startJob;
+  runInProcess: typeof import('../../../lib/engine/training/in-process-runner.js').runInProcess;
 }
 
 const EVENT_BUS = 'shardtrain-test-bus';
@@ -146,8 +146,8 @@ beforeAll(async () => {
     import('../../../functions/worker.js'),
     import('../../../functions/aggregator.js'),
     import('../../../functions/shared/runtime.js'),
-    import('../../../lib/engine/coordinator.js'),
-    import('../../../lib/engine/in-process-runner.js'),
+    import('../../../lib/engine/training/coordinator.js'),
+    import('../../../lib/engine/training/in-process-runner.js'),
   ]);
   h = {
     preprocess: preprocess.handler as unknown as Handlers['preprocess'],

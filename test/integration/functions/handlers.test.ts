@@ -4,9 +4,9 @@ import { runBatchJob } from '../../../batch/main.js';
 import { handler as predictHandler } from '../../../functions/predict.js';
 import { handler as retrainHandler } from '../../../functions/retrain.js';
 import { FsObjectStore } from '../../../lib/adapters/local/index.js';
-import { jobSpecSchema } from '../../../lib/engine/job-spec.js';
-import { readJson } from '../../../lib/engine/job-store.js';
 import { keys } from '../../../lib/engine/keys.js';
+import { jobSpecSchema } from '../../../lib/engine/training/job-spec.js';
+import { readJson } from '../../../lib/engine/training/job-store.js';
 import { seedExample } from '../../../lib/examples/generators.js';
 import { removeTemp, runCli, tempDir, writeCsv } from '../../support/cli.js';
 

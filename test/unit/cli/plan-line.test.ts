@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { roundPlanLine, summarizeRoundPlan } from '../../../cli/commands/plan-line.js';
-import type { JobPlan } from '../../../lib/engine/job-plan.js';
+import type { JobPlan } from '../../../lib/engine/training/job-plan.js';
 import { resolveTrainConfig } from '../../../lib/optim/index.js';
 
 /** A plan of 1000 rows over 4 partitions with only what the plan line reads. */

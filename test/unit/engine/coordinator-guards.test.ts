@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { keys } from '../../../lib/engine/keys.js';
+import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
 import {
   type EngineDeps,
   type FinishedJob,
@@ -6,11 +8,9 @@ import {
   handleResult,
   handleWork,
   startJob,
-} from '../../../lib/engine/coordinator.js';
-import { TrainingDivergedError } from '../../../lib/engine/diverged.js';
-import { JobCache, readJson, readState } from '../../../lib/engine/job-store.js';
-import { keys } from '../../../lib/engine/keys.js';
-import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
+} from '../../../lib/engine/training/coordinator.js';
+import { TrainingDivergedError } from '../../../lib/engine/training/diverged.js';
+import { JobCache, readJson, readState } from '../../../lib/engine/training/job-store.js';
 import type { TrainState } from '../../../lib/optim/index.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
 import { recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { JobSpec } from '../../../lib/engine/job-spec.js';
-import { latestState, readJson } from '../../../lib/engine/job-store.js';
-import type { RoundMetrics } from '../../../lib/engine/round-records.js';
 import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
 import { simulate } from '../../../lib/engine/simulation/simulator.js';
+import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
+import { latestState, readJson } from '../../../lib/engine/training/job-store.js';
+import type { RoundMetrics } from '../../../lib/engine/training/round-records.js';
 import {
   bitDifferences,
   blobsDataset,

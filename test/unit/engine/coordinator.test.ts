@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { keys } from '../../../lib/engine/keys.js';
+import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
 import {
   type EngineDeps,
   type FinishedJob,
@@ -6,17 +8,15 @@ import {
   handleResult,
   handleWork,
   startJob,
-} from '../../../lib/engine/coordinator.js';
-import { JobCache, loadJobContext, readJson, readState } from '../../../lib/engine/job-store.js';
-import { keys } from '../../../lib/engine/keys.js';
+} from '../../../lib/engine/training/coordinator.js';
+import { JobCache, loadJobContext, readJson, readState } from '../../../lib/engine/training/job-store.js';
 import {
   parseMessage,
   type ResultMessage,
   resultMessageSchema,
   type WorkMessage,
   workMessageSchema,
-} from '../../../lib/engine/protocol.js';
-import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
+} from '../../../lib/engine/training/protocol.js';
 import { ProtocolError } from '../../../lib/errors.js';
 import { seedExample } from '../../../lib/examples/generators.js';
 import type { ShardResult } from '../../../lib/optim/index.js';

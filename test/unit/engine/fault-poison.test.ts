@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { latestState } from '../../../lib/engine/job-store.js';
 import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
 import { type SeededMessage, simulate } from '../../../lib/engine/simulation/simulator.js';
+import { latestState } from '../../../lib/engine/training/job-store.js';
 import { bitDifferences, referenceRun, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
 
 describe('Function: simulate', () => {

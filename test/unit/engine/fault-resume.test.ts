@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { type EngineDeps, handleResult, handleWork, startJob } from '../../../lib/engine/coordinator.js';
-import { JobCache, latestState } from '../../../lib/engine/job-store.js';
-import { resumeJob } from '../../../lib/engine/resume.js';
 import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
 import { simulate } from '../../../lib/engine/simulation/simulator.js';
+import {
+  type EngineDeps,
+  handleResult,
+  handleWork,
+  startJob,
+} from '../../../lib/engine/training/coordinator.js';
+import { JobCache, latestState } from '../../../lib/engine/training/job-store.js';
+import { resumeJob } from '../../../lib/engine/training/resume.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
 import {
   bitDifferences,

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { JobSpec } from '../../../lib/engine/job-spec.js';
 import { FAULT_KINDS, type FaultKind, randomFaultPlan } from '../../../lib/engine/simulation/fault-plan.js';
 import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
+import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
 import {
   bitDifferences,
   blobsDataset,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isHoldoutRow, partitionRange } from '../../../lib/engine/holdout.js';
+import { isHoldoutRow, partitionRange } from '../../../lib/engine/datasets/holdout.js';
 
 describe('Function: isHoldoutRow', () => {
   it('holds out close to the asked fraction, the same rows every time', () => {

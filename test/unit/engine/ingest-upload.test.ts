@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { HistogramBuilder } from '../../../lib/data/index.js';
-import { ingestUpload, isRetryable, listUploads } from '../../../lib/engine/datasets.js';
+import { ingestUpload, isRetryable, listUploads } from '../../../lib/engine/datasets/uploads.js';
 import { DatasetError, InfrastructureError, ShardtrainError, UsageError } from '../../../lib/errors.js';
 import { MemoryObjectStore, overrideStore } from '../registry/memory-store.js';
 

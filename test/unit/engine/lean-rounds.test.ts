@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { keys } from '../../../lib/engine/keys.js';
+import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
 import {
   type EngineDeps,
   handleResult,
   handleWork,
   type Outcome,
   startJob,
-} from '../../../lib/engine/coordinator.js';
-import { makeJobPlan } from '../../../lib/engine/job-plan.js';
-import type { JobSpec } from '../../../lib/engine/job-spec.js';
-import { JobCache, latestState, readJson } from '../../../lib/engine/job-store.js';
-import { keys } from '../../../lib/engine/keys.js';
-import type { ResultMessage, WorkMessage } from '../../../lib/engine/protocol.js';
-import type { RoundMetrics } from '../../../lib/engine/round-records.js';
-import { readRoundRecords } from '../../../lib/engine/round-records.js';
-import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
+} from '../../../lib/engine/training/coordinator.js';
+import { makeJobPlan } from '../../../lib/engine/training/job-plan.js';
+import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
+import { JobCache, latestState, readJson } from '../../../lib/engine/training/job-store.js';
+import type { ResultMessage, WorkMessage } from '../../../lib/engine/training/protocol.js';
+import type { RoundMetrics } from '../../../lib/engine/training/round-records.js';
+import { readRoundRecords } from '../../../lib/engine/training/round-records.js';
 import {
   type Batch,
   fit as fitModel,
@@ -103,7 +103,7 @@ describe('Lean rounds', () => {
     const reference: { round: number; loss: number }[] = [];
     const store0 = new SimObjectStore();
     const d0 = await seedDataset(store0);
-    const { runInProcess } = await import('../../../lib/engine/in-process-runner.js');
+    const { runInProcess } = await import('../../../lib/engine/training/in-process-runner.js');
     await runInProcess(
       { store: store0, kernel: new TypedArrayKernel(), backend: 'test' },
       job,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { binaryMetrics, multiclassMetrics, regressionMetrics, rocAuc } from '../../../lib/engine/metrics.js';
+import {
+  binaryMetrics,
+  multiclassMetrics,
+  regressionMetrics,
+  rocAuc,
+} from '../../../lib/engine/evaluation/metrics.js';
 
 describe('Function: regressionMetrics', () => {
   it('computes mse, rmse and r2 by hand', () => {

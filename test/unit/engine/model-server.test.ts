@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelArtifact } from '../../../lib/engine/model-artifact.js';
-import { ModelServer } from '../../../lib/engine/model-server.js';
+import type { ModelArtifact } from '../../../lib/engine/serving/model-artifact.js';
+import { ModelServer } from '../../../lib/engine/serving/model-server.js';
 import { DatasetError } from '../../../lib/errors.js';
 import { ModelRegistry } from '../../../lib/registry/index.js';
 import { MemoryObjectStore } from '../registry/memory-store.js';

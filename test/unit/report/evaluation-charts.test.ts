@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rocAuc } from '../../../lib/engine/metrics.js';
+import { rocAuc } from '../../../lib/engine/evaluation/metrics.js';
 import {
   binaryCharts,
   binValues,

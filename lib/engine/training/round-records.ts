@@ -1,7 +1,7 @@
-import type { StopReason, TrainState } from '../optim/index.js';
-import type { ObjectStore } from '../ports.js';
+import type { StopReason, TrainState } from '../../optim/index.js';
+import type { ObjectStore } from '../../ports.js';
+import { keys } from '../keys.js';
 import { readJson } from './job-store.js';
-import { keys } from './keys.js';
 
 /**
  * One applied round of a job, stored at `jobs/<id>/metrics/<round>.json` by the aggregator right

@@ -1,7 +1,7 @@
-import { toFiniteNumber } from '../data/csv/parse-number.js';
-import { DatasetError, NotFoundError } from '../errors.js';
-import { type ModelRegistry, parseModelRef } from '../registry/index.js';
-import { excerpt } from '../validation/text.js';
+import { toFiniteNumber } from '../../data/csv/parse-number.js';
+import { DatasetError, NotFoundError } from '../../errors.js';
+import { type ModelRegistry, parseModelRef } from '../../registry/index.js';
+import { excerpt } from '../../validation/text.js';
 import { type ModelArtifact, parseModelArtifact, predictRows } from './model-artifact.js';
 
 /** One prediction: the value (linear), or the class label and class probabilities. */

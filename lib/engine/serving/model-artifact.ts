@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DatasetError } from '../errors.js';
-import { dataRecord, ownValue } from '../validation/records.js';
-import { MODEL_KINDS } from './job-spec.js';
+import { DatasetError } from '../../errors.js';
+import { dataRecord, ownValue } from '../../validation/records.js';
+import { MODEL_KINDS } from '../training/job-spec.js';
 
 /**
  * A trained model as saved with a job and in the registry. Coefficients are in the ORIGINAL

@@ -1,11 +1,11 @@
-import type { DatasetManifest } from '../data/index.js';
-import { datasetManifestSchema } from '../data/index.js';
-import { NotFoundError, ProtocolError } from '../errors.js';
-import type { Batch, TrainState } from '../optim/index.js';
-import type { ObjectStore } from '../ports.js';
+import type { DatasetManifest } from '../../data/index.js';
+import { datasetManifestSchema } from '../../data/index.js';
+import { NotFoundError, ProtocolError } from '../../errors.js';
+import type { Batch, TrainState } from '../../optim/index.js';
+import type { ObjectStore } from '../../ports.js';
+import { keys } from '../keys.js';
 import type { JobPlan } from './job-plan.js';
 import { type JobSpec, jobSpecSchema } from './job-spec.js';
-import { keys } from './keys.js';
 import { loadPartition } from './partition-data.js';
 
 const decoder = new TextDecoder();

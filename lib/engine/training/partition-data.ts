@@ -1,8 +1,8 @@
-import type { DatasetManifest } from '../data/index.js';
-import { applyTransform, loadRows, selectColumns } from '../data/index.js';
-import type { Batch } from '../optim/index.js';
-import type { ObjectStore } from '../ports.js';
-import { isHoldoutRow } from './holdout.js';
+import type { DatasetManifest } from '../../data/index.js';
+import { applyTransform, loadRows, selectColumns } from '../../data/index.js';
+import type { Batch } from '../../optim/index.js';
+import type { ObjectStore } from '../../ports.js';
+import { isHoldoutRow } from '../datasets/holdout.js';
 import { HOLDOUT_SEED, type JobPlan, type PartitionPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
 

@@ -1,7 +1,8 @@
-import type { DatasetManifest } from '../data/index.js';
-import { loadRows } from '../data/index.js';
-import { DatasetError } from '../errors.js';
-import type { ObjectStore } from '../ports.js';
+import type { DatasetManifest } from '../../data/index.js';
+import { loadRows } from '../../data/index.js';
+import { DatasetError } from '../../errors.js';
+import type { ObjectStore } from '../../ports.js';
+import { type ModelArtifact, predictRows } from '../serving/model-artifact.js';
 import {
   type BinaryMetrics,
   binaryMetrics,
@@ -10,7 +11,6 @@ import {
   type RegressionMetrics,
   regressionMetrics,
 } from './metrics.js';
-import { type ModelArtifact, predictRows } from './model-artifact.js';
 
 export type EvaluationMetrics = RegressionMetrics | BinaryMetrics | MulticlassMetrics;
 

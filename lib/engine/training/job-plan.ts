@@ -1,17 +1,17 @@
-import type { DatasetManifest, FeatureTransform } from '../data/index.js';
-import { fitTransform, populationVariance, validateTarget } from '../data/index.js';
-import { DatasetError } from '../errors.js';
+import type { DatasetManifest, FeatureTransform } from '../../data/index.js';
+import { fitTransform, populationVariance, validateTarget } from '../../data/index.js';
+import { DatasetError } from '../../errors.js';
 import type {
   ModelSpec,
   OptimizerConfig,
   ScheduleInput,
   TrainConfig,
   TrainConfigInput,
-} from '../optim/index.js';
-import { groupingFor, type RoundGrouping, resolveTrainConfig } from '../optim/index.js';
-import { assertModelName } from '../registry/names.js';
-import { assertFeatureList } from '../validation/inputs.js';
-import { isHoldoutRow, partitionRange } from './holdout.js';
+} from '../../optim/index.js';
+import { groupingFor, type RoundGrouping, resolveTrainConfig } from '../../optim/index.js';
+import { assertModelName } from '../../registry/names.js';
+import { assertFeatureList } from '../../validation/inputs.js';
+import { isHoldoutRow, partitionRange } from '../datasets/holdout.js';
 import type { JobSpec, TrainOptions } from './job-spec.js';
 
 /** How the target is fed to the model: standardised (linear) or as class indices. */

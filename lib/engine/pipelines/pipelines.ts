@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { histogramCdf, histogramQuantile } from '../data/index.js';
-import { NotFoundError } from '../errors.js';
-import type { EventSink } from '../ports.js';
+import { histogramCdf, histogramQuantile } from '../../data/index.js';
+import { NotFoundError } from '../../errors.js';
+import type { EventSink } from '../../ports.js';
 import {
   type DistributionView,
   type DriftReport,
@@ -10,14 +10,14 @@ import {
   driftReport,
   type ModelRegistry,
   type ModelVersion,
-} from '../registry/index.js';
-import type { FinishedJob } from './coordinator.js';
-import { type EngineDeps, startJob } from './coordinator.js';
-import { resolveDataset } from './datasets.js';
-import { holdoutMetrics } from './holdout-eval.js';
-import { type JobSpec, jobSpecSchema, MODEL_KINDS, trainOptionsSchema } from './job-spec.js';
-import { readJson } from './job-store.js';
-import { type ModelArtifact, parseModelArtifact } from './model-artifact.js';
+} from '../../registry/index.js';
+import { resolveDataset } from '../datasets/uploads.js';
+import { holdoutMetrics } from '../evaluation/holdout-eval.js';
+import { type ModelArtifact, parseModelArtifact } from '../serving/model-artifact.js';
+import type { FinishedJob } from '../training/coordinator.js';
+import { type EngineDeps, startJob } from '../training/coordinator.js';
+import { type JobSpec, jobSpecSchema, MODEL_KINDS, trainOptionsSchema } from '../training/job-spec.js';
+import { readJson } from '../training/job-store.js';
 
 /** A saved training definition: what to train, when, and the gate a new model must pass. */
 export const pipelineSchema = z.object({

@@ -1,15 +1,15 @@
-import type { DatasetManifest } from '../data/index.js';
-import { ProtocolError } from '../errors.js';
-import type { GradientKernel, ShardResult, TrainState } from '../optim/index.js';
-import { applyRound, computeTask, initTrainState, planRound } from '../optim/index.js';
-import type { ObjectStore } from '../ports.js';
+import type { DatasetManifest } from '../../data/index.js';
+import { ProtocolError } from '../../errors.js';
+import type { GradientKernel, ShardResult, TrainState } from '../../optim/index.js';
+import { applyRound, computeTask, initTrainState, planRound } from '../../optim/index.js';
+import type { ObjectStore } from '../../ports.js';
+import { keys } from '../keys.js';
+import { isFiniteModel, type ModelArtifact } from '../serving/model-artifact.js';
 import { buildArtifact } from './build-artifact.js';
 import { isDiverged, recordDivergence, TrainingDivergedError } from './diverged.js';
 import { makeJobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
 import { JobCache, type JobContext, readJson, readState, writeJsonIfAbsent } from './job-store.js';
-import { keys } from './keys.js';
-import { isFiniteModel, type ModelArtifact } from './model-artifact.js';
 import { INLINE_STATE_MAX_BYTES, type ResultMessage, type WorkMessage } from './protocol.js';
 import { noteFanOut, writeRoundRecord } from './round-records.js';
 

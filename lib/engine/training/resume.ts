@@ -1,9 +1,9 @@
-import { ProtocolError } from '../errors.js';
+import { ProtocolError } from '../../errors.js';
+import { resolveDataset } from '../datasets/uploads.js';
+import { keys } from '../keys.js';
 import { type EngineDeps, finishJob, handleResult, startJob } from './coordinator.js';
-import { resolveDataset } from './datasets.js';
 import { type JobSpec, jobSpecSchema } from './job-spec.js';
 import { latestState, loadJobContext, readJson } from './job-store.js';
-import { keys } from './keys.js';
 import type { WorkMessage } from './protocol.js';
 import { writeRoundRecord } from './round-records.js';
 

@@ -1,12 +1,12 @@
-import type { DatasetManifest } from '../data/index.js';
-import type { RoundRecord, TrainState } from '../optim/index.js';
-import { fit as fitModel } from '../optim/index.js';
+import type { DatasetManifest } from '../../data/index.js';
+import type { RoundRecord, TrainState } from '../../optim/index.js';
+import { fit as fitModel } from '../../optim/index.js';
+import { keys } from '../keys.js';
+import type { ModelArtifact } from '../serving/model-artifact.js';
 import { type EngineDeps, finishJob } from './coordinator.js';
 import { makeJobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
 import { type JobContext, writeJsonIfAbsent } from './job-store.js';
-import { keys } from './keys.js';
-import type { ModelArtifact } from './model-artifact.js';
 import { loadPartition } from './partition-data.js';
 import { type RoundMetrics, roundRecordOf } from './round-records.js';
 

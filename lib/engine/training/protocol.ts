@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ProtocolError } from '../errors.js';
-import { excerpt } from '../validation/text.js';
+import { ProtocolError } from '../../errors.js';
+import { excerpt } from '../../validation/text.js';
 
 /**
  * Queue messages between the coordinator, the workers and the aggregator. Every schema carries

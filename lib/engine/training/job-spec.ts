@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SOLVER_CHOICES } from '../optim/solvers/choose-solver.js';
+import { SOLVER_CHOICES } from '../../optim/solvers/choose-solver.js';
 
 /** Names accepted by `--model`. */
 export const MODEL_KINDS = ['linear', 'logistic', 'softmax'] as const;

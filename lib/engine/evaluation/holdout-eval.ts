@@ -1,11 +1,11 @@
-import type { DatasetManifest } from '../data/index.js';
-import { loadRows } from '../data/index.js';
-import { DatasetError } from '../errors.js';
-import type { ObjectStore } from '../ports.js';
-import { isHoldoutRow } from './holdout.js';
-import { HOLDOUT_SEED } from './job-plan.js';
+import type { DatasetManifest } from '../../data/index.js';
+import { loadRows } from '../../data/index.js';
+import { DatasetError } from '../../errors.js';
+import type { ObjectStore } from '../../ports.js';
+import { isHoldoutRow } from '../datasets/holdout.js';
+import { type ModelArtifact, predictRows } from '../serving/model-artifact.js';
+import { HOLDOUT_SEED } from '../training/job-plan.js';
 import { binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics.js';
-import { type ModelArtifact, predictRows } from './model-artifact.js';
 
 /**
  * Scores several models on the SAME held-out rows of a dataset version (the deterministic row

@@ -1,8 +1,8 @@
-import { toOriginalUnits } from '../data/index.js';
-import type { TrainState } from '../optim/index.js';
+import { toOriginalUnits } from '../../data/index.js';
+import type { TrainState } from '../../optim/index.js';
+import type { ModelArtifact } from '../serving/model-artifact.js';
 import type { JobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
-import type { ModelArtifact } from './model-artifact.js';
 
 /**
  * Turns the final training state into a model: parameters (training space) folded back through

@@ -1,4 +1,4 @@
-import type { ModelRegistry, ModelVersion } from '../registry/index.js';
+import type { ModelRegistry, ModelVersion } from '../../registry/index.js';
 import type { FinishedJob } from './coordinator.js';
 
 /** Package version and git commit recorded in lineage; filled in by the host. */

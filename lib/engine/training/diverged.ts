@@ -1,8 +1,8 @@
-import { UsageError } from '../errors.js';
-import type { TrainState } from '../optim/index.js';
-import type { ObjectStore } from '../ports.js';
+import { UsageError } from '../../errors.js';
+import type { TrainState } from '../../optim/index.js';
+import type { ObjectStore } from '../../ports.js';
+import { keys } from '../keys.js';
 import { readJson, writeJsonIfAbsent } from './job-store.js';
-import { keys } from './keys.js';
 
 /** What `jobs/<id>/failed.json` holds for a job that stopped without a model. */
 export interface JobFailure {

@@ -1,14 +1,20 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { DatasetManifest } from '../data/index.js';
-import { datasetManifestSchema, preprocessCsv } from '../data/index.js';
-import { sniffedSource } from '../data/sniff.js';
-import { DatasetError, InfrastructureError, NotFoundError, ShardtrainError, UsageError } from '../errors.js';
-import type { ObjectStore } from '../ports.js';
-import { assertDatasetName } from '../validation/inputs.js';
-import { excerpt } from '../validation/text.js';
-import { readJson } from './job-store.js';
-import { keys } from './keys.js';
+import type { DatasetManifest } from '../../data/index.js';
+import { datasetManifestSchema, preprocessCsv } from '../../data/index.js';
+import { sniffedSource } from '../../data/sniff.js';
+import {
+  DatasetError,
+  InfrastructureError,
+  NotFoundError,
+  ShardtrainError,
+  UsageError,
+} from '../../errors.js';
+import type { ObjectStore } from '../../ports.js';
+import { assertDatasetName } from '../../validation/inputs.js';
+import { excerpt } from '../../validation/text.js';
+import { keys } from '../keys.js';
+import { readJson } from '../training/job-store.js';
 
 /** What happened to one uploaded file; `shardtrain datasets` lists these. */
 export const uploadRecordSchema = z.discriminatedUnion('state', [
