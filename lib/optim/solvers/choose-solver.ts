@@ -41,9 +41,20 @@ export const NEWTON_MAX_PARAMS = 1000;
  */
 export function defaultL2(spec: ModelSpec, solver: Solver, rows: number): number | undefined {
   if (spec.l2 !== undefined || spec.kind === 'linear') return undefined;
+  if (spec.kind === 'mlp') return MLP_ALPHA / rows;
   if (solver !== 'newton' && solver !== 'lbfgs') return undefined;
   return 1 / rows;
 }
+
+/**
+ * An MLP's default penalty: scikit-learn's MLPClassifier/MLPRegressor `alpha = 1e-4`, which adds
+ * ½·alpha·‖W‖²/n to the mean loss (biases excluded), i.e. λ = alpha/n here, for every solver
+ * (an MLP has no earlier unpenalised default to keep).
+ */
+export const MLP_ALPHA = 1e-4;
+
+/** Iterations an MLP's L-BFGS runs at most by default: scikit-learn's MLP `max_iter = 200`. */
+export const MLP_MAX_ITER = 200;
 
 /** A resolved choice and why it was made (stored in the job plan and printed by `train`). */
 export interface SolverDecision {
@@ -74,6 +85,7 @@ export function chooseSolver(
     return { solver: 'gd', reason: `gradient descent: implied by ${gdOptions.join(', ')}` };
   }
   const p = paramCount(spec);
+  if (spec.kind === 'mlp') return chooseMlpSolver(spec, requested, p);
   if (requested !== undefined && requested !== 'auto') {
     if (requested === 'normal' && spec.kind !== 'linear')
       throw new UsageError(
@@ -101,4 +113,25 @@ export function chooseSolver(
         solver: 'lbfgs',
         reason: `${spec.kind} with ${p} > ${NEWTON_MAX_PARAMS} parameters: L-BFGS (a Hessian would cost more than the rounds it saves)`,
       };
+}
+
+/**
+ * mlp: `auto` is L-BFGS, as scikit-learn's MLPClassifier(solver='lbfgs') recommends for small
+ * data. Measured on digits (1797 × 64, 10 classes, hidden (100,), 80/20 split; bench/mlp.ts):
+ * L-BFGS reaches scikit-learn's MLPClassifier test accuracy in about 100–200 rounds (each round
+ * one pass at four trial steps), where full-batch Adam GD needs several hundred rounds and
+ * mini-batch Adam one round per mini-batch (thousands) — and rounds are what a serverless job
+ * pays for. Newton and the normal equations do not apply: the loss is not convex and the Hessian
+ * of a hidden layer is not shipped.
+ */
+function chooseMlpSolver(spec: ModelSpec, requested: SolverChoice | undefined, p: number): SolverDecision {
+  if (requested === 'normal' || requested === 'newton')
+    throw new UsageError(`--solver ${requested} does not fit an mlp (a non-convex network); use lbfgs or gd`);
+  if (requested === 'lbfgs' || requested === 'gd')
+    return { solver: requested, reason: `asked for (--solver ${requested})` };
+  const layers = (spec.hidden ?? []).join(',');
+  return {
+    solver: 'lbfgs',
+    reason: `mlp (hidden ${layers}, ${p} parameters): L-BFGS, as scikit-learn's MLPClassifier(solver='lbfgs') for small data; it reached scikit-learn's accuracy on digits in fewer rounds than Adam GD (bench/mlp.ts), and each round is one pass at four trial steps`,
+  };
 }
