@@ -1,5 +1,4 @@
 import type * as Tf from '@tensorflow/tfjs';
-import type { RowSelection } from '../models/batch.js';
 import type { ModelSpec } from '../models/model-spec.js';
 import { headKind, layerBlocks } from '../models/model-spec.js';
 import type { LossAndGradient } from './gradient-kernel.js';

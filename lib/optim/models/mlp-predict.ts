@@ -23,7 +23,7 @@ export function mlpLogits(spec: ModelSpec, params: ArrayLike<number>, batch: Bat
         let s = params[wo]!;
         for (let i = 0; i < b.inputs; i++) s += params[wo + 1 + i]! * a[i]!;
         if (l === last) out[r * k + o] = s;
-        else next[o] = s < 0 ? 0 : s;
+        else next[o] = Math.max(0, s);
       }
       [a, next] = [next, a];
     }

@@ -4,7 +4,7 @@ import {
   type Batch,
   chooseSolver,
   computeTask,
-  fit,
+  fit as fitModel,
   initParams,
   initTrainState,
   layerBlocks,
@@ -226,7 +226,7 @@ describe('MLP training', () => {
 
   it('L-BFGS learns XOR (a linear model cannot beat ~50 %)', () => {
     const config = resolveTrainConfig({ spec, seed: 1 }, { rows });
-    const { params, state } = fit(config, [batch]);
+    const { params, state } = fitModel(config, [batch]);
     expect(state.status.status).toBe('done');
     expect(accuracy(params)).toBeGreaterThan(0.95);
   });
@@ -248,7 +248,7 @@ describe('MLP training', () => {
           rows: 100,
           d: 2,
         }));
-        const { params } = fit(config, parts, { onRound: (r) => losses.push(r.loss) });
+        const { params } = fitModel(config, parts, { onRound: (r) => losses.push(r.loss) });
         expect(params.every(Number.isFinite)).toBe(true);
         expect(losses.at(-1)!).toBeLessThan(losses[0]!);
       }
