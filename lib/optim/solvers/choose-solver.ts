@@ -47,11 +47,15 @@ export function defaultL2(spec: ModelSpec, solver: Solver, rows: number): number
 }
 
 /**
- * An MLP's default penalty: scikit-learn's MLPClassifier/MLPRegressor `alpha = 1e-4`, which adds
- * ½·alpha·‖W‖²/n to the mean loss (biases excluded), i.e. λ = alpha/n here, for every solver
- * (an MLP has no earlier unpenalised default to keep).
+ * An MLP's default penalty, on scikit-learn's scale: `alpha` adds ½·alpha·‖W‖²/n to the mean loss
+ * (biases excluded), i.e. λ = alpha/n here, for every solver. 0.1, not scikit-learn's 1e-4: a
+ * full-batch quasi-Newton solver has no mini-batch noise to regularise it, and at 1e-4 L-BFGS
+ * drives the digits training loss to ~1e-4 and stops at 96.2 % test accuracy (mean of 5 seeds)
+ * against MLPClassifier's 97.7 % (adam, 5 random states); at 0.1 it stops at 98.0 % after ~30
+ * rounds (at 1: 98.2 % after ~60). Measured in bench/mlp.ts, where scikit-learn's lbfgs with the
+ * same alpha runs alongside. `--l2` overrides it.
  */
-export const MLP_ALPHA = 1e-4;
+export const MLP_ALPHA = 0.1;
 
 /** Iterations an MLP's L-BFGS runs at most by default: scikit-learn's MLP `max_iter = 200`. */
 export const MLP_MAX_ITER = 200;

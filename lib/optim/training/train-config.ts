@@ -5,7 +5,7 @@ import type { OptimizerConfig } from '../optimizers/create-optimizer.js';
 import type { ScheduleConfig } from '../schedules/make-schedule.js';
 import { makeSchedule } from '../schedules/make-schedule.js';
 import type { Solver, SolverChoice } from '../solvers/choose-solver.js';
-import { chooseSolver, defaultL2, MLP_MAX_ITER, SOLVERS } from '../solvers/choose-solver.js';
+import { chooseSolver, defaultL2, MLP_ALPHA, MLP_MAX_ITER, SOLVERS } from '../solvers/choose-solver.js';
 import { SOLVER_DEFAULTS } from '../solvers/solver-stopping.js';
 
 /** `batch`: every row every round; `minibatch`: global batch B; `sgd`: B = 1. */
@@ -272,7 +272,7 @@ function solverFields(
       l2 === undefined
         ? reason
         : mlp
-          ? `${reason}; l2 = alpha/n = ${l2.toPrecision(3)} (scikit-learn's MLP alpha = 1e-4; --l2 0 for none)`
+          ? `${reason}; l2 = alpha/n = ${l2.toPrecision(3)} (alpha = ${MLP_ALPHA}, see MLP_ALPHA; --l2 0 for none)`
           : `${reason}; l2 = 1/n = ${l2.toPrecision(3)} (scikit-learn's C = 1; --l2 0 for none)`,
     solverTol: { gtol: input.tol ?? SOLVER_DEFAULTS.gtol, ftol: SOLVER_DEFAULTS.ftol, maxIter },
   };
