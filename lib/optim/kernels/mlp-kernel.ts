@@ -69,7 +69,10 @@ function checkLabel(label: number, row: number, k: number): void {
     throw new UsageError(`softmax label at row ${row} is ${label}; labels must be class indices 0..${k - 1}`);
 }
 
-/** out[r][o] = b_o + Σ_i w_oi·a[r][i], then ReLU for hidden layers. */
+/**
+ * out[r][o] = b_o + Σ_i w_oi·a[r][i], then ReLU for hidden layers. Rows go four at a time so the
+ * four dot products share each weight load (as the typed kernel's linear pass does).
+ */
 function forward(
   b: LayerBlock,
   w: Float64Array,
@@ -81,7 +84,33 @@ function forward(
   const ni = b.inputs;
   const no = b.outputs;
   const stride = ni + 1;
-  for (let r = 0; r < m; r++) {
+  let r = 0;
+  for (; r + 4 <= m; r += 4) {
+    const a0 = r * ni;
+    const a1 = a0 + ni;
+    const a2 = a1 + ni;
+    const a3 = a2 + ni;
+    for (let o = 0; o < no; o++) {
+      const wo = b.offset + o * stride;
+      const bias = w[wo]!;
+      let s0 = bias;
+      let s1 = bias;
+      let s2 = bias;
+      let s3 = bias;
+      for (let i = 0; i < ni; i++) {
+        const wi = w[wo + 1 + i]!;
+        s0 += wi * a[a0 + i]!;
+        s1 += wi * a[a1 + i]!;
+        s2 += wi * a[a2 + i]!;
+        s3 += wi * a[a3 + i]!;
+      }
+      out[r * no + o] = relu && s0 < 0 ? 0 : s0;
+      out[(r + 1) * no + o] = relu && s1 < 0 ? 0 : s1;
+      out[(r + 2) * no + o] = relu && s2 < 0 ? 0 : s2;
+      out[(r + 3) * no + o] = relu && s3 < 0 ? 0 : s3;
+    }
+  }
+  for (; r < m; r++) {
     const ar = r * ni;
     for (let o = 0; o < no; o++) {
       const wo = b.offset + o * stride;
@@ -131,26 +160,47 @@ function headDelta(
   return loss;
 }
 
-/** g[o] += Σ_r δ[r][o]·[1, a[r]] (rows ascending). */
+/**
+ * g[o] += Σ_r δ[r][o]·[1, a[r]], rows four at a time (one load and store of g per four rows);
+ * a group whose four deltas are all 0 (ReLU units that are off) is skipped.
+ */
 function accumulate(b: LayerBlock, delta: Float64Array, a: Float64Array, g: Float64Array, m: number): void {
   const ni = b.inputs;
   const no = b.outputs;
   const stride = ni + 1;
   for (let o = 0; o < no; o++) {
-    const go = b.offset + o * stride;
-    let gb = g[go]!;
-    for (let r = 0; r < m; r++) {
+    const go = b.offset + o * stride + 1;
+    let gb = g[go - 1]!;
+    let r = 0;
+    for (; r + 4 <= m; r += 4) {
+      const d0 = delta[r * no + o]!;
+      const d1 = delta[(r + 1) * no + o]!;
+      const d2 = delta[(r + 2) * no + o]!;
+      const d3 = delta[(r + 3) * no + o]!;
+      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
+      gb += d0 + d1 + d2 + d3;
+      const a0 = r * ni;
+      const a1 = a0 + ni;
+      const a2 = a1 + ni;
+      const a3 = a2 + ni;
+      for (let i = 0; i < ni; i++)
+        g[go + i] = g[go + i]! + (d0 * a[a0 + i]! + d1 * a[a1 + i]! + d2 * a[a2 + i]! + d3 * a[a3 + i]!);
+    }
+    for (; r < m; r++) {
       const dv = delta[r * no + o]!;
       if (dv === 0) continue;
       gb += dv;
       const ar = r * ni;
-      for (let i = 0; i < ni; i++) g[go + 1 + i] = g[go + 1 + i]! + dv * a[ar + i]!;
+      for (let i = 0; i < ni; i++) g[go + i] = g[go + i]! + dv * a[ar + i]!;
     }
-    g[go] = gb;
+    g[go - 1] = gb;
   }
 }
 
-/** δ_prev[r][i] = (Σ_o δ[r][o]·w_oi)·[a[r][i] > 0]: through the layer, then the ReLU before it. */
+/**
+ * δ_prev[r][i] = (Σ_o δ[r][o]·w_oi)·[a[r][i] > 0]: through the layer, then the ReLU before it;
+ * outputs four at a time (one pass over δ_prev per four weight rows).
+ */
 function backward(
   b: LayerBlock,
   w: Float64Array,
@@ -165,8 +215,24 @@ function backward(
   prev.fill(0, 0, m * ni);
   for (let r = 0; r < m; r++) {
     const pr = r * ni;
-    for (let o = 0; o < no; o++) {
-      const dv = delta[r * no + o]!;
+    const dr = r * no;
+    let o = 0;
+    for (; o + 4 <= no; o += 4) {
+      const d0 = delta[dr + o]!;
+      const d1 = delta[dr + o + 1]!;
+      const d2 = delta[dr + o + 2]!;
+      const d3 = delta[dr + o + 3]!;
+      if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
+      const w0 = b.offset + o * stride + 1;
+      const w1 = w0 + stride;
+      const w2 = w1 + stride;
+      const w3 = w2 + stride;
+      for (let i = 0; i < ni; i++)
+        prev[pr + i] =
+          prev[pr + i]! + (d0 * w[w0 + i]! + d1 * w[w1 + i]! + d2 * w[w2 + i]! + d3 * w[w3 + i]!);
+    }
+    for (; o < no; o++) {
+      const dv = delta[dr + o]!;
       if (dv === 0) continue;
       const wo = b.offset + o * stride + 1;
       for (let i = 0; i < ni; i++) prev[pr + i] = prev[pr + i]! + dv * w[wo + i]!;

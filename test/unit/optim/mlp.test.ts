@@ -264,3 +264,26 @@ describe('MLP training', () => {
       expect(p[4 * i]! + p[4 * i + 1]! + p[4 * i + 2]! + p[4 * i + 3]!).toBeCloseTo(1, 12);
   });
 });
+
+describe('MLP on the tfjs kernel', () => {
+  it('agrees with the float64 back-propagation to float32 precision (cpu backend)', async () => {
+    const { loadTfjs, activateBackend, TfjsKernel } = await import('../../../lib/optim/index.js');
+    const tf = await loadTfjs();
+    expect(await activateBackend(tf, 'cpu')).toBe(true);
+    const kernel = new TfjsKernel(tf);
+    for (const [head, numClasses, label] of heads) {
+      const spec: ModelSpec = { kind: 'mlp', numFeatures: 3, hidden: [6, 4], head, numClasses };
+      const batch = tinyBatch(40, 3, label);
+      const theta = initParams(spec, 2);
+      const sel = { batch, indices: Uint32Array.from({ length: 40 }, (_, i) => 39 - i), start: 5, end: 35 };
+      const g64 = new Float64Array(paramCount(spec));
+      const g32 = new Float64Array(paramCount(spec));
+      const a = mlpLossAndGradient(spec, theta, sel, g64);
+      const b = kernel.lossAndGradient(spec, theta, sel, g32);
+      expect(b.rows).toBe(30);
+      expect(Math.abs(b.lossSum - a.lossSum)).toBeLessThan(1e-4 * Math.max(1, Math.abs(a.lossSum)));
+      const scale = Math.max(...Array.from(g64, Math.abs));
+      for (let i = 0; i < g64.length; i++) expect(Math.abs(g32[i]! - g64[i]!)).toBeLessThan(1e-4 * scale);
+    }
+  });
+});
