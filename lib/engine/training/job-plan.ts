@@ -162,11 +162,12 @@ export const MLP_DEFAULT_HIDDEN = [100] as const;
 export function mlpHeadFor(manifest: DatasetManifest, target: string): MlpHead {
   const column = manifest.columns.find((c) => c.name === target);
   if (column === undefined) return 'linear'; // validateTarget names the missing column
+  const values = column.distinct?.values;
   const classes =
     column.type === 'categorical'
       ? (column.categories?.length ?? 0)
-      : column.distinct !== undefined && column.distinct.values.every(Number.isInteger)
-        ? column.distinct.values.length
+      : values?.every(Number.isInteger)
+        ? values.length
         : 0;
   if (classes < 2) return 'linear';
   return classes === 2 ? 'logistic' : 'softmax';

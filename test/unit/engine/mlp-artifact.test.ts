@@ -7,6 +7,7 @@ import {
   parseModelArtifact,
   predictRows,
 } from '../../../lib/engine/serving/model-artifact.js';
+import { mlpHeadFor } from '../../../lib/engine/training/job-plan.js';
 import { initParams, type ModelSpec, mlpLogits } from '../../../lib/optim/index.js';
 import { hasFiniteNumbers } from '../../../lib/registry/finite.js';
 
@@ -121,5 +122,26 @@ describe('MLP artifact schema', () => {
     const stored = JSON.parse(JSON.stringify(bad)) as Record<string, unknown>;
     expect(hasFiniteNumbers(stored)).toBe(false);
     expect(hasFiniteNumbers(JSON.parse(JSON.stringify(good)))).toBe(true);
+  });
+});
+
+describe('Function: mlpHeadFor (the head from the target, as scikit-learn type_of_target)', () => {
+  const manifest = (column: Record<string, unknown>) =>
+    ({ columns: [{ name: 't', ...column }] }) as unknown as Parameters<typeof mlpHeadFor>[0];
+  it('categorical: 2 labels → logistic, more → softmax', () => {
+    expect(mlpHeadFor(manifest({ type: 'categorical', categories: ['no', 'yes'] }), 't')).toBe('logistic');
+    expect(mlpHeadFor(manifest({ type: 'categorical', categories: ['a', 'b', 'c'] }), 't')).toBe('softmax');
+  });
+  it('numeric: few whole-number values are classes; fractions or many values are regression', () => {
+    const num = (values: number[] | undefined) =>
+      manifest({
+        type: 'numeric',
+        ...(values === undefined ? {} : { distinct: { values, counts: values.map(() => 1) } }),
+      });
+    expect(mlpHeadFor(num([0, 1]), 't')).toBe('logistic');
+    expect(mlpHeadFor(num([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), 't')).toBe('softmax');
+    expect(mlpHeadFor(num([0.5, 1, 2]), 't')).toBe('linear');
+    expect(mlpHeadFor(num(undefined), 't')).toBe('linear');
+    expect(mlpHeadFor(num([3]), 't')).toBe('linear');
   });
 });
