@@ -79,6 +79,10 @@ describe('Option: --model mlp', () => {
       if (labels[i] === row[2]) right++;
     });
     expect(right / test.rows.length).toBeGreaterThan(0.9);
+    const html = join(dir, 'report.html');
+    const rep = await cli('report', j.modelId, '--out', html);
+    expect(rep.code, rep.err.join('\n')).toBe(0);
+    expect(readFileSync(html, 'utf8')).toContain('Network: 2 → 16 → 1 (relu hidden layers, logistic head)');
     for (const l of lines.slice(1))
       for (const v of l.split(',').slice(1)) expect(Number.isFinite(Number(v))).toBe(true);
   });
