@@ -257,6 +257,18 @@ describe('MLP training', () => {
     });
   }
 
+  it('an enormous step diverges: stopped as diverged, the last finite parameters kept', () => {
+    const lin: ModelSpec = { kind: 'mlp', numFeatures: 2, hidden: [8], head: 'linear' };
+    const big = Float32Array.from(y, (v, i) => v * 1e3 + i);
+    const config = resolveTrainConfig(
+      { spec: lin, optimizer: { kind: 'plain' }, learningRate: 1e6, maxEpochs: 50, seed: 1 },
+      { rows },
+    );
+    const { state } = fitModel(config, [{ ...batch, y: big }]);
+    expect(state.status).toEqual({ status: 'done', reason: 'diverged' });
+    expect(state.params.every(Number.isFinite)).toBe(true);
+  });
+
   it('predictProba of a softmax head sums to 1 per row', () => {
     const s: ModelSpec = { kind: 'mlp', numFeatures: 2, hidden: [3], head: 'softmax', numClasses: 4 };
     const p = predictProba(s, initParams(s, 1), batch);
