@@ -42,6 +42,7 @@ import { plan } from './commands/plan.js';
 import { report } from './commands/report.js';
 import { train, versionOfJob } from './commands/train.js';
 import { ui } from './commands/ui.js';
+import { isDirectory, uploadPartitioned } from './commands/upload-parts.js';
 import { reportError } from './errors.js';
 import { type Home, homeDir } from './home.js';
 import { type Io, processIo } from './output.js';
@@ -113,24 +114,30 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
   program
     .command('upload <file>')
     .description(
-      'upload a CSV or Parquet file as a new version of a dataset; it is validated and preprocessed on arrival',
+      'upload a CSV or Parquet file (or a directory of part files) as a new version of a dataset; it is validated and preprocessed on arrival',
     )
     .requiredOption('--dataset <name>', 'dataset name')
     .option('--json', 'print the upload record as JSON')
-    .action(async (file: string, o: { dataset: string; json?: boolean }, cmd: Command) => {
-      const s = session(cmd);
-      const record = await s.upload(file, o.dataset);
-      const triggered =
-        record.state === 'ready'
-          ? await afterUpload(s, record.dataset, record.version, io, o.json === true)
-          : [];
-      if (o.json) io.out(JSON.stringify({ ...record, pipelines: triggered }));
-      else if (record.state === 'ready') {
-        io.out(
-          `dataset ${record.dataset} version ${record.version}: ${record.rows} rows, columns ${record.columns.join(', ')}`,
-        );
-      }
-    });
+    .option('--partitioned', 'the path is a directory of part files (implied by a directory)')
+    .action(
+      async (file: string, o: { dataset: string; json?: boolean; partitioned?: boolean }, cmd: Command) => {
+        const s = session(cmd);
+        const record =
+          o.partitioned === true || (await isDirectory(file))
+            ? await uploadPartitioned(s, file, o.dataset)
+            : await s.upload(file, o.dataset);
+        const triggered =
+          record.state === 'ready'
+            ? await afterUpload(s, record.dataset, record.version, io, o.json === true)
+            : [];
+        if (o.json) io.out(JSON.stringify({ ...record, pipelines: triggered }));
+        else if (record.state === 'ready') {
+          io.out(
+            `dataset ${record.dataset} version ${record.version}: ${record.rows} rows, columns ${record.columns.join(', ')}`,
+          );
+        }
+      },
+    );
 
   program
     .command('train')

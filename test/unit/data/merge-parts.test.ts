@@ -175,7 +175,9 @@ describe('Function: mergeParts', () => {
     const type = () => mergeParts('ds', 'v1', [first!, { file: 'part-00002.csv', manifest: retyped }]);
     // Assess
     expect(header).toThrow(DatasetError);
-    expect(header).toThrow(/^v1\/part-00001\.csv line 1: header \(x,colour,z\) differs from v1\/part-00000\.csv's/);
+    expect(header).toThrow(
+      /^v1\/part-00001\.csv line 1: header \(x,colour,z\) differs from v1\/part-00000\.csv's/,
+    );
     expect(type).toThrow(/^v1\/part-00002\.csv, column "colour": the column is numeric here but categorical/);
   });
 });

@@ -36,7 +36,10 @@ describe('Function: ingestPartitionObject', () => {
   it.each([
     ['parts first, marker last', [...PARTS, '_SUCCESS']],
     ['marker first', ['_SUCCESS', ...PARTS]],
-    ['marker in the middle, parts out of order', ['part-00002.csv', '_SUCCESS', 'part-00000.csv', 'part-00001.csv']],
+    [
+      'marker in the middle, parts out of order',
+      ['part-00002.csv', '_SUCCESS', 'part-00000.csv', 'part-00001.csv'],
+    ],
   ])('publishes the same version whatever the event order (%s)', async (_what, order) => {
     // Prepare
     const store = new MemoryObjectStore();
@@ -52,7 +55,11 @@ describe('Function: ingestPartitionObject', () => {
     // The shards hold what one upload of the concatenated file holds, class indices included.
     await store.put('datasets/d/whole.csv', wholeCsv());
     const whole = await ingestUpload(store, 'datasets/d/whole.csv');
-    const { manifest: reference } = await resolveDataset(store, 'd', whole.state === 'ready' ? whole.version : '');
+    const { manifest: reference } = await resolveDataset(
+      store,
+      'd',
+      whole.state === 'ready' ? whole.version : '',
+    );
     expect(manifest.columns[1]!.categories).toEqual(reference.columns[1]!.categories);
     expect(Array.from((await loadRows(store, manifest, 0, 12)).data)).toEqual(
       Array.from((await loadRows(store, reference, 0, 12)).data),
@@ -82,7 +89,12 @@ describe('Function: ingestPartitionObject', () => {
     const keysBefore = new Set(store.keys());
     await uploadParts(store, 'v2', (p) => (p === 1 ? partCsv(1).replace(/\n5,/, '\noops,') : partCsv(p)));
     // Act: part 0 done, part 1 fails, the marker, then part 2 finishes after the failure.
-    const records = await deliver(store, 'v2', ['part-00000.csv', 'part-00001.csv', '_SUCCESS', 'part-00002.csv']);
+    const records = await deliver(store, 'v2', [
+      'part-00000.csv',
+      'part-00001.csv',
+      '_SUCCESS',
+      'part-00002.csv',
+    ]);
     // Assess
     const failed = records[2];
     expect(failed?.state).toBe('failed');
@@ -91,14 +103,19 @@ describe('Function: ingestPartitionObject', () => {
     expect((await resolveDataset(store, 'd')).manifest.version).toBe(previous);
     // Nothing of v2 is left but its records: no shards, no part manifests, no raw parts.
     const added = store.keys().filter((k) => !keysBefore.has(k));
-    expect(added.filter((k) => k.endsWith('.bin') || k.endsWith('.manifest.json') || k.endsWith('.csv'))).toEqual([]);
+    expect(
+      added.filter((k) => k.endsWith('.bin') || k.endsWith('.manifest.json') || k.endsWith('.csv')),
+    ).toEqual([]);
   });
 
   it('takes the parts the marker lists, ignoring others in the folder', async () => {
     // Prepare
     const store = new MemoryObjectStore();
     await uploadParts(store, 'v1');
-    await store.put('datasets/d/v1/_SUCCESS', JSON.stringify({ v: 1, parts: ['part-00000.csv', 'part-00002.csv'] }));
+    await store.put(
+      'datasets/d/v1/_SUCCESS',
+      JSON.stringify({ v: 1, parts: ['part-00000.csv', 'part-00002.csv'] }),
+    );
     // Act
     const records = await deliver(store, 'v1', ['_SUCCESS', 'part-00000.csv', 'part-00002.csv']);
     // Assess: 2 parts of 4 rows.
