@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { readCsvRecords } from '../../lib/data/index.js';
@@ -56,7 +57,11 @@ export async function uploadPartitioned(
 
   // A fresh label per upload: a version's folder is written once, like a multipart upload id.
   const label = `${new Date().toISOString().replace(/[-:]|\.\d+/g, '')}-${randomBytes(3).toString('hex')}`;
-  const cloud = await session.startCloud();
+  // Locally the parts are preprocessed by handler threads, one invocation per part at a time per
+  // thread (on AWS, one Lambda invocation per part); each big part also has its two shard threads.
+  const cloud = await session.startCloud({
+    preprocessThreads: Math.min(names.length, Math.max(1, Math.floor(availableParallelism() / 2))),
+  });
   const store = session.home.store;
   const put = async (key: string, body: AsyncIterable<Uint8Array>) => {
     // On AWS the bucket's notification runs the preprocess Lambda; locally the cloud emits the event.

@@ -19,7 +19,8 @@ const rows = (from: number, to: number) =>
 
 type Record = { state: string; dataset: string; version: string; rows: number; columns: string[] };
 
-describe('Local cloud: partitioned uploads', () => {
+// Handler threads load the TypeScript sources through tsx: slow to start on a loaded machine.
+describe('Local cloud: partitioned uploads', { timeout: 180_000 }, () => {
   let dir: string;
   let home: string;
   beforeEach(() => {
