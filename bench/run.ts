@@ -10,7 +10,7 @@
  * solver next to scikit-learn's lbfgs; the 200k × 32 logistic CSV whole process vs pandas +
  * scikit-learn).
  *
- * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers` picks sections; `BENCH_QUICK=1` shrinks
+ * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers,partitions` picks sections; `BENCH_QUICK=1` shrinks
  * every section (under 2 minutes with `BENCH_CSV_MB=20`); `BENCH_CSV_MB` (default 1024, quick 32)
  * sizes the CSV; `BENCH_OUT` (default `bench-out`) is where the report goes; the sections' own
  * knobs are documented in their files.
@@ -26,12 +26,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runCoordinationBench } from './coordination.js';
 import { runLocalSgdBench } from './local-sgd.js';
 import { runOptimBench } from './optim.js';
+import { runPartitionsBench } from './partitions.js';
 import { runSolversBench } from './solvers.js';
 import { quickMode, roundTo, secondsSince } from './stats.js';
 import { reportMarkdown } from './summary.js';
 
 /** Section names accepted by `BENCH_ONLY`, in run order. */
-export const SECTIONS = ['optim', 'data', 'coordination', 'local-sgd', 'solvers'] as const;
+export const SECTIONS = ['optim', 'data', 'coordination', 'local-sgd', 'solvers', 'partitions'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** The sections `BENCH_ONLY` asks for (all when unset); throws on an unknown name. */
@@ -113,6 +114,7 @@ export async function runBench(env: NodeJS.ProcessEnv = process.env): Promise<Re
       else if (name === 'data') result = await runDataChild(env);
       else if (name === 'coordination') result = await runCoordinationBench();
       else if (name === 'solvers') result = await runSolversBench(env);
+      else if (name === 'partitions') result = await runPartitionsBench();
       else result = await runLocalSgdBench();
       if (name === 'data') printData(result);
       results[name] = { ...result, sectionSeconds: secondsSince(s0), loadAverageAfter: loadAverage() };
