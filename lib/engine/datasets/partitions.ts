@@ -209,20 +209,25 @@ async function finalise(
   const done = await readOutcome(store, dataset, label);
   if (done !== undefined) return settle(done);
 
+  // One listing says which parts are done or failed (S3 lists are strongly consistent): every
+  // part event runs this, so reading each part's records here would cost parts² requests.
+  const present = new Set((await store.list(keys.partition.prefix(dataset, label))).map((i) => i.key));
   // Fail fast on the first failed part in part order: its error is the version's.
   for (const part of parts) {
-    const failure = failureSchema.safeParse(
-      await readJson(store, keys.partition.partFailure(dataset, label, part)),
-    );
+    const key = keys.partition.partFailure(dataset, label, part);
+    if (!present.has(key)) continue;
+    const failure = failureSchema.safeParse(await readJson(store, key));
     if (failure.success)
       return settle(
         await decide(store, dataset, label, { v: 1, state: 'failed', error: failure.data.error }),
       );
   }
+  // Still being preprocessed (or not uploaded yet): a later event finishes the version.
+  if (parts.some((part) => !present.has(keys.partition.partManifest(dataset, label, part)))) return undefined;
   const preprocessed: PreprocessedPart[] = [];
   for (const part of parts) {
     const raw = await readJson(store, keys.partition.partManifest(dataset, label, part));
-    if (raw === undefined) return undefined; // still being preprocessed (or not uploaded yet)
+    if (raw === undefined) return undefined;
     preprocessed.push({ file: part, manifest: datasetManifestSchema.parse(raw) });
   }
   let outcome: Outcome;

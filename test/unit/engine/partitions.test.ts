@@ -66,6 +66,28 @@ describe('Function: ingestPartitionObject', () => {
     );
   });
 
+  it('publishes once when every event (and a duplicate) is handled at the same time', async () => {
+    // Prepare
+    const store = new MemoryObjectStore();
+    await uploadParts(store, 'v1');
+    // Act: the handler invocations interleave at every await (put-if-absent decides).
+    const names = [...PARTS, '_SUCCESS', 'part-00001.csv'];
+    const records = await Promise.all(names.map((n) => ingestPartitionObject(store, `datasets/d/v1/${n}`)));
+    // Assess: one version, 12 rows, one ready upload record; no shard left unreferenced.
+    expect(records.filter((r) => r?.state === 'ready').length).toBeGreaterThanOrEqual(1);
+    const { manifest } = await resolveDataset(store, 'd');
+    expect(manifest.rows).toBe(12);
+    expect((await listUploads(store, 'd')).map((r) => r.state)).toEqual(['ready']);
+    // Every shard is the version's or a part manifest's (a part whose labels were re-numbered
+    // keeps its own): the losers of each race deleted theirs.
+    const referenced = new Set(manifest.shards.map((s) => s.key));
+    for (const key of store.keys().filter((k) => k.endsWith('.manifest.json'))) {
+      const part = JSON.parse(new TextDecoder().decode((await store.get(key))!.body)) as typeof manifest;
+      for (const shard of part.shards) referenced.add(shard.key);
+    }
+    expect(store.keys().filter((k) => k.endsWith('.bin') && !referenced.has(k))).toEqual([]);
+  });
+
   it('handles a redelivered event without a second publication', async () => {
     // Prepare
     const store = new MemoryObjectStore();
