@@ -100,6 +100,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
 }
 
+type UploadFlags = { dataset: string; json?: boolean; partitioned?: boolean };
+
 function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
   const program = new Command('shardtrain')
     .description(
@@ -119,25 +121,21 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .requiredOption('--dataset <name>', 'dataset name')
     .option('--json', 'print the upload record as JSON')
     .option('--partitioned', 'the path is a directory of part files (implied by a directory)')
-    .action(
-      async (file: string, o: { dataset: string; json?: boolean; partitioned?: boolean }, cmd: Command) => {
-        const s = session(cmd);
-        const record =
-          o.partitioned === true || (await isDirectory(file))
-            ? await uploadPartitioned(s, file, o.dataset)
-            : await s.upload(file, o.dataset);
-        const triggered =
-          record.state === 'ready'
-            ? await afterUpload(s, record.dataset, record.version, io, o.json === true)
-            : [];
-        if (o.json) io.out(JSON.stringify({ ...record, pipelines: triggered }));
-        else if (record.state === 'ready') {
-          io.out(
-            `dataset ${record.dataset} version ${record.version}: ${record.rows} rows, columns ${record.columns.join(', ')}`,
-          );
-        }
-      },
-    );
+    .action(async (file: string, o: UploadFlags, cmd: Command) => {
+      const s = session(cmd);
+      const parts = o.partitioned === true || (await isDirectory(file));
+      const record = parts ? await uploadPartitioned(s, file, o.dataset) : await s.upload(file, o.dataset);
+      const triggered =
+        record.state === 'ready'
+          ? await afterUpload(s, record.dataset, record.version, io, o.json === true)
+          : [];
+      if (o.json) io.out(JSON.stringify({ ...record, pipelines: triggered }));
+      else if (record.state === 'ready') {
+        io.out(
+          `dataset ${record.dataset} version ${record.version}: ${record.rows} rows, columns ${record.columns.join(', ')}`,
+        );
+      }
+    });
 
   program
     .command('train')
