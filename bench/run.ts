@@ -12,6 +12,7 @@
  * MLPClassifier; bench/mlp.ts).
  *
  * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers,mlp` picks sections; `BENCH_QUICK=1` shrinks
+ * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers,partitions` picks sections; `BENCH_QUICK=1` shrinks
  * every section (under 2 minutes with `BENCH_CSV_MB=20`); `BENCH_CSV_MB` (default 1024, quick 32)
  * sizes the CSV; `BENCH_OUT` (default `bench-out`) is where the report goes; the sections' own
  * knobs are documented in their files.
@@ -28,12 +29,13 @@ import { runCoordinationBench } from './coordination.js';
 import { runLocalSgdBench } from './local-sgd.js';
 import { runMlpBench } from './mlp.js';
 import { runOptimBench } from './optim.js';
+import { runPartitionsBench } from './partitions.js';
 import { runSolversBench } from './solvers.js';
 import { quickMode, roundTo, secondsSince } from './stats.js';
 import { reportMarkdown } from './summary.js';
 
 /** Section names accepted by `BENCH_ONLY`, in run order. */
-export const SECTIONS = ['optim', 'data', 'coordination', 'local-sgd', 'solvers', 'mlp'] as const;
+export const SECTIONS = ['optim', 'data', 'coordination', 'local-sgd', 'solvers', 'mlp', 'partitions'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** The sections `BENCH_ONLY` asks for (all when unset); throws on an unknown name. */
@@ -116,6 +118,7 @@ export async function runBench(env: NodeJS.ProcessEnv = process.env): Promise<Re
       else if (name === 'coordination') result = await runCoordinationBench();
       else if (name === 'solvers') result = await runSolversBench(env);
       else if (name === 'mlp') result = await runMlpBench(env);
+      else if (name === 'partitions') result = await runPartitionsBench();
       else result = await runLocalSgdBench();
       if (name === 'data') printData(result);
       results[name] = { ...result, sectionSeconds: secondsSince(s0), loadAverageAfter: loadAverage() };

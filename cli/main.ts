@@ -42,6 +42,7 @@ import { plan } from './commands/plan.js';
 import { report } from './commands/report.js';
 import { train, versionOfJob } from './commands/train.js';
 import { ui } from './commands/ui.js';
+import { isDirectory, uploadPartitioned } from './commands/upload-parts.js';
 import { reportError } from './errors.js';
 import { type Home, homeDir } from './home.js';
 import { type Io, processIo } from './output.js';
@@ -100,6 +101,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
 }
 
+type UploadFlags = { dataset: string; json?: boolean; partitioned?: boolean };
+
 function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
   const program = new Command('shardtrain')
     .description(
@@ -114,13 +117,15 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
   program
     .command('upload <file>')
     .description(
-      'upload a CSV or Parquet file as a new version of a dataset; it is validated and preprocessed on arrival',
+      'upload a CSV or Parquet file (or a directory of part files) as a new version of a dataset; it is validated and preprocessed on arrival',
     )
     .requiredOption('--dataset <name>', 'dataset name')
     .option('--json', 'print the upload record as JSON')
-    .action(async (file: string, o: { dataset: string; json?: boolean }, cmd: Command) => {
+    .option('--partitioned', 'the path is a directory of part files (implied by a directory)')
+    .action(async (file: string, o: UploadFlags, cmd: Command) => {
       const s = session(cmd);
-      const record = await s.upload(file, o.dataset);
+      const parts = o.partitioned === true || (await isDirectory(file));
+      const record = parts ? await uploadPartitioned(s, file, o.dataset) : await s.upload(file, o.dataset);
       const triggered =
         record.state === 'ready'
           ? await afterUpload(s, record.dataset, record.version, io, o.json === true)

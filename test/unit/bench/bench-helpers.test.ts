@@ -56,6 +56,7 @@ describe('Function: selectedSections', () => {
       'local-sgd',
       'solvers',
       'mlp',
+      'partitions',
     ]);
     expect(selectedSections('local-sgd, optim')).toEqual(['optim', 'local-sgd']);
   });
