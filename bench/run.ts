@@ -35,7 +35,15 @@ import { quickMode, roundTo, secondsSince } from './stats.js';
 import { reportMarkdown } from './summary.js';
 
 /** Section names accepted by `BENCH_ONLY`, in run order. */
-export const SECTIONS = ['optim', 'data', 'coordination', 'local-sgd', 'solvers', 'mlp', 'partitions'] as const;
+export const SECTIONS = [
+  'optim',
+  'data',
+  'coordination',
+  'local-sgd',
+  'solvers',
+  'mlp',
+  'partitions',
+] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** The sections `BENCH_ONLY` asks for (all when unset); throws on an unknown name. */
