@@ -1,4 +1,5 @@
-import { listPipelines, type PipelineDecision, pipelineKeys } from '../../lib/engine/pipelines/pipelines.js';
+import { keys } from '../../lib/engine/keys.js';
+import { listPipelines, type PipelineDecision } from '../../lib/engine/pipelines/pipelines.js';
 import { readJson } from '../../lib/engine/training/job-store.js';
 import type { DriftReport } from '../../lib/registry/index.js';
 import { type Io, num } from '../output.js';
@@ -30,7 +31,7 @@ export async function afterUpload(
   for (const p of (await listPipelines(runtime.pipelines())).filter((x) => x.dataset === dataset)) {
     const drift = await readJson<{ report?: DriftReport; startedJob?: string }>(
       session.home.store,
-      pipelineKeys.drift(p.name, version),
+      keys.pipeline.drift(p.name, version),
     );
     const effect: { pipeline: string; drift?: DriftReport; jobId?: string; decision?: PipelineDecision } = {
       pipeline: p.name,
@@ -47,7 +48,7 @@ export async function afterUpload(
         await waitForJob(session, drift.startedJob, io, !quiet);
         const decision = await readJson<PipelineDecision>(
           session.home.store,
-          pipelineKeys.run(p.name, drift.startedJob),
+          keys.pipeline.run(p.name, drift.startedJob),
         );
         if (decision !== undefined) {
           effect.decision = decision;

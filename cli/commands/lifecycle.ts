@@ -1,9 +1,9 @@
+import { keys } from '../../lib/engine/keys.js';
 import {
   listPipelines,
   loadPipeline,
   type Pipeline,
   type PipelineDecision,
-  pipelineKeys,
   pipelineRuns,
   pipelineSchema,
   runPipeline,
@@ -151,7 +151,7 @@ export async function pipelinesRun(
     out = { pipeline: name, decision: { kind: 'skipped', reason: run.reason } };
   } else {
     await waitForJob(session, run.jobId, io, !o.json);
-    const decision = await readJson<PipelineDecision>(session.home.store, pipelineKeys.run(name, run.jobId));
+    const decision = await readJson<PipelineDecision>(session.home.store, keys.pipeline.run(name, run.jobId));
     if (decision === undefined)
       throw new UsageError(`pipeline ${name}: job ${run.jobId} finished without a decision`);
     out = { pipeline: name, decision };

@@ -1,7 +1,7 @@
 import type { DatasetManifest } from '../data/index.js';
 import { datasetManifestSchema } from '../data/index.js';
 import { keys } from '../engine/keys.js';
-import { type PipelineDecision, pipelineKeys } from '../engine/pipelines/pipelines.js';
+import type { PipelineDecision } from '../engine/pipelines/pipelines.js';
 import { type ModelArtifact, modelArtifactSchema } from '../engine/serving/model-artifact.js';
 import type { JobPlan } from '../engine/training/job-plan.js';
 import { type JobSpec, jobSpecSchema } from '../engine/training/job-spec.js';
@@ -342,7 +342,7 @@ async function versionSummary(
 async function gateDecisions(store: ObjectStore, jobId: string | undefined): Promise<PipelineDecision[]> {
   if (jobId === undefined) return [];
   const out: PipelineDecision[] = [];
-  for (const info of await store.list(pipelineKeys.prefix)) {
+  for (const info of await store.list(keys.pipelinesPrefix)) {
     if (!info.key.endsWith(`/runs/${jobId}.json`)) continue;
     const d = await readJson<PipelineDecision>(store, info.key);
     if (d !== undefined) out.push(d);

@@ -13,6 +13,7 @@ import {
 } from '../../registry/index.js';
 import { resolveDataset } from '../datasets/uploads.js';
 import { holdoutMetrics } from '../evaluation/holdout-eval.js';
+import { keys } from '../keys.js';
 import { type ModelArtifact, parseModelArtifact } from '../serving/model-artifact.js';
 import type { FinishedJob } from '../training/coordinator.js';
 import { type EngineDeps, startJob } from '../training/coordinator.js';
@@ -47,15 +48,6 @@ export const pipelineSchema = z.object({
   createdAt: z.string(),
 });
 export type Pipeline = z.infer<typeof pipelineSchema>;
-
-export const pipelineKeys = {
-  definition: (name: string) => `pipelines/${name}/definition.json`,
-  prefix: 'pipelines/',
-  run: (name: string, jobId: string) => `pipelines/${name}/runs/${jobId}.json`,
-  runsPrefix: (name: string) => `pipelines/${name}/runs/`,
-  skip: (name: string, at: string) => `pipelines/${name}/runs/skip-${at.replace(/[:.]/g, '')}.json`,
-  drift: (name: string, version: string) => `pipelines/${name}/drift/${version}.json`,
-} as const;
 
 /** What a pipeline run decided, stored under `pipelines/<name>/runs/`. */
 export type PipelineDecision =
@@ -93,19 +85,19 @@ const nowIso = (deps: PipelineDeps) => (deps.now ?? (() => new Date()))().toISOS
 
 export async function savePipeline(deps: PipelineDeps, pipeline: Pipeline): Promise<void> {
   await deps.engine.store.put(
-    pipelineKeys.definition(pipeline.name),
+    keys.pipeline.definition(pipeline.name),
     JSON.stringify(pipelineSchema.parse(pipeline)),
   );
 }
 
 export async function loadPipeline(deps: PipelineDeps, name: string): Promise<Pipeline> {
-  const raw = await readJson(deps.engine.store, pipelineKeys.definition(name));
+  const raw = await readJson(deps.engine.store, keys.pipeline.definition(name));
   if (raw === undefined) throw new NotFoundError(`no pipeline "${name}" (see: shardtrain pipelines list)`);
   return pipelineSchema.parse(raw);
 }
 
 export async function listPipelines(deps: PipelineDeps): Promise<Pipeline[]> {
-  const infos = (await deps.engine.store.list(pipelineKeys.prefix)).filter((i) =>
+  const infos = (await deps.engine.store.list(keys.pipelinesPrefix)).filter((i) =>
     i.key.endsWith('/definition.json'),
   );
   const out: Pipeline[] = [];
@@ -116,7 +108,7 @@ export async function listPipelines(deps: PipelineDeps): Promise<Pipeline[]> {
 /** Decisions recorded for a pipeline, oldest first. */
 export async function pipelineRuns(deps: PipelineDeps, name: string): Promise<PipelineDecision[]> {
   const out: PipelineDecision[] = [];
-  for (const i of await deps.engine.store.list(pipelineKeys.runsPrefix(name))) {
+  for (const i of await deps.engine.store.list(keys.pipeline.runsPrefix(name))) {
     const d = await readJson<PipelineDecision>(deps.engine.store, i.key);
     if (d !== undefined) out.push(d);
   }
@@ -142,7 +134,7 @@ export async function runPipeline(
       const at = nowIso(deps);
       const reason = `data unchanged: champion ${p.modelName}@${championVersion} was trained on ${p.dataset}@${manifest.version}, the newest version`;
       await deps.engine.store.put(
-        pipelineKeys.skip(name, at),
+        keys.pipeline.skip(name, at),
         JSON.stringify({ v: 1, kind: 'skipped', pipeline: name, at, reason } satisfies PipelineDecision),
       );
       return { kind: 'skipped', reason };
@@ -183,7 +175,7 @@ export async function onPipelineJobFinished(
   const name = job.spec.pipeline;
   if (name === undefined) return undefined;
   const store = deps.engine.store;
-  const existing = await readJson<PipelineDecision>(store, pipelineKeys.run(name, job.spec.jobId));
+  const existing = await readJson<PipelineDecision>(store, keys.pipeline.run(name, job.spec.jobId));
   if (existing !== undefined) return existing;
   const p = await loadPipeline(deps, name);
   let championVersion = (await deps.registry.getAlias(p.modelName, 'champion')) ?? null;
@@ -239,7 +231,7 @@ export async function onPipelineJobFinished(
     challengerMetrics: challengerMetrics!,
     championMetrics: championMetrics ?? null,
   };
-  await store.putIfAbsent(pipelineKeys.run(name, job.spec.jobId), JSON.stringify(record));
+  await store.putIfAbsent(keys.pipeline.run(name, job.spec.jobId), JSON.stringify(record));
   await deps.events.publish({ type: 'PromotionDecided', time: record.at, detail: { ...record } });
   return record;
 }
@@ -288,7 +280,7 @@ export async function onDatasetReady(
       if (run.kind === 'started') started = run.jobId;
     }
     await deps.engine.store.put(
-      pipelineKeys.drift(p.name, version),
+      keys.pipeline.drift(p.name, version),
       JSON.stringify({
         v: 1,
         pipeline: p.name,
