@@ -1,7 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readDocument } from '../../lib/documents.js';
 import { keys } from '../../lib/engine/keys.js';
-import { type ModelArtifact, parseModelArtifact } from '../../lib/engine/serving/model-artifact.js';
-import { readJson } from '../../lib/engine/training/job-store.js';
+import {
+  type ModelArtifact,
+  parseModelArtifact,
+  storedModelDocument,
+} from '../../lib/engine/serving/model-artifact.js';
 import { DatasetError, NotFoundError, ShardtrainError, UsageError } from '../../lib/errors.js';
 import { excerpt } from '../../lib/validation/text.js';
 import { fileError } from '../home.js';
@@ -17,8 +21,8 @@ export async function loadModel(
 ): Promise<{ artifact: ModelArtifact; label: string }> {
   if (existsSync(ref)) return { artifact: readModelFile(ref), label: ref };
   const { registry, store } = session.home;
-  const job = await readJson(store, keys.job.model(ref));
-  if (job !== undefined) return { artifact: parseModelArtifact(job, ref), label: `job ${ref}` };
+  const job = await readDocument(store, keys.job.model(ref), storedModelDocument);
+  if (job !== undefined) return { artifact: job, label: `job ${ref}` };
   try {
     const version = await registry.resolve(ref);
     return {

@@ -13,7 +13,7 @@ import {
   type TrainOptions,
   trainOptionsSchema,
 } from '../../lib/engine/training/job-spec.js';
-import { latestState, readJson } from '../../lib/engine/training/job-store.js';
+import { latestState } from '../../lib/engine/training/job-store.js';
 import { findJobVersion, registerJobModel } from '../../lib/engine/training/register-model.js';
 import { DatasetError, UsageError } from '../../lib/errors.js';
 import { selectBackend } from '../../lib/optim/index.js';
@@ -186,9 +186,4 @@ export function checkTrainRequest(args: TrainArgs): { modelName: string | undefi
     throw new UsageError(`--${String(issue?.path[0] ?? 'option')}: ${issue?.message ?? 'not valid'}`);
   }
   return { modelName: args.name };
-}
-
-/** The stored model of a finished job. */
-export async function jobModel(session: Session, jobId: string): Promise<ModelArtifact | undefined> {
-  return readJson<ModelArtifact>(session.home.store, keys.job.model(jobId));
 }

@@ -10,13 +10,13 @@ import { Session } from '../../cli/session.js';
 import { type Dashboard, startDashboard } from '../../cli/ui-server.js';
 import { keys } from '../../lib/engine/keys.js';
 import { pipelineSchema } from '../../lib/engine/pipelines/pipelines.js';
-import { readJson } from '../../lib/engine/training/job-store.js';
 import { writeRoundRecord } from '../../lib/engine/training/round-records.js';
 import { UsageError } from '../../lib/errors.js';
 import { blobsProblem, toCsv } from '../../lib/examples/generators.js';
 import type { TrainState } from '../../lib/optim/index.js';
 import { ARTIFACTS, chartPoints, openBrowser, watchedPage } from '../support/browser.js';
 import { removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
+import { readJson } from '../support/stored-json.js';
 
 describe('Command: ui (in chromium)', () => {
   let dir: string;

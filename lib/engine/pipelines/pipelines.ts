@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { histogramCdf, histogramQuantile } from '../../data/index.js';
+import { readDocument, requireDocument, storedAs } from '../../documents.js';
 import { NotFoundError } from '../../errors.js';
 import type { EventSink } from '../../ports.js';
 import {
@@ -18,7 +19,6 @@ import { type ModelArtifact, parseModelArtifact } from '../serving/model-artifac
 import type { FinishedJob } from '../training/coordinator.js';
 import { type EngineDeps, startJob } from '../training/coordinator.js';
 import { type JobSpec, jobSpecSchema, MODEL_KINDS, trainOptionsSchema } from '../training/job-spec.js';
-import { readJson } from '../training/job-store.js';
 
 /** A saved training definition: what to train, when, and the gate a new model must pass. */
 export const pipelineSchema = z.object({
@@ -73,6 +73,36 @@ export type PipelineDecision =
       readonly championMetrics: Record<string, number> | null;
     };
 
+/** A metric that was not a finite number is stored by `JSON.stringify` as null. */
+const storedMetrics = z.record(z.string(), z.number().nullable());
+
+/** `pipelines/<name>/runs/<jobId|skip-…>.json`, kept as stored. */
+export const pipelineDecisionSchema = storedAs<PipelineDecision>(
+  z.discriminatedUnion('kind', [
+    z.object({
+      v: z.literal(1),
+      kind: z.literal('skipped'),
+      pipeline: z.string(),
+      at: z.string(),
+      reason: z.string(),
+    }),
+    z.object({
+      v: z.literal(1),
+      kind: z.literal('gate'),
+      pipeline: z.string(),
+      at: z.string(),
+      jobId: z.string(),
+      challenger: z.number().int(),
+      champion: z.number().int().nullable(),
+      promote: z.boolean(),
+      reason: z.string(),
+      metric: z.string(),
+      challengerMetrics: storedMetrics,
+      championMetrics: storedMetrics.nullable(),
+    }),
+  ]),
+);
+
 /** Everything a pipeline step needs: the engine (to start jobs), the registry, events. */
 export interface PipelineDeps {
   readonly engine: EngineDeps;
@@ -91,9 +121,12 @@ export async function savePipeline(deps: PipelineDeps, pipeline: Pipeline): Prom
 }
 
 export async function loadPipeline(deps: PipelineDeps, name: string): Promise<Pipeline> {
-  const raw = await readJson(deps.engine.store, keys.pipeline.definition(name));
-  if (raw === undefined) throw new NotFoundError(`no pipeline "${name}" (see: shardtrain pipelines list)`);
-  return pipelineSchema.parse(raw);
+  return requireDocument(
+    deps.engine.store,
+    keys.pipeline.definition(name),
+    pipelineSchema,
+    () => new NotFoundError(`no pipeline "${name}" (see: shardtrain pipelines list)`),
+  );
 }
 
 export async function listPipelines(deps: PipelineDeps): Promise<Pipeline[]> {
@@ -101,7 +134,10 @@ export async function listPipelines(deps: PipelineDeps): Promise<Pipeline[]> {
     i.key.endsWith('/definition.json'),
   );
   const out: Pipeline[] = [];
-  for (const i of infos) out.push(pipelineSchema.parse(await readJson(deps.engine.store, i.key)));
+  for (const i of infos) {
+    const p = await readDocument(deps.engine.store, i.key, pipelineSchema);
+    if (p !== undefined) out.push(p);
+  }
   return out;
 }
 
@@ -109,7 +145,7 @@ export async function listPipelines(deps: PipelineDeps): Promise<Pipeline[]> {
 export async function pipelineRuns(deps: PipelineDeps, name: string): Promise<PipelineDecision[]> {
   const out: PipelineDecision[] = [];
   for (const i of await deps.engine.store.list(keys.pipeline.runsPrefix(name))) {
-    const d = await readJson<PipelineDecision>(deps.engine.store, i.key);
+    const d = await readDocument(deps.engine.store, i.key, pipelineDecisionSchema);
     if (d !== undefined) out.push(d);
   }
   return out.sort((a, b) => a.at.localeCompare(b.at));
@@ -175,7 +211,7 @@ export async function onPipelineJobFinished(
   const name = job.spec.pipeline;
   if (name === undefined) return undefined;
   const store = deps.engine.store;
-  const existing = await readJson<PipelineDecision>(store, keys.pipeline.run(name, job.spec.jobId));
+  const existing = await readDocument(store, keys.pipeline.run(name, job.spec.jobId), pipelineDecisionSchema);
   if (existing !== undefined) return existing;
   const p = await loadPipeline(deps, name);
   let championVersion = (await deps.registry.getAlias(p.modelName, 'champion')) ?? null;
@@ -300,6 +336,30 @@ export async function onDatasetReady(
   }
   return out;
 }
+
+/** `pipelines/<name>/drift/<version>.json`: what a new dataset version did to the pipeline. */
+export interface DriftRecord {
+  readonly v: 1;
+  readonly pipeline: string;
+  readonly dataset: string;
+  readonly version: string;
+  readonly at: string;
+  readonly reference?: string;
+  readonly report?: DriftReport;
+  readonly startedJob?: string;
+}
+export const driftRecordSchema = storedAs<DriftRecord>(
+  z.looseObject({
+    v: z.literal(1),
+    pipeline: z.string(),
+    dataset: z.string(),
+    version: z.string(),
+    at: z.string(),
+    reference: z.string().optional(),
+    report: z.looseObject({ drifted: z.boolean() }).optional(),
+    startedJob: z.string().optional(),
+  }),
+);
 
 /** What a new dataset version did to one pipeline. */
 export interface UploadEffect {

@@ -10,10 +10,11 @@ import {
   startJob,
 } from '../../../lib/engine/training/coordinator.js';
 import { TrainingDivergedError } from '../../../lib/engine/training/diverged.js';
-import { JobCache, readJson, readState } from '../../../lib/engine/training/job-store.js';
+import { JobCache, readState } from '../../../lib/engine/training/job-store.js';
 import type { TrainState } from '../../../lib/optim/index.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
 import { recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
+import { readJson } from '../../support/stored-json.js';
 
 async function setup(jobId = 'job-guard') {
   const store = new SimObjectStore();
