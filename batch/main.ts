@@ -7,9 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { backendLabel, getRuntime } from '../functions/shared/runtime.js';
 import { resolveDataset } from '../lib/engine/datasets/uploads.js';
-import { keys } from '../lib/engine/keys.js';
 import { runInProcess } from '../lib/engine/training/in-process-runner.js';
-import { jobSpecSchema } from '../lib/engine/training/job-spec.js';
 import { readJobSpec } from '../lib/engine/training/job-store.js';
 import { ProtocolError, ShardtrainError } from '../lib/errors.js';
 

@@ -2,10 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { backendLabel } from '../functions/shared/runtime.js';
-import { keys } from '../lib/engine/keys.js';
 import {
   ALGORITHMS,
-  jobSpecSchema,
   MODEL_KINDS,
   OPTIMIZERS,
   SCHEDULES,
@@ -15,7 +13,6 @@ import {
 } from '../lib/engine/training/job-spec.js';
 import { readJobSpec } from '../lib/engine/training/job-store.js';
 import { resumeJob } from '../lib/engine/training/resume.js';
-import { NotFoundError } from '../lib/errors.js';
 import { seedExample, toCsv } from '../lib/examples/generators.js';
 import { afterUpload } from './commands/after-upload.js';
 import { evaluate, predict } from './commands/evaluate.js';

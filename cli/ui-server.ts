@@ -3,7 +3,7 @@ import { datasetManifestSchema } from '../lib/data/index.js';
 import { readDocument } from '../lib/documents.js';
 import { listUploads } from '../lib/engine/datasets/uploads.js';
 import { keys } from '../lib/engine/keys.js';
-import { listPipelines, type PipelineDecision, pipelineRuns } from '../lib/engine/pipelines/pipelines.js';
+import { listPipelines, type PipelineDecision, pipelineRuns } from '../lib/engine/pipelines/index.js';
 import { NotFoundError, ShardtrainError, UsageError } from '../lib/errors.js';
 import {
   datasetPage,

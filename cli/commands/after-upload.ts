@@ -5,7 +5,7 @@ import {
   listPipelines,
   type PipelineDecision,
   pipelineDecisionSchema,
-} from '../../lib/engine/pipelines/pipelines.js';
+} from '../../lib/engine/pipelines/index.js';
 import type { DriftReport } from '../../lib/registry/index.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';

@@ -6,7 +6,7 @@ import { type JobSpec, jobSpecSchema } from '../../lib/engine/training/job-spec.
 import { latestState, readJobSpec } from '../../lib/engine/training/job-store.js';
 import { messageFailureReason } from '../../lib/engine/training/protocol.js';
 import { latestRoundRecord } from '../../lib/engine/training/round-records.js';
-import { NotFoundError, UsageError } from '../../lib/errors.js';
+import { UsageError } from '../../lib/errors.js';
 import { excerpt } from '../../lib/validation/text.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';

@@ -10,7 +10,7 @@ import {
   pipelineSchema,
   runPipeline,
   savePipeline,
-} from '../../lib/engine/pipelines/pipelines.js';
+} from '../../lib/engine/pipelines/index.js';
 import { UsageError } from '../../lib/errors.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';

@@ -2,7 +2,7 @@ import type { DatasetManifest } from '../data/index.js';
 import { datasetManifestSchema } from '../data/index.js';
 import { readDocument, requireDocument } from '../documents.js';
 import { keys } from '../engine/keys.js';
-import { type PipelineDecision, pipelineDecisionSchema } from '../engine/pipelines/pipelines.js';
+import { type PipelineDecision, pipelineDecisionSchema } from '../engine/pipelines/index.js';
 import { type ModelArtifact, modelArtifactSchema } from '../engine/serving/model-artifact.js';
 import { readJobFailure } from '../engine/training/diverged.js';
 import type { JobPlan } from '../engine/training/job-plan.js';

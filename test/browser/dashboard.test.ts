@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../../cli/session.js';
 import { type Dashboard, startDashboard } from '../../cli/ui-server.js';
 import { keys } from '../../lib/engine/keys.js';
-import { pipelineSchema } from '../../lib/engine/pipelines/pipelines.js';
+import { pipelineSchema } from '../../lib/engine/pipelines/index.js';
 import { writeRoundRecord } from '../../lib/engine/training/round-records.js';
 import { UsageError } from '../../lib/errors.js';
 import { blobsProblem, toCsv } from '../../lib/examples/generators.js';
