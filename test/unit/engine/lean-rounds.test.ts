@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../../lib/engine/keys.js';
-import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
 import {
   type EngineDeps,
   handleResult,
@@ -30,6 +29,7 @@ import {
   seedDataset,
   seedSpec,
 } from '../../support/engine-fixtures.js';
+import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
 import { readJson } from '../../support/stored-json.js';
 
 /**

@@ -1,9 +1,5 @@
-import type { DatasetManifest } from '../../data/index.js';
-import { InfrastructureError } from '../../errors.js';
-import type { GradientKernel } from '../../optim/index.js';
-import { TypedArrayKernel } from '../../optim/index.js';
-import type { ObjectStore } from '../../ports.js';
-import { keys } from '../keys.js';
+import type { DatasetManifest } from '../../../lib/data/index.js';
+import { keys } from '../../../lib/engine/keys.js';
 import {
   CHECKPOINTS,
   type CheckpointName,
@@ -14,16 +10,20 @@ import {
   type Outbox,
   type Outcome,
   startJob,
-} from '../training/coordinator.js';
-import type { JobSpec } from '../training/job-spec.js';
-import { JobCache } from '../training/job-store.js';
+} from '../../../lib/engine/training/coordinator.js';
+import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
+import { JobCache } from '../../../lib/engine/training/job-store.js';
 import {
   parseMessage,
   resultDeduplicationId,
   resultMessageSchema,
   workMessageSchema,
-} from '../training/protocol.js';
-import { resumeJob } from '../training/resume.js';
+} from '../../../lib/engine/training/protocol.js';
+import { resumeJob } from '../../../lib/engine/training/resume.js';
+import { InfrastructureError } from '../../../lib/errors.js';
+import type { GradientKernel } from '../../../lib/optim/index.js';
+import { TypedArrayKernel } from '../../../lib/optim/index.js';
+import type { ObjectStore } from '../../../lib/ports.js';
 import { FAULT_KINDS, type Fault, type FaultKind, type FaultPlan, type RunProfile } from './fault-plan.js';
 import { LatencyStore, type SimObjectStore } from './sim-object-store.js';
 import { type DeadLetter, SimQueue } from './sim-queue.js';

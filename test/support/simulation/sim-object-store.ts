@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { PreconditionFailedError } from '../../errors.js';
-import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../ports.js';
-import { putIfAbsentVia } from '../../put-if-absent.js';
+import { PreconditionFailedError } from '../../../lib/errors.js';
+import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../../lib/ports.js';
+import { putIfAbsentVia } from '../../../lib/put-if-absent.js';
 
 interface Entry {
   readonly body: Uint8Array;
