@@ -1,33 +1,17 @@
 import type { DatasetManifest } from '../../../lib/data/index.js';
 import { keys } from '../../../lib/engine/keys.js';
-import {
-  CHECKPOINTS,
-  type CheckpointName,
-  type EngineDeps,
-  type FinishedJob,
-  handleResult,
-  handleWork,
-  type Outbox,
-  type Outcome,
-  startJob,
-} from '../../../lib/engine/training/coordinator.js';
+import { CHECKPOINTS } from '../../../lib/engine/training/coordinator.js';
 import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
-import { JobCache } from '../../../lib/engine/training/job-store.js';
-import {
-  parseMessage,
-  resultDeduplicationId,
-  resultMessageSchema,
-  workMessageSchema,
-} from '../../../lib/engine/training/protocol.js';
-import { resumeJob } from '../../../lib/engine/training/resume.js';
-import { InfrastructureError } from '../../../lib/errors.js';
 import type { GradientKernel } from '../../../lib/optim/index.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
-import type { ObjectStore } from '../../../lib/ports.js';
-import { FAULT_KINDS, type Fault, type FaultKind, type FaultPlan, type RunProfile } from './fault-plan.js';
-import { LatencyStore, type SimObjectStore } from './sim-object-store.js';
+import { type SimOutcome, type SimWorld, spawnConsumer, spawnStarter } from './actors.js';
+import { FaultInjector, zeros } from './fault-injector.js';
+import type { FaultKind, FaultPlan, RunProfile } from './fault-plan.js';
+import type { SimObjectStore } from './sim-object-store.js';
 import { type DeadLetter, SimQueue } from './sim-queue.js';
 import { type SimProcess, VirtualScheduler } from './virtual-scheduler.js';
+
+export { type SimOutcome, SimulatedCrash } from './actors.js';
 
 /** A job to run in the simulation. */
 export interface SimJob {
@@ -75,9 +59,6 @@ export interface SimulationOptions {
   readonly maxTimeMs?: number;
 }
 
-/** Handler outcomes plus the two ways a handler can fail. */
-export type SimOutcome = Outcome | 'crashed' | 'rejected';
-
 /** What happened in a run. */
 export interface SimulationReport {
   /** Handler invocations (messages handed to `handleWork` / `handleResult`). */
@@ -99,14 +80,6 @@ export interface SimulationReport {
   readonly steps: number;
 }
 
-/** The crash the `checkpoint` hook throws. */
-export class SimulatedCrash extends InfrastructureError {
-  public constructor(point: CheckpointName) {
-    super(`simulated crash at ${point}`);
-    this.name = 'SimulatedCrash';
-  }
-}
-
 const OUTCOMES: readonly SimOutcome[] = [
   'computed',
   'resent',
@@ -119,162 +92,22 @@ const OUTCOMES: readonly SimOutcome[] = [
   'rejected',
 ];
 
-const zeros = <K extends string>(names: readonly K[]): Record<K, number> =>
-  Object.fromEntries(names.map((n) => [n, 0])) as Record<K, number>;
-
 /**
  * Runs jobs through `startJob` / `handleWork` / `handleResult` on SQS-like queues in virtual time,
  * with several consumers interleaving their steps and the faults of `options.faults` injected,
  * until nothing is left to do. Deterministic: the same options give the same run.
+ *
+ * The parts: the {@link VirtualScheduler} (clock, seeded interleaving), the {@link FaultInjector}
+ * (the plan at run time), and the actors of `actors.ts` (queue consumers, job starters); this
+ * function wires them, schedules the kills, runs, and reports.
  *
  * @example
  * const report = await simulate({ seed: 1, store, jobs: [{ spec, manifest, manifestKey }] });
  * const state = await latestState(store, spec.jobId);
  */
 export async function simulate(options: SimulationOptions): Promise<SimulationReport> {
-  const sched = new VirtualScheduler(options.seed);
-  const { store } = options;
-  const kernel = options.kernel ?? new TypedArrayKernel();
-  const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
-  const maxReceiveCount = options.maxReceiveCount ?? 5;
-  const work = new SimQueue('work', { fifo: false, visibilityTimeoutMs, maxReceiveCount }, sched);
-  const aggregate = new SimQueue('aggregate', { fifo: true, visibilityTimeoutMs, maxReceiveCount }, sched);
-  const faults = options.faults?.faults ?? [];
-
-  const checkpoints = zeros(CHECKPOINTS);
-  const outcomes = zeros(OUTCOMES);
-  const injected = zeros(FAULT_KINDS);
-  const counters = { work: 0, aggregate: 0, workDeliveries: 0, workSends: 0, resultSends: 0, starts: 0 };
-  const registrations: string[] = [];
-  let killedExecutions = 0;
-
-  const find = <F extends Fault['kind']>(kind: F, match: (f: Extract<Fault, { kind: F }>) => boolean) =>
-    faults.filter(
-      (f): f is Extract<Fault, { kind: F }> => f.kind === kind && match(f as Extract<Fault, { kind: F }>),
-    );
-  const latency = (proc: SimProcess): Promise<void> => sched.sleep(proc, sched.int(1, 10));
-
-  /** Dependencies of one handler execution in process `proc`. */
-  const depsFor = (proc: SimProcess, cache: JobCache): EngineDeps => {
-    const procStore: ObjectStore = new LatencyStore(store, () => latency(proc));
-    const outbox: Outbox = {
-      async sendWork(messages) {
-        await latency(proc);
-        for (const m of messages) {
-          counters.workSends++;
-          const delays = find('reorder', (f) => f.index === counters.workSends);
-          injected.reorder += delays.length;
-          const delayMs = delays.reduce((s, f) => s + f.delayMs, 0);
-          work.send(JSON.stringify(m), { delayMs });
-        }
-      },
-      async sendResult(message) {
-        await latency(proc);
-        counters.resultSends++;
-        const body = JSON.stringify(message);
-        const send = (): void => {
-          aggregate.send(body, { groupId: message.jobId, deduplicationId: resultDeduplicationId(message) });
-        };
-        send();
-        for (const f of find(
-          'duplicate',
-          (d) => d.queue === 'aggregate' && d.index === counters.resultSends,
-        )) {
-          injected.duplicate++;
-          sched.timer(f.lagMs, send);
-        }
-      },
-    };
-    return {
-      store: procStore,
-      outbox,
-      kernel,
-      backend: 'simulated',
-      cache,
-      async checkpoint(point) {
-        const n = ++checkpoints[point];
-        await sched.sleep(proc, point === 'worker:before-result' ? sched.int(50, 300) : 1);
-        for (const f of find('straggler', (s) => s.point === point && s.occurrence === n)) {
-          injected.straggler++;
-          await sched.sleep(proc, f.pauseMs);
-        }
-        if (find('crash', (c) => c.point === point && c.occurrence === n).length > 0) {
-          injected.crash++;
-          throw new SimulatedCrash(point);
-        }
-      },
-      async onFinish(job: FinishedJob) {
-        await latency(proc);
-        registrations.push(job.spec.jobId);
-      },
-    };
-  };
-
-  /** A Lambda instance polling one queue, with its own cache, until it is killed. */
-  const consumer = (queue: SimQueue, kind: 'work' | 'aggregate', busy: Set<SimProcess>) =>
-    sched.spawn(`${kind}-consumer`, async (proc) => {
-      const cache = new JobCache();
-      for (;;) {
-        await latency(proc);
-        const delivery = queue.receive();
-        if (delivery === undefined) {
-          const parked = sched.park(proc, queue.nextChangeAt());
-          const unsubscribe = queue.onChange(parked.wake);
-          await parked.resumed;
-          unsubscribe();
-          continue;
-        }
-        if (kind === 'work') {
-          counters.workDeliveries++;
-          for (const f of find(
-            'duplicate',
-            (d) => d.queue === 'work' && d.index === counters.workDeliveries,
-          )) {
-            injected.duplicate++;
-            queue.send(delivery.body, { delayMs: f.lagMs });
-          }
-        }
-        counters[kind]++;
-        busy.add(proc);
-        try {
-          const deps = depsFor(proc, cache);
-          const outcome =
-            kind === 'work'
-              ? await handleWork(deps, parseMessage(workMessageSchema, delivery.body))
-              : await handleResult(deps, parseMessage(resultMessageSchema, delivery.body));
-          outcomes[outcome]++;
-          await latency(proc);
-          queue.delete(delivery.receipt);
-        } catch (error) {
-          outcomes[error instanceof SimulatedCrash ? 'crashed' : 'rejected']++;
-          queue.fail(
-            delivery.receipt,
-            error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-          );
-        }
-        busy.delete(proc);
-      }
-    });
-
-  /** The client that starts a job, retrying after a crash until `startJob` returns. */
-  const starters = new Map<string, SimProcess>();
-  const starter = (job: SimJob, delayMs: number): SimProcess =>
-    sched.spawn(`start-${job.spec.jobId}`, async (proc) => {
-      await sched.sleep(proc, delayMs);
-      for (;;) {
-        counters.starts++;
-        try {
-          const deps = depsFor(proc, new JobCache());
-          if (job.resume === true) await resumeJob(deps, job.spec.jobId);
-          else await startJob(deps, job.spec, job.manifest, job.manifestKey);
-          starters.delete(job.spec.jobId);
-          return;
-        } catch (error) {
-          if (!(error instanceof SimulatedCrash)) throw error;
-          await sched.sleep(proc, 1_000);
-        }
-      }
-    });
+  const world = createWorld(options);
+  const { sched, work, aggregate } = world;
 
   for (const m of options.messages ?? []) {
     (m.queue === 'work' ? work : aggregate).send(
@@ -282,35 +115,25 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       m.groupId !== undefined ? { groupId: m.groupId } : {},
     );
   }
-  for (const job of options.jobs) starters.set(job.spec.jobId, starter(job, job.startAtMs ?? 0));
-
-  let processes: SimProcess[] = [];
-  let busy = new Set<SimProcess>();
-  const startConsumers = (): void => {
-    busy = new Set<SimProcess>();
-    processes = [
-      ...Array.from({ length: options.workConsumers ?? 3 }, () => consumer(work, 'work', busy)),
-      ...Array.from({ length: options.aggregateConsumers ?? 2 }, () =>
-        consumer(aggregate, 'aggregate', busy),
-      ),
-    ];
-  };
-  startConsumers();
-
-  for (const f of faults) {
-    if (f.kind !== 'kill') continue;
+  const starters = new Map<string, SimProcess>();
+  for (const job of options.jobs) {
+    starters.set(job.spec.jobId, spawnStarter(world, starters, job, job.startAtMs ?? 0));
+  }
+  const consumers = new ConsumerPool(world, options);
+  consumers.start();
+  let killedExecutions = 0;
+  for (const f of world.faults.kills()) {
     sched.timer(f.atMs, () => {
-      injected.kill++;
-      killedExecutions += busy.size;
-      for (const p of processes) sched.kill(p);
+      world.faults.fired('kill');
+      killedExecutions += consumers.kill();
       // A client whose start call was cut off calls again.
       for (const job of options.jobs) {
         const running = starters.get(job.spec.jobId);
         if (running === undefined || sched.now < (job.startAtMs ?? 0)) continue;
         sched.kill(running);
-        starters.set(job.spec.jobId, starter(job, 1_000));
+        starters.set(job.spec.jobId, spawnStarter(world, starters, job, 1_000));
       }
-      startConsumers();
+      consumers.start();
     });
   }
 
@@ -320,10 +143,73 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     maxTimeMs: options.maxTimeMs ?? 86_400_000,
     ...(stopAtMs !== undefined ? { stopAt: stopAtMs } : {}),
   });
+  return report(world, options, killedExecutions);
+}
 
+/** The scheduler, the store, both queues, the fault injector and an empty tally. */
+function createWorld(options: SimulationOptions): SimWorld {
+  const sched = new VirtualScheduler(options.seed);
+  const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
+  const maxReceiveCount = options.maxReceiveCount ?? 5;
+  return {
+    sched,
+    store: options.store,
+    kernel: options.kernel ?? new TypedArrayKernel(),
+    work: new SimQueue('work', { fifo: false, visibilityTimeoutMs, maxReceiveCount }, sched),
+    aggregate: new SimQueue('aggregate', { fifo: true, visibilityTimeoutMs, maxReceiveCount }, sched),
+    faults: new FaultInjector(options.faults?.faults ?? []),
+    tally: {
+      checkpoints: zeros(CHECKPOINTS),
+      outcomes: zeros(OUTCOMES),
+      counters: { work: 0, aggregate: 0, workDeliveries: 0, workSends: 0, resultSends: 0, starts: 0 },
+      registrations: [],
+    },
+  };
+}
+
+/** The queue consumers (Lambda instances) of both queues: started together, killed together. */
+class ConsumerPool {
+  private processes: SimProcess[] = [];
+  private busy = new Set<SimProcess>();
+
+  public constructor(
+    private readonly world: SimWorld,
+    private readonly options: Pick<SimulationOptions, 'workConsumers' | 'aggregateConsumers'>,
+  ) {}
+
+  public start(): void {
+    const busy = new Set<SimProcess>();
+    this.busy = busy;
+    this.processes = [
+      ...Array.from({ length: this.options.workConsumers ?? 3 }, () =>
+        spawnConsumer(this.world, this.world.work, 'work', busy),
+      ),
+      ...Array.from({ length: this.options.aggregateConsumers ?? 2 }, () =>
+        spawnConsumer(this.world, this.world.aggregate, 'aggregate', busy),
+      ),
+    ];
+  }
+
+  /** Kills every consumer; returns how many were in the middle of a handler. */
+  public kill(): number {
+    const cut = this.busy.size;
+    for (const p of this.processes) this.world.sched.kill(p);
+    return cut;
+  }
+}
+
+/** What happened, from the tally, the queues and the store. */
+async function report(
+  world: SimWorld,
+  options: SimulationOptions,
+  killedExecutions: number,
+): Promise<SimulationReport> {
+  const { sched, tally, work, aggregate } = world;
+  const { counters } = tally;
   const finished: string[] = [];
   for (const job of options.jobs) {
-    if ((await store.head(keys.job.registered(job.spec.jobId))) !== undefined) finished.push(job.spec.jobId);
+    if ((await world.store.head(keys.job.registered(job.spec.jobId))) !== undefined)
+      finished.push(job.spec.jobId);
   }
   return {
     invocations: {
@@ -331,12 +217,12 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       aggregate: counters.aggregate,
       total: counters.work + counters.aggregate,
     },
-    outcomes,
-    injected,
+    outcomes: tally.outcomes,
+    injected: world.faults.injected,
     killedExecutions,
     startAttempts: counters.starts,
     profile: {
-      checkpoints,
+      checkpoints: tally.checkpoints,
       workDeliveries: counters.workDeliveries,
       workSends: counters.workSends,
       resultSends: counters.resultSends,
@@ -344,7 +230,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     },
     deduplicated: aggregate.stats.deduplicated,
     deadLetters: [...work.deadLetters, ...aggregate.deadLetters],
-    registrations,
+    registrations: tally.registrations,
     finished,
     virtualMs: sched.now,
     steps: sched.steps,
