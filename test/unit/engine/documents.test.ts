@@ -3,7 +3,7 @@ import { readDocument, requireDocument } from '../../../lib/documents.js';
 import { keys } from '../../../lib/engine/keys.js';
 import { jobPlanDocument, readJobSpec } from '../../../lib/engine/training/job-store.js';
 import { CorruptDocumentError, NotFoundError, ProtocolError } from '../../../lib/errors.js';
-import { MemoryObjectStore } from '../registry/memory-store.js';
+import { MemoryObjectStore } from '../../support/memory-object-store.js';
 
 describe('Feature: one validating reader for stored documents', () => {
   let store: MemoryObjectStore;
