@@ -33,6 +33,19 @@ export class MemoryObjectStore implements ObjectStore {
   public readonly deletes: string[] = [];
   /** When set, `put` to a key for which this returns true throws. */
   public failPut: ((key: string) => boolean) | undefined;
+  private readonly clock: () => number;
+  private readonly interleave: boolean;
+
+  /**
+   * @param options.clock - time in ms stamped as `lastModified` (default: the wall clock).
+   * @param options.interleave - yield before every call so concurrent callers interleave
+   *   (default true); the simulator turns it off and schedules the interleaving itself.
+   */
+  public constructor(options: { clock?: () => number; interleave?: boolean } = {}) {
+    this.clock = options.clock ?? Date.now;
+    this.interleave = options.interleave ?? true;
+  }
+
   private readonly afterGetHooks = new Map<string, AfterGetHook>();
   private sequence = 0;
   /** Conditional puts rejected so far (for asserting that retries happened). */
@@ -48,7 +61,7 @@ export class MemoryObjectStore implements ObjectStore {
   }
 
   public async get(key: string): Promise<StoredObject | undefined> {
-    await tick();
+    if (this.interleave) await tick();
     const entry = this.objects.get(key);
     const result = entry === undefined ? undefined : { body: entry.body.slice(), etag: entry.etag };
     const hook = this.afterGetHooks.get(key);
@@ -69,13 +82,13 @@ export class MemoryObjectStore implements ObjectStore {
   }
 
   public async head(key: string): Promise<ObjectInfo | undefined> {
-    await tick();
+    if (this.interleave) await tick();
     const entry = this.objects.get(key);
     return entry === undefined ? undefined : info(key, entry);
   }
 
   public async put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<{ etag: string }> {
-    await tick();
+    if (this.interleave) await tick();
     if (this.failPut?.(key)) throw new Error(`injected put failure for ${key}`);
     const existing = this.objects.get(key);
     if (options.ifNoneMatch === '*' && existing !== undefined) return this.reject(key);
@@ -84,7 +97,7 @@ export class MemoryObjectStore implements ObjectStore {
     this.sequence += 1;
     // The sequence number makes rewriting identical bytes still change the etag's uniqueness per write.
     const etag = `"${createHash('md5').update(bytes).update(String(this.sequence)).digest('hex')}"`;
-    this.objects.set(key, { body: bytes, etag, lastModified: new Date() });
+    this.objects.set(key, { body: bytes, etag, lastModified: new Date(this.clock()) });
     this.puts.push(key);
     return { etag };
   }
@@ -100,14 +113,14 @@ export class MemoryObjectStore implements ObjectStore {
   }
 
   public async list(prefix: string): Promise<ObjectInfo[]> {
-    await tick();
+    if (this.interleave) await tick();
     return this.keys()
       .filter((key) => key.startsWith(prefix))
       .map((key) => info(key, this.objects.get(key)!));
   }
 
   public async delete(key: string): Promise<void> {
-    await tick();
+    if (this.interleave) await tick();
     this.deletes.push(key);
     this.objects.delete(key);
   }
