@@ -2,10 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { backendLabel } from '../functions/shared/runtime.js';
-import { keys } from '../lib/engine/keys.js';
 import {
   ALGORITHMS,
-  jobSpecSchema,
   MODEL_KINDS,
   OPTIMIZERS,
   SCHEDULES,
@@ -13,9 +11,8 @@ import {
   SYNC_MODES,
   type TrainOptions,
 } from '../lib/engine/training/job-spec.js';
-import { readJson } from '../lib/engine/training/job-store.js';
+import { readJobSpec } from '../lib/engine/training/job-store.js';
 import { resumeJob } from '../lib/engine/training/resume.js';
-import { NotFoundError } from '../lib/errors.js';
 import { seedExample, toCsv } from '../lib/examples/generators.js';
 import { afterUpload } from './commands/after-upload.js';
 import { evaluate, predict } from './commands/evaluate.js';
@@ -233,9 +230,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--json', 'print one JSON object, as train does')
     .action(async (jobId: string, o: { json?: boolean }, cmd: Command) => {
       const s = session(cmd);
-      const raw = await readJson(s.home.store, keys.job.spec(jobId));
-      if (raw === undefined) throw new NotFoundError(`no job "${jobId}" (see: shardtrain jobs)`);
-      const spec = jobSpecSchema.parse(raw);
+      const spec = await readJobSpec(s.home.store, jobId);
       const started = Date.now();
       const runtime = await s.runtime();
       await resumeJob(runtime.engine(), jobId);

@@ -8,7 +8,7 @@ import {
   parseUploadKey,
   type UploadRecord,
 } from '../lib/engine/datasets/uploads.js';
-import { onDatasetReady } from '../lib/engine/pipelines/pipelines.js';
+import { onDatasetReady } from '../lib/engine/pipelines/index.js';
 import { ShardtrainError } from '../lib/errors.js';
 import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 

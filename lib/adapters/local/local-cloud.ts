@@ -174,7 +174,7 @@ export class LocalCloud {
   /** Writes an object the way `aws s3 cp` would, and emits its ObjectCreated event under `datasets/`. */
   public async putObject(key: string, body: AsyncIterable<Uint8Array>): Promise<void> {
     const { etag } = await this.store.putStream(key, body);
-    if (key.startsWith('datasets/')) {
+    if (key.startsWith(keys.uploadsPrefix)) {
       const size = (await this.store.head(key))?.size ?? 0;
       await this.queues.events.send(JSON.stringify(s3PutEvent(BUCKET, key, size, etag)));
     }

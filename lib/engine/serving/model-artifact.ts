@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storedAs } from '../../documents.js';
 import { DatasetError } from '../../errors.js';
 import { dataRecord, ownValue } from '../../validation/records.js';
 import { MODEL_KINDS } from '../training/job-spec.js';
@@ -42,6 +43,9 @@ export const modelArtifactSchema = z
     if (problem !== null) ctx.addIssue({ code: 'custom', path: ['layers'], message: problem });
   });
 export type ModelArtifact = z.infer<typeof modelArtifactSchema>;
+
+/** `jobs/<id>/model.json`: validated as a model, kept exactly as stored. */
+export const storedModelDocument = storedAs<ModelArtifact>(modelArtifactSchema);
 
 /** Row-wise linear scores: n×K matrix (K = 1 for linear/logistic), in float64. */
 function scores(model: ModelArtifact, x: ArrayLike<number>, rows: number): { k: number; s: Float64Array } {

@@ -1,6 +1,6 @@
 import { toFiniteNumber } from '../../data/csv/parse-number.js';
-import { DatasetError, NotFoundError } from '../../errors.js';
-import { type ModelRegistry, parseModelRef } from '../../registry/index.js';
+import { DatasetError } from '../../errors.js';
+import type { ModelRegistry } from '../../registry/index.js';
 import { excerpt } from '../../validation/text.js';
 import { type ModelArtifact, outputKind, parseModelArtifact, predictRows } from './model-artifact.js';
 
@@ -19,23 +19,8 @@ export class ModelServer {
 
   public constructor(private readonly registry: ModelRegistry) {}
 
-  /** Which version a reference points at right now. */
-  public async resolveVersion(ref: string): Promise<{ name: string; version: number }> {
-    const parsed = parseModelRef(ref);
-    const { name } = parsed;
-    if (parsed.kind === 'version') return { name, version: parsed.version };
-    if (parsed.kind === 'alias') {
-      const v = await this.registry.getAlias(name, parsed.alias);
-      if (v === undefined) throw new NotFoundError(`model ${name} has no alias "${parsed.alias}"`);
-      return { name, version: v };
-    }
-    const latest = await this.registry.latestVersion(name);
-    if (latest === undefined) throw new NotFoundError(`model ${name} has no versions`);
-    return { name, version: latest.version };
-  }
-
   public async model(ref: string): Promise<{ name: string; version: number; artifact: ModelArtifact }> {
-    const { name, version } = await this.resolveVersion(ref);
+    const { name, version } = await this.registry.resolveVersion(ref);
     const key = `${name}@${version}`;
     let artifact = this.models.get(key);
     if (artifact === undefined) {
