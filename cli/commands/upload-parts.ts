@@ -4,12 +4,14 @@ import { readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import { z } from 'zod';
 import { readCsvRecords } from '../../lib/data/index.js';
 import { isParquetFile } from '../../lib/data/parquet/parquet-blocks.js';
+import { readDocument } from '../../lib/documents.js';
 import { PARTITION_MARKER } from '../../lib/engine/datasets/partitions.js';
 import { type UploadRecord, uploadIdFor, uploadRecordSchema } from '../../lib/engine/datasets/uploads.js';
 import { keys } from '../../lib/engine/keys.js';
-import { readJson } from '../../lib/engine/training/job-store.js';
+import { messageFailureReason } from '../../lib/engine/training/protocol.js';
 import { DatasetError, InfrastructureError, ShardtrainError, UsageError } from '../../lib/errors.js';
 import { assertDatasetName } from '../../lib/validation/inputs.js';
 import { excerpt, oneLine } from '../../lib/validation/text.js';
@@ -88,7 +90,9 @@ export async function uploadPartitioned(
   const deadline = Date.now() + timeoutMs;
   let lastDlqCheck = 0;
   for (;;) {
-    const parsed = uploadRecordSchema.safeParse(await readJson(store, keys.uploadStatus(dataset, uploadId)));
+    const parsed = uploadRecordSchema.safeParse(
+      await readDocument(store, keys.uploadStatus(dataset, uploadId), z.unknown()),
+    );
     const record = parsed.success ? parsed.data : undefined;
     if (record?.state === 'ready' && (await store.head(keys.uploadSettled(dataset, uploadId))) !== undefined)
       return record;
@@ -99,9 +103,9 @@ export async function uploadPartitioned(
       for (const m of await cloud.queues.eventsDlq.peek({ limit: 1000 })) {
         const object = eventObject(m.body);
         if (object === undefined || sent.get(object.key) !== object.etag) continue;
-        const failure = await readJson<{ reason?: string }>(store, keys.failure(m.messageId));
+        const reason = await messageFailureReason(store, m.messageId);
         throw new InfrastructureError(
-          `preprocessing ${object.key} failed: ${oneLine(failure?.reason ?? 'no reason recorded', 200)}`,
+          `preprocessing ${object.key} failed: ${oneLine(reason ?? 'no reason recorded', 200)}`,
         );
       }
     }

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { keys } from '../../engine/keys.js';
 import type { ObjectStore } from '../../ports.js';
 import { FsObjectStore } from './fs-object-store.js';
 import { s3PutEvent } from './lambda-events.js';

@@ -4,12 +4,12 @@ import { type DatasetManifest, datasetManifestSchema, preprocessCsv } from '../.
 import { mergeParts, type PreprocessedPart } from '../../data/partitions/merge-parts.js';
 import { remapShardClasses } from '../../data/partitions/remap-classes.js';
 import { sniffedSource } from '../../data/sniff.js';
+import { readDocument, requireDocument } from '../../documents.js';
 import { DatasetError, NotFoundError, ShardtrainError } from '../../errors.js';
 import type { ObjectStore } from '../../ports.js';
 import { assertDatasetName } from '../../validation/inputs.js';
 import { keys } from '../keys.js';
-import { readJson } from '../training/job-store.js';
-import { isRetryable, type UploadRecord, uploadIdFor } from './uploads.js';
+import { isRetryable, type UploadRecord, uploadIdFor, uploadRecordSchema } from './uploads.js';
 
 /**
  * Partitioned dataset versions, the way Spark and Hive write a table: the parts of one version go
@@ -182,7 +182,7 @@ async function recordExpected(
   );
   if (!(await store.putIfAbsent(expectedKey, JSON.stringify(expected)))) {
     // Another marker (written again, other etag) fixed the list first: this upload id is not the version's.
-    const winner = expectedSchema.safeParse(await readJson(store, expectedKey));
+    const winner = expectedSchema.safeParse(await readDocument(store, expectedKey, z.unknown()));
     if (winner.success && winner.data.uploadId !== uploadId) await store.delete(statusKey);
     return;
   }
@@ -199,7 +199,9 @@ async function finalise(
   label: string,
   now: () => Date,
 ): Promise<UploadRecord | undefined> {
-  const expected = expectedSchema.safeParse(await readJson(store, keys.partition.expected(dataset, label)));
+  const expected = expectedSchema.safeParse(
+    await readDocument(store, keys.partition.expected(dataset, label), z.unknown()),
+  );
   if (!expected.success) return undefined;
   const { parts } = expected.data;
   const settle = async (outcome: Outcome): Promise<UploadRecord> => {
@@ -216,7 +218,7 @@ async function finalise(
   for (const part of parts) {
     const key = keys.partition.partFailure(dataset, label, part);
     if (!present.has(key)) continue;
-    const failure = failureSchema.safeParse(await readJson(store, key));
+    const failure = failureSchema.safeParse(await readDocument(store, key, z.unknown()));
     if (failure.success)
       return settle(
         await decide(store, dataset, label, { v: 1, state: 'failed', error: failure.data.error }),
@@ -226,7 +228,7 @@ async function finalise(
   if (parts.some((part) => !present.has(keys.partition.partManifest(dataset, label, part)))) return undefined;
   const preprocessed: PreprocessedPart[] = [];
   for (const part of parts) {
-    const raw = await readJson(store, keys.partition.partManifest(dataset, label, part));
+    const raw = await readDocument(store, keys.partition.partManifest(dataset, label, part), z.unknown());
     if (raw === undefined) return undefined;
     preprocessed.push({ file: part, manifest: datasetManifestSchema.parse(raw) });
   }
@@ -296,7 +298,9 @@ async function failVersion(store: ObjectStore, dataset: string, label: string, e
 }
 
 async function readOutcome(store: ObjectStore, dataset: string, label: string): Promise<Outcome | undefined> {
-  const parsed = outcomeSchema.safeParse(await readJson(store, keys.partition.outcome(dataset, label)));
+  const parsed = outcomeSchema.safeParse(
+    await readDocument(store, keys.partition.outcome(dataset, label), z.unknown()),
+  );
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -310,14 +314,18 @@ async function writeRecord(
 ): Promise<UploadRecord> {
   const statusKey = keys.uploadStatus(dataset, expected.uploadId);
   const base = { v: 1 as const, uploadId: expected.uploadId, dataset, key: expected.key };
-  const existing = await readJson<UploadRecord>(store, statusKey);
+  const existing = await readDocument(store, statusKey, uploadRecordSchema);
   if (existing !== undefined && existing.state !== 'processing') return existing;
   let record: UploadRecord;
   if (outcome.state === 'failed') {
     record = { ...base, state: 'failed', at: now().toISOString(), error: outcome.error };
   } else {
-    const manifest = datasetManifestSchema.parse(
-      await readJson(store, keys.manifest(dataset, outcome.version)),
+    const manifestKey = keys.manifest(dataset, outcome.version);
+    const manifest = await requireDocument(
+      store,
+      manifestKey,
+      datasetManifestSchema,
+      () => new NotFoundError(manifestKey),
     );
     record = {
       ...base,
@@ -345,7 +353,7 @@ async function discardParts(
 ): Promise<void> {
   for (const part of parts) {
     const manifestKey = keys.partition.partManifest(dataset, label, part);
-    const raw = await readJson(store, manifestKey);
+    const raw = await readDocument(store, manifestKey, z.unknown());
     const manifest = datasetManifestSchema.safeParse(raw);
     if (manifest.success) await Promise.allSettled(manifest.data.shards.map((s) => store.delete(s.key)));
     await store.delete(manifestKey).catch(() => undefined);

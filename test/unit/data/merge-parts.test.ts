@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type DatasetManifest, loadRows, preprocessCsv } from '../../../lib/data/index.js';
 import { mergeParts, partListHash } from '../../../lib/data/partitions/merge-parts.js';
 import { DatasetError } from '../../../lib/errors.js';
-import { csvSource, MemoryObjectStore } from './memory-object-store.js';
+import { csvSource, MemoryObjectStore } from '../../support/memory-object-store.js';
 
 /**
  * Three parts of one table (x numeric, colour categorical, y numeric). The labels first appear

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadRows } from '../../../lib/data/index.js';
 import { ingestPartitionObject, parsePartitionKey } from '../../../lib/engine/datasets/partitions.js';
 import { ingestUpload, listUploads, resolveDataset } from '../../../lib/engine/datasets/uploads.js';
-import { MemoryObjectStore } from '../registry/memory-store.js';
+import { MemoryObjectStore } from '../../support/memory-object-store.js';
 
 /** 12 rows (x = 0..11, colour cycling with another first label per part, y = x mod 2) in 3 parts of 4. */
 const COLOURS = ['red', 'blue', 'green'];
