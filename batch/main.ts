@@ -5,7 +5,7 @@
  * image provides (tfjs-node-gpu) — then registers the model and runs the pipeline gate.
  */
 import { pathToFileURL } from 'node:url';
-import { backendLabel, getRuntime } from '../functions/shared/runtime.js';
+import { backendLabel, handlerConfigFromEnv, type RuntimeConfig, runtimeFor } from '../lib/app/index.js';
 import { resolveDataset } from '../lib/engine/datasets/uploads.js';
 import { keys } from '../lib/engine/keys.js';
 import { runInProcess } from '../lib/engine/training/in-process-runner.js';
@@ -13,8 +13,9 @@ import { jobSpecSchema } from '../lib/engine/training/job-spec.js';
 import { readJson } from '../lib/engine/training/job-store.js';
 import { ProtocolError, ShardtrainError } from '../lib/errors.js';
 
-export async function runBatchJob(jobId: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const runtime = await getRuntime(env);
+/** Runs job `jobId` with the runtime `config` describes (the entry point parses it from the environment). */
+export async function runBatchJob(jobId: string, config: RuntimeConfig): Promise<string> {
+  const runtime = await runtimeFor(config);
   const raw = await readJson(runtime.store, keys.job.spec(jobId));
   if (raw === undefined) throw new ProtocolError(`job ${jobId} has no spec in the bucket`);
   const spec = jobSpecSchema.parse(raw);
@@ -49,8 +50,11 @@ if (isMain) {
     console.error('usage: node dist/batch/main.js <jobId>  (or set SHARDTRAIN_JOB_ID)');
     process.exit(2);
   }
-  runBatchJob(jobId).catch((error: unknown) => {
-    console.error(error instanceof ShardtrainError ? error.message : error);
-    process.exit(error instanceof ShardtrainError ? 2 : 1);
-  });
+  // The entry point's configuration: the job's environment, parsed and validated once.
+  Promise.resolve()
+    .then(() => runBatchJob(jobId, handlerConfigFromEnv(process.env)))
+    .catch((error: unknown) => {
+      console.error(error instanceof ShardtrainError ? error.message : error);
+      process.exit(error instanceof ShardtrainError ? 2 : 1);
+    });
 }

@@ -10,7 +10,7 @@ import { waitForJob } from '../cli/commands/job-progress.js';
 import { newJobId } from '../cli/commands/train.js';
 import type { Io } from '../cli/output.js';
 import { Session } from '../cli/session.js';
-import { backendLabel } from '../functions/shared/runtime.js';
+import { backendLabel } from '../lib/app/index.js';
 import type { DatasetManifest } from '../lib/data/index.js';
 import { resolveDataset } from '../lib/engine/datasets/uploads.js';
 import { startJob } from '../lib/engine/training/coordinator.js';

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { backendLabel } from '../functions/shared/runtime.js';
+import { backendLabel, type CliConfig, cliConfigFromEnv, type Env } from '../lib/app/index.js';
 import { keys } from '../lib/engine/keys.js';
 import {
   ALGORITHMS,
@@ -43,7 +43,7 @@ import { report } from './commands/report.js';
 import { train, versionOfJob } from './commands/train.js';
 import { ui } from './commands/ui.js';
 import { reportError } from './errors.js';
-import { type Home, homeDir } from './home.js';
+import type { Home } from './home.js';
 import { type Io, processIo } from './output.js';
 import { Session } from './session.js';
 import {
@@ -62,34 +62,34 @@ interface Globals {
   debug?: boolean;
 }
 
-/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+/**
+ * Runs the CLI with `argv` (without node and script); resolves with the exit code. `env` is read
+ * once, here, into the CLI's {@link CliConfig}; nothing below reads the environment.
+ */
+export async function main(
+  argv: readonly string[],
+  io: Io = processIo,
+  env: Env = process.env,
+): Promise<number> {
   let debug = argv.includes('--debug');
+  let config: CliConfig | undefined;
   let awsHome: Home | undefined;
   const sessions: Session[] = [];
   const session = (cmd: Command): Session => {
     const g = cmd.optsWithGlobals<Globals>();
     debug = g.debug === true;
-    const s = new Session(
-      homeDir(g.home),
-      {
-        ...(process.env.SHARDTRAIN_WORKER_THREADS !== undefined
-          ? { workerThreads: Number(process.env.SHARDTRAIN_WORKER_THREADS) }
-          : {}),
-        ...(process.env.SHARDTRAIN_VISIBILITY_TIMEOUT !== undefined
-          ? { visibilityTimeoutSeconds: Number(process.env.SHARDTRAIN_VISIBILITY_TIMEOUT) }
-          : {}),
-      },
-      awsHome,
-    );
+    if (config === undefined) throw new Error('the configuration is parsed before the command runs');
+    const { home, cloud: _cloud, ...options } = config;
+    const s = new Session(g.home !== undefined ? resolve(g.home) : home, options, awsHome);
     sessions.push(s);
     return s;
   };
   const program = buildProgram(session, io);
   try {
+    config = cliConfigFromEnv({}, env);
     // SHARDTRAIN_CLOUD=aws: the store, registry and queues of the deployed stack instead of the
     // local cloud (loaded only then, so local use never pays for the AWS SDK).
-    if (process.env.SHARDTRAIN_CLOUD === 'aws') awsHome = (await import('./aws-home.js')).openAwsHome();
+    if (config.aws !== undefined) awsHome = (await import('./aws-home.js')).openAwsHome(config.aws);
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {

@@ -1,7 +1,13 @@
 import { basename, extname } from 'node:path';
-import type { Runtime } from '../functions/shared/runtime.js';
-import { getRuntime, readPackageVersion } from '../functions/shared/runtime.js';
 import { LocalCloud } from '../lib/adapters/local/index.js';
+import {
+  type CliConfig,
+  cliRuntimeConfig,
+  type Runtime,
+  type RuntimeConfig,
+  readPackageVersion,
+  runtimeFor,
+} from '../lib/app/index.js';
 import {
   ingestUpload,
   type UploadRecord,
@@ -16,7 +22,13 @@ import { assertDatasetName } from '../lib/validation/inputs.js';
 import { excerpt, oneLine } from '../lib/validation/text.js';
 import { checkLocalFile, type Home, openFile, openHome } from './home.js';
 
-/** The handler modules, next to this file in the source tree and in `dist/`. */
+/** What a session takes from the CLI's configuration (everything but where the home is). */
+export type SessionOptions = Partial<Omit<CliConfig, 'home' | 'cloud'>>;
+
+/**
+ * The handler modules the local cloud runs (by URL: the CLI does not import `functions/`), next
+ * to this file in the source tree and in `dist/`.
+ */
 export function handlerUrls(): { preprocess: string; worker: string; aggregator: string } {
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   const at = (name: string) => new URL(`../functions/${name}.${ext}`, import.meta.url).href;
@@ -35,7 +47,7 @@ export class Session {
 
   public constructor(
     public readonly root: string,
-    private readonly cloudOptions: { workerThreads?: number; visibilityTimeoutSeconds?: number } = {},
+    private readonly options: SessionOptions = {},
     awsHome?: Home,
   ) {
     this.cloudKind = awsHome === undefined ? 'local' : 'aws';
@@ -51,18 +63,16 @@ export class Session {
   public async startCloud(): Promise<LocalCloud | undefined> {
     if (this.cloudKind === 'aws') return undefined;
     if (this.cloud === undefined) {
+      const o = this.options;
       const cloud = new LocalCloud({
         home: this.root,
         handlers: handlerUrls(),
-        ...(this.cloudOptions.workerThreads !== undefined
-          ? { workerThreads: this.cloudOptions.workerThreads }
+        ...(o.workerThreads !== undefined ? { workerThreads: o.workerThreads } : {}),
+        ...(o.visibilityTimeoutSeconds !== undefined
+          ? { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }
           : {}),
-        ...(this.cloudOptions.visibilityTimeoutSeconds !== undefined
-          ? { visibilityTimeoutSeconds: this.cloudOptions.visibilityTimeoutSeconds }
-          : {}),
-        ...(process.env.SHARDTRAIN_FAULTS !== undefined
-          ? { env: { SHARDTRAIN_FAULTS: process.env.SHARDTRAIN_FAULTS } }
-          : {}),
+        ...(o.faults !== undefined ? { faults: o.faults } : {}),
+        ...(o.backend !== undefined ? { backend: o.backend } : {}),
       });
       await cloud.start();
       this.cloud = cloud;
@@ -70,10 +80,28 @@ export class Session {
     return this.cloud;
   }
 
-  /** The handlers' runtime for this home (the same one the aggregator in this process uses). */
+  /**
+   * The handlers' runtime for this home, with the local cloud started: the same runtime the
+   * aggregator in this process uses (the same configuration).
+   */
   public async runtime(): Promise<Runtime> {
-    await this.startCloud();
-    return getRuntime(process.env);
+    const cloud = await this.startCloud();
+    return runtimeFor(cloud?.handlerConfig() ?? this.runtimeConfig());
+  }
+
+  /** The same runtime without starting the local cloud's consumers (the in-process runner). */
+  public inProcessRuntime(): Promise<Runtime> {
+    return runtimeFor(this.runtimeConfig());
+  }
+
+  /** The runtime configuration of this session: its home's local cloud, or the deployed stack. */
+  public runtimeConfig(): RuntimeConfig {
+    return cliRuntimeConfig({
+      ...this.options,
+      home: this.root,
+      cloud: this.cloudKind,
+      backend: this.options.backend ?? {},
+    });
   }
 
   public async close(): Promise<void> {

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ModelServer } from '../lib/engine/serving/model-server.js';
 import { ShardtrainError } from '../lib/errors.js';
-import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
+import { type ConfigSource, type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 
 /** Most rows one request may ask predictions for. */
 export const MAX_PREDICT_ROWS = 10_000;
@@ -58,6 +58,12 @@ function reply(statusCode: number, payload: unknown): APIGatewayProxyStructuredR
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) };
 }
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(serve as never).use(
-  runtimeMiddleware(),
-);
+/** The handler with its configuration given (the local cloud passes its own). */
+export function createHandler(config?: ConfigSource) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(serve as never).use(
+    runtimeMiddleware(config),
+  );
+}
+
+/** The Lambda entry point: configured from the function's environment. */
+export const handler = createHandler();

@@ -87,3 +87,17 @@ export class NotFoundError extends ShardtrainError {
     this.name = 'NotFoundError';
   }
 }
+
+/**
+ * A setting from the environment or the command line that does not parse: names the variable or
+ * flag (`path`) and what it must be, e.g. `SHARDTRAIN_WORKER_THREADS: expected an integer ≥ 1`.
+ */
+export class ConfigError extends UsageError {
+  public readonly path: string;
+
+  public constructor(path: string, problem: string, options?: { cause?: unknown }) {
+    super(`${path}: ${problem}`, options);
+    this.name = 'ConfigError';
+    this.path = path;
+  }
+}

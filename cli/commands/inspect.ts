@@ -156,7 +156,6 @@ async function localDepths(session: Session) {
  * version, a job that does not exist…), each with the reason its last failure recorded.
  */
 export async function deadLetters(session: Session, json: boolean, io: Io) {
-  const { failureKey } = await import('../../functions/shared/sqs-batch.js');
   const { LOCAL_QUEUE_NAMES: n, SqliteQueueBroker } = await import('../../lib/adapters/local/index.js');
   const broker = new SqliteQueueBroker({ path: join(session.root, 'queues.db') });
   const rows: {
@@ -171,7 +170,7 @@ export async function deadLetters(session: Session, json: boolean, io: Io) {
     for (const name of [n.workDlq, n.aggregateDlq, n.eventsDlq]) {
       if (!existing.has(name)) continue;
       for (const m of await broker.getQueue(name).peek({ limit: 1000 })) {
-        const failure = await readJson<{ reason: string }>(session.home.store, failureKey(m.messageId));
+        const failure = await readJson<{ reason: string }>(session.home.store, keys.failure(m.messageId));
         rows.push({
           queue: name,
           messageId: m.messageId,

@@ -1,4 +1,3 @@
-import { failureKey } from '../../functions/shared/sqs-batch.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
 import { readJobFailure, TrainingDivergedError } from '../../lib/engine/training/diverged.js';
@@ -75,7 +74,7 @@ export async function waitForJob(
         for (const dlq of cloud === undefined ? [] : [cloud.queues.workDlq, cloud.queues.aggregateDlq]) {
           for (const m of await dlq.peek()) {
             if (!m.body.includes(`"jobId":"${jobId}"`)) continue;
-            const failure = await readJson<{ reason: string }>(store, failureKey(m.messageId));
+            const failure = await readJson<{ reason: string }>(store, keys.failure(m.messageId));
             throw new InfrastructureError(
               `job ${jobId} stopped: a message went to ${dlq.name} after ${m.receiveCount} tries: ${failure?.reason ?? 'no reason recorded'}`,
             );

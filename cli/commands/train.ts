@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { backendLabel } from '../../functions/shared/runtime.js';
+import { backendLabel } from '../../lib/app/index.js';
 import type { DatasetManifest } from '../../lib/data/index.js';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
 import { keys } from '../../lib/engine/keys.js';
@@ -14,9 +14,8 @@ import {
   trainOptionsSchema,
 } from '../../lib/engine/training/job-spec.js';
 import { latestState, readJson } from '../../lib/engine/training/job-store.js';
-import { findJobVersion, registerJobModel } from '../../lib/engine/training/register-model.js';
+import { findJobVersion } from '../../lib/engine/training/register-model.js';
 import { DatasetError, UsageError } from '../../lib/errors.js';
-import { selectBackend } from '../../lib/optim/index.js';
 import type { ModelRegistry } from '../../lib/registry/index.js';
 import { assertModelName } from '../../lib/registry/names.js';
 import {
@@ -124,23 +123,13 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   let artifact: ModelArtifact;
   let backend: string;
   if (args.runner === 'inprocess') {
-    const selection = await selectBackend();
-    backend = backendLabel(selection);
+    // The same wiring as the handlers: the model is registered and a pipeline's gate runs.
+    const runtime = await session.inProcessRuntime();
+    backend = backendLabel(runtime.backend);
     if (!args.json) io.err(`backend: ${backend}; runner: in-process, ${spec.workers} worker(s)`);
     const bar = progressBar(io, 1, 'training');
-    const result = await runInProcess(
-      {
-        store,
-        kernel: selection.kernel,
-        backend,
-        onFinish: async (job) => {
-          await registerJobModel(registry, job, { packageVersion: session.packageVersion() });
-        },
-      },
-      spec,
-      manifest,
-      manifestKey,
-      (r) => bar.update(0, `epoch ${r.epoch} loss ${r.loss.toPrecision(5)}`),
+    const result = await runInProcess(runtime.engine(), spec, manifest, manifestKey, (r) =>
+      bar.update(0, `epoch ${r.epoch} loss ${r.loss.toPrecision(5)}`),
     );
     bar.stop();
     artifact = result.artifact;

@@ -1,32 +1,31 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import type { LocalRuntimeConfig } from '../../app/config.js';
 import { openLocalQueues } from './local-queues.js';
 import { QueueConsumer, type SqsHandler } from './queue-consumer.js';
 
 /**
  * Entry of a local-cloud handler thread: one "Lambda container" consuming one queue with the
  * handler module it was given, until the parent says stop. Its own SQLite connection, its own
- * runtime (caches, backend), like a real container.
+ * runtime (caches, backend), like a real container, built from the configuration it was given.
  */
 interface ThreadData {
-  readonly home: string;
-  readonly env: Record<string, string>;
+  readonly config: LocalRuntimeConfig;
   readonly handlerUrl: string;
   readonly queue: 'work' | 'aggregate';
   readonly functionName: string;
   readonly batchSize: number;
-  readonly visibilityTimeoutSeconds?: number;
 }
 
 const data = workerData as ThreadData;
-Object.assign(process.env, data.env);
+const { config } = data;
 const queues = openLocalQueues(
-  data.home,
-  data.visibilityTimeoutSeconds !== undefined
-    ? { visibilityTimeoutSeconds: data.visibilityTimeoutSeconds }
+  config.home,
+  config.visibilityTimeoutSeconds !== undefined
+    ? { visibilityTimeoutSeconds: config.visibilityTimeoutSeconds }
     : {},
 );
-const mod = (await import(data.handlerUrl)) as { handler: SqsHandler };
-const consumer = new QueueConsumer(queues[data.queue], mod.handler, {
+const mod = (await import(data.handlerUrl)) as { createHandler(config: LocalRuntimeConfig): SqsHandler };
+const consumer = new QueueConsumer(queues[data.queue], mod.createHandler(config), {
   functionName: data.functionName,
   batchSize: data.batchSize,
 });

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { S3Event } from 'aws-lambda';
+import type { BackendConfig, FaultPlan, LocalRuntimeConfig } from '../../app/config.js';
 import { keys } from '../../engine/keys.js';
 import type { ObjectStore } from '../../ports.js';
 import { FsObjectStore } from './fs-object-store.js';
@@ -10,7 +11,11 @@ import { type LocalQueues, openLocalQueues } from './local-queues.js';
 import { isProcessAlive } from './process-alive.js';
 import { type ConsumerStats, QueueConsumer, type SqsHandler } from './queue-consumer.js';
 
-/** The handler modules the local cloud runs: the very files Lambda runs (`functions/*`). */
+/**
+ * The handler modules the local cloud runs: the very files Lambda runs (`functions/*`). Each
+ * exports `createHandler(config)`, so the cloud hands them their configuration instead of an
+ * environment.
+ */
 export interface LocalHandlers {
   readonly preprocess: string;
   readonly worker: string;
@@ -24,13 +29,21 @@ export interface LocalCloudOptions {
   readonly handlers: LocalHandlers;
   /** Worker "containers" (threads), so several cores really compute. @default 2 */
   readonly workerThreads?: number;
-  /** Extra environment for the handlers (fault injection, backend). */
-  readonly env?: Readonly<Record<string, string>>;
+  /** Crashes and pauses injected into the handlers (`SHARDTRAIN_FAULTS`). */
+  readonly faults?: FaultPlan;
+  /** The handlers' compute path (`SHARDTRAIN_BACKEND`, `SHARDTRAIN_KERNEL`…). @default {} */
+  readonly backend?: BackendConfig;
   /** Visibility timeout of the queues, seconds. @default 30 */
   readonly visibilityTimeoutSeconds?: number;
 }
 
 const BUCKET = 'local';
+
+/** What a handler module exports for the local cloud. */
+interface HandlerModule<H> {
+  createHandler(config: LocalRuntimeConfig): H;
+}
+type PreprocessHandler = (e: S3Event, c: ReturnType<typeof lambdaContext>) => Promise<unknown>;
 
 /**
  * An embedded local cloud: a directory for S3, SQLite for SQS, and the same handler functions
@@ -50,6 +63,7 @@ export class LocalCloud {
   private readonly threadStats: ConsumerStats[] = [];
   private aggregator: QueueConsumer | undefined;
   private events: QueueConsumer | undefined;
+  private preprocess: Promise<PreprocessHandler> | undefined;
   private started = false;
 
   public constructor(private readonly options: LocalCloudOptions) {
@@ -58,15 +72,21 @@ export class LocalCloud {
     this.queues = openLocalQueues(options.home, this.queueSettings());
   }
 
-  /** The environment handlers see: they build their ports from it, as on Lambda. */
-  public handlerEnv(): Record<string, string> {
+  /**
+   * The configuration the handlers get (they build their runtime from it, as on Lambda from the
+   * environment): this cloud's home and queue settings; `thread` names a worker thread.
+   */
+  public handlerConfig(thread?: number): LocalRuntimeConfig {
+    const o = this.options;
     return {
-      SHARDTRAIN_CLOUD: 'local',
-      SHARDTRAIN_HOME: this.options.home,
-      ...(this.options.visibilityTimeoutSeconds !== undefined
-        ? { SHARDTRAIN_VISIBILITY_TIMEOUT: String(this.options.visibilityTimeoutSeconds) }
+      cloud: 'local',
+      home: o.home,
+      ...(o.visibilityTimeoutSeconds !== undefined
+        ? { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }
         : {}),
-      ...this.options.env,
+      ...(o.faults !== undefined ? { faults: o.faults } : {}),
+      ...(thread !== undefined ? { thread } : {}),
+      backend: o.backend ?? {},
     };
   }
 
@@ -81,12 +101,15 @@ export class LocalCloud {
       for (const q of [this.queues.work, this.queues.aggregate, this.queues.events])
         await q.releaseInFlight();
     }
-    Object.assign(process.env, this.handlerEnv());
-    const aggregator = (await import(this.options.handlers.aggregator)) as { handler: SqsHandler };
-    this.aggregator = new QueueConsumer(this.queues.aggregate, aggregator.handler, {
-      functionName: 'aggregator',
-      batchSize: 10,
-    });
+    const aggregator = (await import(this.options.handlers.aggregator)) as HandlerModule<SqsHandler>;
+    this.aggregator = new QueueConsumer(
+      this.queues.aggregate,
+      aggregator.createHandler(this.handlerConfig()),
+      {
+        functionName: 'aggregator',
+        batchSize: 10,
+      },
+    );
     this.events = new QueueConsumer(this.queues.events, (e) => this.invokePreprocess(e), {
       functionName: 'preprocess-events',
     });
@@ -175,12 +198,13 @@ export class LocalCloud {
 
   /** S3 notifications are queued as events (the S3 → Lambda async invoke), then handed over. */
   private async invokePreprocess(event: { Records: { body: string }[] }): Promise<undefined> {
-    const mod = (await import(this.options.handlers.preprocess)) as {
-      handler: (e: S3Event, c: ReturnType<typeof lambdaContext>) => Promise<unknown>;
-    };
+    this.preprocess ??= import(this.options.handlers.preprocess).then((m: HandlerModule<PreprocessHandler>) =>
+      m.createHandler(this.handlerConfig()),
+    );
+    const handler = await this.preprocess;
     for (const record of event.Records as { body: string; messageId?: string }[]) {
       try {
-        await mod.handler(JSON.parse(record.body) as S3Event, lambdaContext('preprocess'));
+        await handler(JSON.parse(record.body) as S3Event, lambdaContext('preprocess'));
       } catch (error) {
         // Like an async invoke's on-failure record: the reason goes with the message, so its
         // dead letter (after the retries) says why (`shardtrain dlq`).
@@ -210,15 +234,11 @@ export class LocalCloud {
     const entry = new URL(`./handler-thread.${fromSource ? 'ts' : 'js'}`, import.meta.url);
     const data = {
       entry: entry.href,
-      home: this.options.home,
-      env: { ...this.handlerEnv(), SHARDTRAIN_THREAD: String(index) },
+      config: this.handlerConfig(index),
       handlerUrl: url,
       queue: 'work',
       functionName: `worker-${index}`,
       batchSize: 1,
-      ...(this.options.visibilityTimeoutSeconds !== undefined
-        ? { visibilityTimeoutSeconds: this.options.visibilityTimeoutSeconds }
-        : {}),
     };
     const worker = fromSource
       ? new Worker(new URL('./ts-thread-bootstrap.mjs', import.meta.url), { workerData: data })
