@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { type Command, Option } from 'commander';
+import { z } from 'zod';
 import { backendLabel } from '../../lib/app/index.js';
 import type { DatasetManifest } from '../../lib/data/index.js';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
@@ -8,8 +10,14 @@ import { startJob } from '../../lib/engine/training/coordinator.js';
 import { runInProcess } from '../../lib/engine/training/in-process-runner.js';
 import { makeJobPlan } from '../../lib/engine/training/job-plan.js';
 import {
+  ALGORITHMS,
   type JobSpec,
   jobSpecSchema,
+  MODEL_KINDS,
+  OPTIMIZERS,
+  SCHEDULES,
+  SOLVER_CHOICES,
+  SYNC_MODES,
   type TrainOptions,
   trainOptionsSchema,
 } from '../../lib/engine/training/job-spec.js';
@@ -25,8 +33,10 @@ import {
   MAX_SEED,
   MAX_WORKERS,
 } from '../../lib/validation/inputs.js';
+import { type CommandContext, parseOptions } from '../command-kit.js';
 import { type Io, progressBar } from '../output.js';
 import { datasetNameFor, type Session } from '../session.js';
+import { fraction, nonNeg, positive, positiveInt, seedFlag, workersFlag } from '../validate.js';
 import { printTrainResult, solverSummary, type TrainResult, waitForJob } from './job-progress.js';
 import { roundPlanLine, summarizeRoundPlan } from './plan-line.js';
 
@@ -34,7 +44,7 @@ export interface TrainArgs {
   readonly dataset?: string;
   readonly data?: string;
   readonly target: string;
-  readonly model: 'linear' | 'logistic' | 'softmax';
+  readonly model: JobSpec['model'];
   readonly features?: string[];
   readonly name?: string;
   readonly workers: number;
@@ -180,4 +190,95 @@ export function checkTrainRequest(args: TrainArgs): { modelName: string | undefi
 /** The stored model of a finished job. */
 export async function jobModel(session: Session, jobId: string): Promise<ModelArtifact | undefined> {
   return readJson<ModelArtifact>(session.home.store, keys.job.model(jobId));
+}
+
+/** The options of `shardtrain train`, as commander hands them over (flags already range-checked). */
+export const trainFlagsSchema = trainOptionsSchema.extend({
+  dataset: z.string().optional(),
+  data: z.string().optional(),
+  target: z.string(),
+  model: z.enum(MODEL_KINDS),
+  workers: z.number(),
+  runner: z.enum(['local', 'inprocess']),
+  features: z
+    .string()
+    .transform((s) => s.split(',').map((c) => c.trim()))
+    .optional(),
+  pca: z.number().optional(),
+  holdout: z.number().optional(),
+  name: z.string().optional(),
+  json: z.boolean().default(false),
+});
+
+/** Declares `shardtrain train`. */
+export function registerTrain(program: Command, { session, io }: CommandContext): void {
+  program
+    .command('train')
+    .description('train a model (through the local cloud by default)')
+    .option('--dataset <name>', 'a dataset uploaded before (its newest version)')
+    .option('--data <file>', 'a CSV file: uploaded as dataset <file name>, then trained on')
+    .requiredOption('--target <col>', 'the column to predict')
+    .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).makeOptionMandatory())
+    .addOption(
+      new Option(
+        '--solver <name>',
+        'auto (default): normal equations for linear, Newton for small logistic/softmax, L-BFGS otherwise; gd: gradient descent (implied by --algorithm, --optimizer, --schedule, --lr, --batch-size, --sync, --local-steps)',
+      ).choices(SOLVER_CHOICES),
+    )
+    .addOption(new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS))
+    .option('--batch-size <B>', 'mini-batch size', positiveInt)
+    .option('--lr <x>', 'initial learning rate', positive)
+    .addOption(new Option('--optimizer <name>', 'update rule').choices(OPTIMIZERS))
+    .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(SCHEDULES))
+    .option('--decay-steps <T>', 'schedule time scale (steps)', positive)
+    .option(
+      '--decay-rate <a>',
+      'schedule rate (inverse-time: α; exponential: rate; step: factor; cosine: period ×)',
+      positive,
+    )
+    .option('--epochs <E>', 'maximum epochs (newton/lbfgs: iterations, default 100)', positiveInt)
+    .option(
+      '--tol <x>',
+      'gd: stop when the epoch loss improves by less than this (relative); newton/lbfgs: when every |gradient| ≤ this (default 1e-4, as scikit-learn)',
+      nonNeg,
+    )
+    .option('--l2 <x>', 'L2 penalty', nonNeg)
+    .option('--workers <N>', 'data-parallel workers (partitions)', workersFlag, 1)
+    .option('--seed <S>', 'random seed', seedFlag)
+    .addOption(new Option('--runner <name>', 'where to run').choices(['local', 'inprocess']).default('local'))
+    .addOption(
+      new Option('--sync <mode>', 'gd: one gradient per round; local-sgd: K local steps, averaged').choices(
+        SYNC_MODES,
+      ),
+    )
+    .option('--local-steps <K>', 'local steps per round with --sync local-sgd', positiveInt)
+    .option(
+      '--features <cols>',
+      'comma-separated feature columns (default: every numeric column but the target)',
+    )
+    .option('--pca <k>', 'reduce the features to k principal components', positiveInt)
+    .option('--holdout <f>', 'fraction of rows held out for evaluation', fraction)
+    .option('--name <model>', 'registry model name (default: the dataset name)')
+    .option('--json', 'print one JSON object')
+    .action(async (_o: unknown, cmd: Command) => {
+      const {
+        dataset,
+        data,
+        target,
+        model,
+        features,
+        name,
+        pca,
+        holdout,
+        workers,
+        runner,
+        json,
+        ...options
+      } = parseOptions(trainFlagsSchema, cmd);
+      await train(
+        session(cmd),
+        { dataset, data, target, model, features, name, pca, holdout, workers, runner, options, json },
+        io,
+      );
+    });
 }
