@@ -11,14 +11,15 @@ import { keys } from '../lib/engine/keys.js';
 import { runInProcess } from '../lib/engine/training/in-process-runner.js';
 import { jobSpecSchema } from '../lib/engine/training/job-spec.js';
 import { readJson } from '../lib/engine/training/job-store.js';
-import { ProtocolError, ShardtrainError } from '../lib/errors.js';
+import { asShardtrainError, classifyError } from '../lib/error-table.js';
+import { ProtocolError, parseWith } from '../lib/errors.js';
 
 /** Runs job `jobId` with the runtime `config` describes (the entry point parses it from the environment). */
 export async function runBatchJob(jobId: string, config: RuntimeConfig): Promise<string> {
   const runtime = await runtimeFor(config);
   const raw = await readJson(runtime.store, keys.job.spec(jobId));
   if (raw === undefined) throw new ProtocolError(`job ${jobId} has no spec in the bucket`);
-  const spec = jobSpecSchema.parse(raw);
+  const spec = parseWith(jobSpecSchema, raw, keys.job.spec(jobId));
   const { manifest, manifestKey } = await resolveDataset(
     runtime.store,
     spec.dataset.name,
@@ -54,7 +55,8 @@ if (isMain) {
   Promise.resolve()
     .then(() => runBatchJob(jobId, handlerConfigFromEnv(process.env)))
     .catch((error: unknown) => {
-      console.error(error instanceof ShardtrainError ? error.message : error);
-      process.exit(error instanceof ShardtrainError ? 2 : 1);
+      // Exit code from the one error table: 2 for a bad spec or setting, 1 for a failure.
+      console.error(asShardtrainError(error)?.message ?? error);
+      process.exit(classifyError(error).exitCode);
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { z } from 'zod';
-import { UsageError } from '../lib/errors.js';
+import { ConfigError } from '../lib/errors.js';
 import type { Io } from './output.js';
 import type { Session } from './session.js';
 
@@ -22,7 +22,7 @@ export function flagName(key: PropertyKey): string {
 /**
  * The options of one command, parsed by that command's schema: commander has already checked
  * syntax, ranges and choices (its messages name the flag); the schema gives the action typed
- * options without casts, and anything it still refuses is a {@link UsageError} naming the flag.
+ * options without casts, and anything it still refuses is a {@link ConfigError} naming the flag.
  * `withGlobals` also sees options a parent command declared (`dlq redrive --json`).
  */
 export function parseOptions<S extends z.ZodType>(
@@ -34,5 +34,5 @@ export function parseOptions<S extends z.ZodType>(
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const flag = issue?.path[0] !== undefined ? flagName(issue.path[0]) : 'options';
-  throw new UsageError(`${flag}: ${issue?.message ?? 'not valid'}`, { cause: parsed.error });
+  throw new ConfigError(flag, issue?.message ?? 'not valid', { cause: parsed.error });
 }

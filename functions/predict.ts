@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ModelServer } from '../lib/engine/serving/model-server.js';
-import { ShardtrainError } from '../lib/errors.js';
+import { asShardtrainError, classifyError } from '../lib/error-table.js';
 import { type ConfigSource, type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 
 /** Most rows one request may ask predictions for. */
@@ -48,8 +48,9 @@ async function serve(
   try {
     return reply(200, await server.predict(body.model, rows as Record<string, unknown>[]));
   } catch (error) {
-    if (error instanceof ShardtrainError)
-      return reply(error.name === 'NotFoundError' ? 404 : 400, { error: error.message });
+    // The status comes from the one error table: a missing model, version or alias alike is 404.
+    const known = asShardtrainError(error, 'request');
+    if (known !== undefined) return reply(classifyError(known).httpStatus, { error: known.message });
     throw error;
   }
 }

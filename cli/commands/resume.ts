@@ -5,7 +5,7 @@ import { keys } from '../../lib/engine/keys.js';
 import { jobSpecSchema } from '../../lib/engine/training/job-spec.js';
 import { readJson } from '../../lib/engine/training/job-store.js';
 import { resumeJob } from '../../lib/engine/training/resume.js';
-import { NotFoundError } from '../../lib/errors.js';
+import { NotFoundError, parseWith } from '../../lib/errors.js';
 import { type CommandContext, parseOptions } from '../command-kit.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';
@@ -22,7 +22,7 @@ export async function resume(session: Session, args: { jobId: string; json: bool
   const { jobId } = args;
   const raw = await readJson(session.home.store, keys.job.spec(jobId));
   if (raw === undefined) throw new NotFoundError(`no job "${jobId}" (see: shardtrain jobs)`);
-  const spec = jobSpecSchema.parse(raw);
+  const spec = parseWith(jobSpecSchema, raw, keys.job.spec(jobId));
   const started = Date.now();
   const runtime = await session.runtime();
   await resumeJob(runtime.engine(), jobId);
