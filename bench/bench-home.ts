@@ -19,7 +19,6 @@ import { type JobSpec, jobSpecSchema, type TrainOptions } from '../lib/engine/tr
 import { latestState } from '../lib/engine/training/job-store.js';
 import { readRoundRecords } from '../lib/engine/training/round-records.js';
 import type { TrainState } from '../lib/optim/index.js';
-import { selectBackend } from '../lib/optim/index.js';
 import { diffs } from './stats.js';
 
 /** A dataset as stored in a bench home. */
@@ -116,20 +115,19 @@ export class BenchHome {
     };
   }
 
-  /** Runs `spec` with the in-process runner (same plan, partitions and kernel choice). */
+  /**
+   * Runs `spec` with the in-process runner (same plan, partitions and kernel choice), wired by the
+   * same composition root as the local run. Without the finish hook: the timed span ends with
+   * the last round, as the local run's does (its registration comes after the last record).
+   */
   public async runInProcess(ds: StoredDataset, spec: JobSpec): Promise<JobRun> {
-    const selection = await selectBackend();
+    const runtime = await this.session.inProcessRuntime();
+    const { onFinish: _registeredElsewhere, ...engine } = runtime.engine();
     const ends: number[] = [Number.NaN];
     const t0 = performance.now();
-    const result = await runInProcess(
-      { store: this.session.home.store, kernel: selection.kernel, backend: backendLabel(selection) },
-      spec,
-      ds.manifest,
-      ds.manifestKey,
-      () => {
-        ends.push(performance.now() - t0);
-      },
-    );
+    const result = await runInProcess(engine, spec, ds.manifest, ds.manifestKey, () => {
+      ends.push(performance.now() - t0);
+    });
     return {
       runner: 'inprocess',
       jobId: spec.jobId,
@@ -138,7 +136,7 @@ export class BenchHome {
       roundMs: diffs(ends.slice(1)),
       atMs: ends,
       finalState: result.state,
-      backend: backendLabel(selection),
+      backend: backendLabel(runtime.backend),
     };
   }
 
