@@ -3,6 +3,7 @@ import { LocalCloud } from '../lib/adapters/local/index.js';
 import {
   type CliConfig,
   cliRuntimeConfig,
+  createRuntime,
   type Runtime,
   type RuntimeConfig,
   readPackageVersion,
@@ -44,6 +45,7 @@ export class Session {
   /** `aws`: the deployed stack (SHARDTRAIN_CLOUD=aws); `local`: the embedded local cloud. */
   public readonly cloudKind: 'local' | 'aws';
   private cloud: LocalCloud | undefined;
+  private inProcess: Promise<Runtime> | undefined;
 
   public constructor(
     public readonly root: string,
@@ -89,9 +91,13 @@ export class Session {
     return runtimeFor(cloud?.handlerConfig() ?? this.runtimeConfig());
   }
 
-  /** The same runtime without starting the local cloud's consumers (the in-process runner). */
+  /**
+   * A runtime of this session's configuration without the local cloud (the in-process runner):
+   * its own, closed with the session, so a process that trains on many homes keeps none open.
+   */
   public inProcessRuntime(): Promise<Runtime> {
-    return runtimeFor(this.runtimeConfig());
+    this.inProcess ??= createRuntime(this.runtimeConfig());
+    return this.inProcess;
   }
 
   /** The runtime configuration of this session: its home's local cloud, or the deployed stack. */
@@ -105,6 +111,9 @@ export class Session {
   }
 
   public async close(): Promise<void> {
+    const inProcess = this.inProcess;
+    this.inProcess = undefined;
+    if (inProcess !== undefined) (await inProcess.catch(() => undefined))?.close();
     if (this.cloud !== undefined) {
       await this.cloud.stop();
       this.cloud.close();

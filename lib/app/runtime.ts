@@ -29,13 +29,15 @@ export interface Runtime {
   /** The engine's ports and hooks: model registration and the pipeline gate when a job finishes. */
   engine(): EngineDeps;
   pipelines(): PipelineDeps;
+  /** Releases what the ports hold open (the local queue database); for runtimes made by {@link createRuntime}. */
+  close(): void;
 }
 
 const runtimes = new Map<string, Promise<Runtime>>();
 
 /**
- * The runtime for `config`, created on first use and reused after (warm Lambda invocations, the
- * CLI and the aggregator it hosts share one: one cache, one backend).
+ * The runtime for `config`, created on first use and reused for the life of the process (warm
+ * Lambda invocations; the CLI and the aggregator it hosts share one: one cache, one backend).
  */
 export function runtimeFor(config: RuntimeConfig): Promise<Runtime> {
   const key = stableKey(config);
@@ -88,6 +90,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     cache,
     packageVersion,
     pipelines: () => ({ engine: runtime.engine(), registry, events: ports.events }),
+    close: ports.close,
     engine: () => ({
       store: ports.store,
       outbox,
@@ -128,7 +131,7 @@ export function queueOutbox(work: Queue, aggregate: Queue): Outbox {
   };
 }
 
-type Ports = Pick<Runtime, 'cloud' | 'store' | 'workQueue' | 'aggregateQueue' | 'events'>;
+type Ports = Pick<Runtime, 'cloud' | 'store' | 'workQueue' | 'aggregateQueue' | 'events' | 'close'>;
 
 async function localPorts(config: LocalRuntimeConfig): Promise<Ports> {
   // A computed specifier: esbuild leaves it out of the Lambda bundle, so the bundle never loads
@@ -150,6 +153,7 @@ async function localPorts(config: LocalRuntimeConfig): Promise<Ports> {
     workQueue: queues.work,
     aggregateQueue: queues.aggregate,
     events: new FileEventSink({ path: join(config.home, 'events.jsonl') }),
+    close: () => queues.broker.close(),
   };
 }
 
@@ -162,6 +166,7 @@ async function awsPorts(config: AwsRuntimeConfig): Promise<Ports> {
     workQueue: new aws.SqsQueue({ queueUrl: config.workQueueUrl, payloadStore: store }),
     aggregateQueue: new aws.SqsQueue({ queueUrl: config.aggregateQueueUrl, fifo: true }),
     events: new aws.EventBridgeEventSink({ eventBusName: config.eventBusName }),
+    close: () => undefined,
   };
 }
 
