@@ -61,14 +61,18 @@ export class Session {
     return PACKAGE_VERSION;
   }
 
-  /** Starts the local cloud (once) and returns it; undefined on AWS, where the cloud is deployed. */
-  public async startCloud(): Promise<LocalCloud | undefined> {
+  /**
+   * Starts the local cloud (once) and returns it; undefined on AWS, where the cloud is deployed.
+   * `preprocessThreads` (a partitioned upload) applies when this call starts it.
+   */
+  public async startCloud(options: { preprocessThreads?: number } = {}): Promise<LocalCloud | undefined> {
     if (this.cloudKind === 'aws') return undefined;
     if (this.cloud === undefined) {
       const o = this.options;
       const cloud = new LocalCloud({
         home: this.root,
         handlers: handlerUrls(),
+        ...options,
         ...(o.workerThreads !== undefined ? { workerThreads: o.workerThreads } : {}),
         ...(o.visibilityTimeoutSeconds !== undefined
           ? { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }

@@ -17,7 +17,7 @@ export async function plan(
   session: Session,
   o: {
     dataset: string;
-    model: 'linear' | 'logistic' | 'softmax';
+    model: (typeof MODEL_KINDS)[number];
     classes: number;
     rounds: number;
     algorithm: 'sgd' | 'minibatch' | 'batch';

@@ -36,7 +36,7 @@ import {
 import { type CommandContext, parseOptions } from '../command-kit.js';
 import { type Io, progressBar } from '../output.js';
 import { datasetNameFor, type Session } from '../session.js';
-import { fraction, nonNeg, positive, positiveInt, seedFlag, workersFlag } from '../validate.js';
+import { fraction, hiddenFlag, nonNeg, positive, positiveInt, seedFlag, workersFlag } from '../validate.js';
 import { printTrainResult, solverSummary, type TrainResult, waitForJob } from './job-progress.js';
 import { roundPlanLine, summarizeRoundPlan } from './plan-line.js';
 
@@ -179,6 +179,8 @@ export function checkTrainRequest(args: TrainArgs): { modelName: string | undefi
   const seed = args.options.seed;
   if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED))
     throw new UsageError(`--seed must be an integer from 0 to ${MAX_SEED}`);
+  if (args.options.hidden !== undefined && args.model !== 'mlp')
+    throw new UsageError(`--hidden sets an mlp's layers; it does not apply to --model ${args.model}`);
   const options = trainOptionsSchema.safeParse(args.options);
   if (!options.success) {
     const issue = options.error.issues[0];
@@ -243,6 +245,7 @@ export function registerTrain(program: Command, { session, io }: CommandContext)
       nonNeg,
     )
     .option('--l2 <x>', 'L2 penalty', nonNeg)
+    .option('--hidden <sizes>', 'mlp hidden layer sizes, e.g. 128,64 (default 100)', hiddenFlag)
     .option('--workers <N>', 'data-parallel workers (partitions)', workersFlag, 1)
     .option('--seed <S>', 'random seed', seedFlag)
     .addOption(new Option('--runner <name>', 'where to run').choices(['local', 'inprocess']).default('local'))

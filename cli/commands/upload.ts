@@ -5,8 +5,13 @@ import { type CommandContext, parseOptions } from '../command-kit.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';
 import { afterUpload } from './after-upload.js';
+import { isDirectory, uploadPartitioned } from './upload-parts.js';
 
-export const uploadFlagsSchema = z.object({ dataset: z.string(), json: z.boolean().default(false) });
+export const uploadFlagsSchema = z.object({
+  dataset: z.string(),
+  json: z.boolean().default(false),
+  partitioned: z.boolean().default(false),
+});
 
 /**
  * `shardtrain upload`: uploads a file as a new version of a dataset, waits for its preprocessing
@@ -14,10 +19,13 @@ export const uploadFlagsSchema = z.object({ dataset: z.string(), json: z.boolean
  */
 export async function upload(
   session: Session,
-  args: { file: string; dataset: string; json: boolean },
+  args: { file: string; dataset: string; json: boolean; partitioned: boolean },
   io: Io,
 ): Promise<UploadRecord> {
-  const record = await session.upload(args.file, args.dataset);
+  const parts = args.partitioned || (await isDirectory(args.file));
+  const record = parts
+    ? await uploadPartitioned(session, args.file, args.dataset)
+    : await session.upload(args.file, args.dataset);
   const triggered =
     record.state === 'ready' ? await afterUpload(session, record.dataset, record.version, io, args.json) : [];
   if (args.json) io.out(JSON.stringify({ ...record, pipelines: triggered }));
@@ -34,10 +42,11 @@ export function registerUpload(program: Command, { session, io }: CommandContext
   program
     .command('upload <file>')
     .description(
-      'upload a CSV or Parquet file as a new version of a dataset; it is validated and preprocessed on arrival',
+      'upload a CSV or Parquet file (or a directory of part files) as a new version of a dataset; it is validated and preprocessed on arrival',
     )
     .requiredOption('--dataset <name>', 'dataset name')
     .option('--json', 'print the upload record as JSON')
+    .option('--partitioned', 'the path is a directory of part files (implied by a directory)')
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const o = parseOptions(uploadFlagsSchema, cmd);
       await upload(session(cmd), { file, ...o }, io);

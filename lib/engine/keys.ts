@@ -15,6 +15,19 @@ export const keys = {
   uploadStatusPrefix: (dataset: string) => `processed/${dataset}/uploads/`,
   /** Written once an upload is ready and what it set off (drift check, pipeline start) is done. */
   uploadSettled: (dataset: string, uploadId: string) => `processed/${dataset}/uploads/${uploadId}.settled`,
+  /**
+   * Partitioned versions (`datasets/<name>/<label>/part-*` + `_SUCCESS`): each part's own
+   * manifest or failure, the part list the marker fixed, and the version's outcome.
+   */
+  partition: {
+    prefix: (dataset: string, label: string) => `processed/${dataset}/_parts/${label}/`,
+    partManifest: (dataset: string, label: string, part: string) =>
+      `processed/${dataset}/_parts/${label}/${part}.manifest.json`,
+    partFailure: (dataset: string, label: string, part: string) =>
+      `processed/${dataset}/_parts/${label}/${part}.failed.json`,
+    expected: (dataset: string, label: string) => `processed/${dataset}/_parts/${label}/_expected.json`,
+    outcome: (dataset: string, label: string) => `processed/${dataset}/_parts/${label}/_outcome.json`,
+  },
   /** The last failure of a queue message, so a dead letter comes with its reason. */
   failure: (messageId: string) => `scratch/failures/${messageId}.json`,
   job: {

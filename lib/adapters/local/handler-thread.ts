@@ -1,7 +1,10 @@
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LocalRuntimeConfig } from '../../app/config.js';
+import { FsObjectStore } from './fs-object-store.js';
 import { openLocalQueues } from './local-queues.js';
 import { QueueConsumer, type SqsHandler } from './queue-consumer.js';
+import { type S3Handler, s3EventConsumer } from './s3-event-consumer.js';
 
 /**
  * Entry of a local-cloud handler thread: one "Lambda container" consuming one queue with the
@@ -11,7 +14,8 @@ import { QueueConsumer, type SqsHandler } from './queue-consumer.js';
 interface ThreadData {
   readonly config: LocalRuntimeConfig;
   readonly handlerUrl: string;
-  readonly queue: 'work' | 'aggregate';
+  /** `events`: S3 notifications for the preprocess handler (see {@link s3EventConsumer}). */
+  readonly queue: 'work' | 'aggregate' | 'events';
   readonly functionName: string;
   readonly batchSize: number;
 }
@@ -24,8 +28,15 @@ const queues = openLocalQueues(
     ? { visibilityTimeoutSeconds: config.visibilityTimeoutSeconds }
     : {},
 );
-const mod = (await import(data.handlerUrl)) as { createHandler(config: LocalRuntimeConfig): SqsHandler };
-const consumer = new QueueConsumer(queues[data.queue], mod.createHandler(config), {
+const mod = (await import(data.handlerUrl)) as {
+  createHandler(config: LocalRuntimeConfig): SqsHandler & S3Handler;
+};
+const created = mod.createHandler(config);
+const handler =
+  data.queue === 'events'
+    ? s3EventConsumer(created, new FsObjectStore({ root: join(config.home, 'store') }))
+    : created;
+const consumer = new QueueConsumer(queues[data.queue], handler, {
   functionName: data.functionName,
   batchSize: data.batchSize,
 });
