@@ -5,14 +5,16 @@
  * image provides (tfjs-node-gpu) — then registers the model and runs the pipeline gate.
  */
 import { pathToFileURL } from 'node:url';
-import { backendLabel, getRuntime } from '../functions/shared/runtime.js';
+import { backendLabel, handlerConfigFromEnv, type RuntimeConfig, runtimeFor } from '../lib/app/index.js';
 import { resolveDataset } from '../lib/engine/datasets/uploads.js';
 import { runInProcess } from '../lib/engine/training/in-process-runner.js';
 import { readJobSpec } from '../lib/engine/training/job-store.js';
-import { ProtocolError, ShardtrainError } from '../lib/errors.js';
+import { asShardtrainError, classifyError } from '../lib/error-table.js';
+import { ProtocolError } from '../lib/errors.js';
 
-export async function runBatchJob(jobId: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const runtime = await getRuntime(env);
+/** Runs job `jobId` with the runtime `config` describes (the entry point parses it from the environment). */
+export async function runBatchJob(jobId: string, config: RuntimeConfig): Promise<string> {
+  const runtime = await runtimeFor(config);
   const spec = await readJobSpec(
     runtime.store,
     jobId,
@@ -49,8 +51,12 @@ if (isMain) {
     console.error('usage: node dist/batch/main.js <jobId>  (or set SHARDTRAIN_JOB_ID)');
     process.exit(2);
   }
-  runBatchJob(jobId).catch((error: unknown) => {
-    console.error(error instanceof ShardtrainError ? error.message : error);
-    process.exit(error instanceof ShardtrainError ? 2 : 1);
-  });
+  // The entry point's configuration: the job's environment, parsed and validated once.
+  Promise.resolve()
+    .then(() => runBatchJob(jobId, handlerConfigFromEnv(process.env)))
+    .catch((error: unknown) => {
+      // Exit code from the one error table: 2 for a bad spec or setting, 1 for a failure.
+      console.error(asShardtrainError(error)?.message ?? error);
+      process.exit(classifyError(error).exitCode);
+    });
 }

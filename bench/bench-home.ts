@@ -9,7 +9,7 @@ import path from 'node:path';
 import { waitForJob } from '../cli/commands/job-progress.js';
 import type { Io } from '../cli/output.js';
 import { Session } from '../cli/session.js';
-import { backendLabel } from '../functions/shared/runtime.js';
+import { backendLabel } from '../lib/app/index.js';
 import type { DatasetManifest } from '../lib/data/index.js';
 import { resolveDataset } from '../lib/engine/datasets/uploads.js';
 import { buildJobSpec } from '../lib/engine/training/build-job-spec.js';
@@ -19,7 +19,6 @@ import type { JobSpec, TrainOptions } from '../lib/engine/training/job-spec.js';
 import { latestState } from '../lib/engine/training/job-store.js';
 import { readRoundRecords } from '../lib/engine/training/round-records.js';
 import type { TrainState } from '../lib/optim/index.js';
-import { selectBackend } from '../lib/optim/index.js';
 import { diffs } from './stats.js';
 
 /** A dataset as stored in a bench home. */
@@ -105,20 +104,19 @@ export class BenchHome {
     };
   }
 
-  /** Runs `spec` with the in-process runner (same plan, partitions and kernel choice). */
+  /**
+   * Runs `spec` with the in-process runner (same plan, partitions and kernel choice), wired by the
+   * same composition root as the local run. Without the finish hook: the timed span ends with
+   * the last round, as the local run's does (its registration comes after the last record).
+   */
   public async runInProcess(ds: StoredDataset, spec: JobSpec): Promise<JobRun> {
-    const selection = await selectBackend();
+    const runtime = await this.session.inProcessRuntime();
+    const { onFinish: _registeredElsewhere, ...engine } = runtime.engine();
     const ends: number[] = [Number.NaN];
     const t0 = performance.now();
-    const result = await runInProcess(
-      { store: this.session.home.store, kernel: selection.kernel, backend: backendLabel(selection) },
-      spec,
-      ds.manifest,
-      ds.manifestKey,
-      () => {
-        ends.push(performance.now() - t0);
-      },
-    );
+    const result = await runInProcess(engine, spec, ds.manifest, ds.manifestKey, () => {
+      ends.push(performance.now() - t0);
+    });
     return {
       runner: 'inprocess',
       jobId: spec.jobId,
@@ -127,7 +125,7 @@ export class BenchHome {
       roundMs: diffs(ends.slice(1)),
       atMs: ends,
       finalState: result.state,
-      backend: backendLabel(selection),
+      backend: backendLabel(runtime.backend),
     };
   }
 

@@ -1,12 +1,13 @@
 import { CommanderError } from 'commander';
-import { InfrastructureError, ShardtrainError } from '../lib/errors.js';
+import { asShardtrainError, classifyError } from '../lib/error-table.js';
 import { oneLine } from '../lib/validation/text.js';
 import { OutputClosedError } from './output.js';
 
 /**
- * Maps any error to what the user sees: one line on stderr and an exit code.
- * Bad arguments and bad data exit 2 (the CLI contract); infrastructure failures and bugs exit 1.
- * The stack trace is printed only with `--debug`.
+ * Maps any error to what the user sees: one line on stderr and an exit code from the one error
+ * table (`lib/error-table.ts`). Bad arguments and bad data exit 2 (the CLI contract), a zod error
+ * included (it names the field); infrastructure failures and bugs exit 1. The stack trace is
+ * printed only with `--debug`.
  */
 export function reportError(err: unknown, debug: boolean, write: (line: string) => void): number {
   // A closed pipe (`shardtrain predict ... | head`) is how the reader said it has enough.
@@ -22,10 +23,11 @@ export function reportError(err: unknown, debug: boolean, write: (line: string) 
     write(`shardtrain: ${oneLine(err.message.replace(/^error: /, ''))}`);
     return 2;
   }
-  if (err instanceof ShardtrainError) {
-    write(`shardtrain: ${oneLine(err.message)}`);
-    if (debug) write(err.stack ?? '');
-    return err instanceof InfrastructureError ? 1 : 2;
+  const known = asShardtrainError(err);
+  if (known !== undefined) {
+    write(`shardtrain: ${oneLine(known.message)}`);
+    if (debug) write((err instanceof Error ? err.stack : undefined) ?? '');
+    return classifyError(known).exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
   write(

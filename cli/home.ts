@@ -1,7 +1,7 @@
 import { createReadStream, mkdirSync } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { FileEventSink, FsObjectStore } from '../lib/adapters/local/index.js';
 import type { DatasetManifest } from '../lib/data/index.js';
 import { preprocessCsv } from '../lib/data/index.js';
@@ -19,10 +19,6 @@ export interface Home {
   readonly events: EventSink;
   /** Presigned links to stored objects (the deployed bucket only). */
   readonly links?: ObjectLinks;
-}
-
-export function homeDir(option: string | undefined): string {
-  return resolve(option ?? process.env.SHARDTRAIN_HOME ?? '.shardtrain');
 }
 
 export function openHome(root: string): Home {

@@ -1,7 +1,14 @@
 import { basename, extname } from 'node:path';
-import type { Runtime } from '../functions/shared/runtime.js';
-import { getRuntime, readPackageVersion } from '../functions/shared/runtime.js';
 import { LocalCloud } from '../lib/adapters/local/index.js';
+import {
+  type CliConfig,
+  cliRuntimeConfig,
+  createRuntime,
+  type Runtime,
+  type RuntimeConfig,
+  readPackageVersion,
+  runtimeFor,
+} from '../lib/app/index.js';
 import { readDocument } from '../lib/documents.js';
 import {
   ingestUpload,
@@ -17,7 +24,13 @@ import { assertDatasetName } from '../lib/validation/inputs.js';
 import { excerpt, oneLine } from '../lib/validation/text.js';
 import { checkLocalFile, type Home, openFile, openHome } from './home.js';
 
-/** The handler modules, next to this file in the source tree and in `dist/`. */
+/** What a session takes from the CLI's configuration (everything but where the home is). */
+export type SessionOptions = Partial<Omit<CliConfig, 'home' | 'cloud'>>;
+
+/**
+ * The handler modules the local cloud runs (by URL: the CLI does not import `functions/`), next
+ * to this file in the source tree and in `dist/`.
+ */
 export function handlerUrls(): { preprocess: string; worker: string; aggregator: string } {
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   const at = (name: string) => new URL(`../functions/${name}.${ext}`, import.meta.url).href;
@@ -33,10 +46,11 @@ export class Session {
   /** `aws`: the deployed stack (SHARDTRAIN_CLOUD=aws); `local`: the embedded local cloud. */
   public readonly cloudKind: 'local' | 'aws';
   private cloud: LocalCloud | undefined;
+  private inProcess: Promise<Runtime> | undefined;
 
   public constructor(
     public readonly root: string,
-    private readonly cloudOptions: { workerThreads?: number; visibilityTimeoutSeconds?: number } = {},
+    private readonly options: SessionOptions = {},
     awsHome?: Home,
   ) {
     this.cloudKind = awsHome === undefined ? 'local' : 'aws';
@@ -55,19 +69,17 @@ export class Session {
   public async startCloud(options: { preprocessThreads?: number } = {}): Promise<LocalCloud | undefined> {
     if (this.cloudKind === 'aws') return undefined;
     if (this.cloud === undefined) {
+      const o = this.options;
       const cloud = new LocalCloud({
         home: this.root,
         handlers: handlerUrls(),
         ...options,
-        ...(this.cloudOptions.workerThreads !== undefined
-          ? { workerThreads: this.cloudOptions.workerThreads }
+        ...(o.workerThreads !== undefined ? { workerThreads: o.workerThreads } : {}),
+        ...(o.visibilityTimeoutSeconds !== undefined
+          ? { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }
           : {}),
-        ...(this.cloudOptions.visibilityTimeoutSeconds !== undefined
-          ? { visibilityTimeoutSeconds: this.cloudOptions.visibilityTimeoutSeconds }
-          : {}),
-        ...(process.env.SHARDTRAIN_FAULTS !== undefined
-          ? { env: { SHARDTRAIN_FAULTS: process.env.SHARDTRAIN_FAULTS } }
-          : {}),
+        ...(o.faults !== undefined ? { faults: o.faults } : {}),
+        ...(o.backend !== undefined ? { backend: o.backend } : {}),
       });
       await cloud.start();
       this.cloud = cloud;
@@ -75,13 +87,38 @@ export class Session {
     return this.cloud;
   }
 
-  /** The handlers' runtime for this home (the same one the aggregator in this process uses). */
+  /**
+   * The handlers' runtime for this home, with the local cloud started: the same runtime the
+   * aggregator in this process uses (the same configuration).
+   */
   public async runtime(): Promise<Runtime> {
-    await this.startCloud();
-    return getRuntime(process.env);
+    const cloud = await this.startCloud();
+    return runtimeFor(cloud?.handlerConfig() ?? this.runtimeConfig());
+  }
+
+  /**
+   * A runtime of this session's configuration without the local cloud (the in-process runner):
+   * its own, closed with the session, so a process that trains on many homes keeps none open.
+   */
+  public inProcessRuntime(): Promise<Runtime> {
+    this.inProcess ??= createRuntime(this.runtimeConfig());
+    return this.inProcess;
+  }
+
+  /** The runtime configuration of this session: its home's local cloud, or the deployed stack. */
+  public runtimeConfig(): RuntimeConfig {
+    return cliRuntimeConfig({
+      ...this.options,
+      home: this.root,
+      cloud: this.cloudKind,
+      backend: this.options.backend ?? {},
+    });
   }
 
   public async close(): Promise<void> {
+    const inProcess = this.inProcess;
+    this.inProcess = undefined;
+    if (inProcess !== undefined) (await inProcess.catch(() => undefined))?.close();
     if (this.cloud !== undefined) {
       await this.cloud.stop();
       this.cloud.close();

@@ -4,6 +4,7 @@ import { readDocument } from '../lib/documents.js';
 import { listUploads } from '../lib/engine/datasets/uploads.js';
 import { keys } from '../lib/engine/keys.js';
 import { listPipelines, type PipelineDecision, pipelineRuns } from '../lib/engine/pipelines/index.js';
+import { classifyError } from '../lib/error-table.js';
 import { NotFoundError, ShardtrainError, UsageError } from '../lib/errors.js';
 import {
   datasetPage,
@@ -294,7 +295,7 @@ export async function startDashboard(session: Session, o: DashboardOptions): Pro
   const server = createServer((req, res) => {
     route(req, res).catch((e: unknown) => {
       const api = (req.url ?? '').startsWith('/api/');
-      const status = e instanceof NotFoundError ? 404 : e instanceof ShardtrainError ? 400 : 500;
+      const status = classifyError(e).httpStatus;
       const message = e instanceof Error ? e.message : String(e);
       if (res.headersSent) res.end();
       else if (api) send(res, status, JSON.stringify({ error: message }), 'application/json');

@@ -3,7 +3,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handleResult } from '../lib/engine/training/coordinator.js';
 import { parseMessage, resultMessageSchema } from '../lib/engine/training/protocol.js';
 import { writeJobReport } from '../lib/report/index.js';
-import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
+import { type ConfigSource, type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 import { recordRound } from './shared/round-metrics.js';
 import { processSqsBatch } from './shared/sqs-batch.js';
 
@@ -22,7 +22,9 @@ async function aggregate(event: SQSEvent, context: RuntimeRequest['context']): P
       const message = parseMessage(resultMessageSchema, record.body);
       const outcome = await handleResult(deps, message);
       if (outcome === 'applied' || outcome === 'finished') {
-        await recordRound(runtime.store, message.jobId, message.round, runtime.cloud === 'aws');
+        const { config } = runtime;
+        const namespace = config.cloud === 'aws' ? config.metricsNamespace : undefined;
+        await recordRound(runtime.store, message.jobId, message.round, namespace);
       }
       // On AWS the report lies next to the job (`shardtrain report --url` links to it); locally
       // `shardtrain report` writes it on demand. A report that fails is logged, never retried.
@@ -38,4 +40,10 @@ async function aggregate(event: SQSEvent, context: RuntimeRequest['context']): P
   );
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>(aggregate as never).use(runtimeMiddleware());
+/** The handler with its configuration given (the local cloud passes its own). */
+export function createHandler(config?: ConfigSource) {
+  return middy<SQSEvent, SQSBatchResponse>(aggregate as never).use(runtimeMiddleware(config));
+}
+
+/** The Lambda entry point: configured from the function's environment. */
+export const handler = createHandler();

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ModelServer } from '../lib/engine/serving/model-server.js';
-import { ShardtrainError } from '../lib/errors.js';
-import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
+import { asShardtrainError, classifyError } from '../lib/error-table.js';
+import { type ConfigSource, type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 
 /** Most rows one request may ask predictions for. */
 export const MAX_PREDICT_ROWS = 10_000;
@@ -48,8 +48,9 @@ async function serve(
   try {
     return reply(200, await server.predict(body.model, rows as Record<string, unknown>[]));
   } catch (error) {
-    if (error instanceof ShardtrainError)
-      return reply(error.name === 'NotFoundError' ? 404 : 400, { error: error.message });
+    // The status comes from the one error table: a missing model, version or alias alike is 404.
+    const known = asShardtrainError(error, 'request');
+    if (known !== undefined) return reply(classifyError(known).httpStatus, { error: known.message });
     throw error;
   }
 }
@@ -58,6 +59,12 @@ function reply(statusCode: number, payload: unknown): APIGatewayProxyStructuredR
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) };
 }
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(serve as never).use(
-  runtimeMiddleware(),
-);
+/** The handler with its configuration given (the local cloud passes its own). */
+export function createHandler(config?: ConfigSource) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(serve as never).use(
+    runtimeMiddleware(config),
+  );
+}
+
+/** The Lambda entry point: configured from the function's environment. */
+export const handler = createHandler();

@@ -10,7 +10,7 @@ import {
 } from '../lib/engine/datasets/uploads.js';
 import { onDatasetReady } from '../lib/engine/pipelines/index.js';
 import { ShardtrainError } from '../lib/errors.js';
-import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
+import { type ConfigSource, type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 
 /**
  * Preprocess (S3 ObjectCreated under `datasets/`): validates the CSV and writes the dataset
@@ -56,4 +56,10 @@ async function preprocess(event: S3Event, context: RuntimeRequest['context']): P
   return out;
 }
 
-export const handler = middy<S3Event, UploadRecord[]>(preprocess as never).use(runtimeMiddleware());
+/** The handler with its configuration given (the local cloud passes its own). */
+export function createHandler(config?: ConfigSource) {
+  return middy<S3Event, UploadRecord[]>(preprocess as never).use(runtimeMiddleware(config));
+}
+
+/** The Lambda entry point: configured from the function's environment. */
+export const handler = createHandler();

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { listPipelines, runPipeline } from '../lib/engine/pipelines/index.js';
-import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
+import { type ConfigSource, type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 
 type RetrainEvent = EventBridgeEvent<string, { pipeline?: string; force?: boolean } | undefined>;
 
@@ -27,4 +27,10 @@ async function retrain(event: RetrainEvent, context: RuntimeRequest['context']) 
   return results;
 }
 
-export const handler = middy<RetrainEvent, unknown>(retrain as never).use(runtimeMiddleware());
+/** The handler with its configuration given (the local cloud passes its own). */
+export function createHandler(config?: ConfigSource) {
+  return middy<RetrainEvent, unknown>(retrain as never).use(runtimeMiddleware(config));
+}
+
+/** The Lambda entry point: configured from the function's environment. */
+export const handler = createHandler();

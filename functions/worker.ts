@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handleWork } from '../lib/engine/training/coordinator.js';
 import { parseMessage, workMessageSchema } from '../lib/engine/training/protocol.js';
-import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
+import { type ConfigSource, type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 import { processSqsBatch } from './shared/sqs-batch.js';
 
 /**
@@ -17,4 +17,10 @@ async function work(event: SQSEvent, context: RuntimeRequest['context']): Promis
   });
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>(work as never).use(runtimeMiddleware());
+/** The handler with its configuration given (the local cloud passes its own). */
+export function createHandler(config?: ConfigSource) {
+  return middy<SQSEvent, SQSBatchResponse>(work as never).use(runtimeMiddleware(config));
+}
+
+/** The Lambda entry point: configured from the function's environment. */
+export const handler = createHandler();

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { excerpt, oneLine } from './validation/text.js';
 
 /**
@@ -103,4 +104,53 @@ export class CorruptDocumentError extends ProtocolError {
     this.key = key;
     this.path = path;
   }
+}
+
+/**
+ * A setting from the environment or the command line that does not parse: names the variable or
+ * flag (`path`) and what it must be, e.g. `SHARDTRAIN_WORKER_THREADS: expected an integer ≥ 1`.
+ */
+export class ConfigError extends UsageError {
+  public readonly path: string;
+
+  public constructor(path: string, problem: string, options?: { cause?: unknown }) {
+    super(`${path}: ${problem}`, options);
+    this.name = 'ConfigError';
+    this.path = path;
+  }
+}
+
+/**
+ * A value that does not follow its schema: a stored document, a message, a request body. Names
+ * what was read (`subject`: an object key, "message", "request body") and the field (`path`,
+ * dotted; empty for the value itself), e.g. `jobs/x/spec.json: options.lr: expected number`.
+ */
+export class SchemaError extends ProtocolError {
+  public readonly subject: string;
+  public readonly path: string;
+
+  public constructor(subject: string, path: string, problem: string, options?: { cause?: unknown }) {
+    super(oneLine(`${subject}: ${path === '' ? '' : `${path}: `}${problem}`), options);
+    this.name = 'SchemaError';
+    this.subject = subject;
+    this.path = path;
+  }
+}
+
+/** The first issue of a zod error as a {@link SchemaError} about `subject`. */
+export function schemaError(error: z.ZodError, subject: string): SchemaError {
+  const issue = error.issues[0];
+  return new SchemaError(subject, issue?.path.map(String).join('.') ?? '', issue?.message ?? 'not valid', {
+    cause: error,
+  });
+}
+
+/**
+ * `schema.parse(value)` inside the error family: a value that does not follow the schema is a
+ * {@link SchemaError} naming `subject` and the field, never a bare ZodError.
+ */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, subject: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw schemaError(parsed.error, subject);
+  return parsed.data;
 }

@@ -1,5 +1,8 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
 import { evaluateModel, modelRows } from '../../lib/engine/evaluation/evaluate.js';
 import { outputKind, predictRows } from '../../lib/engine/serving/model-artifact.js';
+import { type CommandContext, parseOptions } from '../command-kit.js';
 import { withScratchDataset } from '../home.js';
 import { type Io, num } from '../output.js';
 import { checkOutputPath, openAtomicOutput } from '../output-file.js';
@@ -74,4 +77,38 @@ export async function predict(session: Session, args: { model: string; data: str
   }
   if (file !== undefined) io.err(`wrote ${rows} predictions to ${args.out}`);
   return rows;
+}
+
+export const evaluateFlagsSchema = z.object({
+  model: z.string(),
+  data: z.string(),
+  json: z.boolean().default(false),
+});
+export const predictFlagsSchema = z.object({
+  model: z.string(),
+  data: z.string(),
+  out: z.string().optional(),
+});
+
+/** Declares `shardtrain evaluate` and `shardtrain predict`. */
+export function registerEvaluate(program: Command, { session, io }: CommandContext): void {
+  program
+    .command('evaluate')
+    .description('score a model on a labelled CSV')
+    .requiredOption('--model <ref>', 'model: name@version, name@alias, a job id, or a model JSON file')
+    .requiredOption('--data <file>', 'CSV with the model features and target')
+    .option('--json', 'print one JSON object')
+    .action(async (_o: unknown, cmd: Command) => {
+      await evaluate(session(cmd), parseOptions(evaluateFlagsSchema, cmd), io);
+    });
+
+  program
+    .command('predict')
+    .description('predict for every row of a CSV')
+    .requiredOption('--model <ref>', 'model: name@version, name@alias, a job id, or a model JSON file')
+    .requiredOption('--data <file>', 'CSV with the model features')
+    .option('--out <file>', 'write predictions here (default: standard output)')
+    .action(async (_o: unknown, cmd: Command) => {
+      await predict(session(cmd), parseOptions(predictFlagsSchema, cmd), io);
+    });
 }

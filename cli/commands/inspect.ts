@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
 import { readDocument } from '../../lib/documents.js';
 import { listUploads } from '../../lib/engine/datasets/uploads.js';
 import { keys } from '../../lib/engine/keys.js';
@@ -8,6 +10,7 @@ import { messageFailureReason } from '../../lib/engine/training/protocol.js';
 import { latestRoundRecord } from '../../lib/engine/training/round-records.js';
 import { UsageError } from '../../lib/errors.js';
 import { excerpt } from '../../lib/validation/text.js';
+import { type CommandContext, parseOptions } from '../command-kit.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';
 
@@ -239,4 +242,58 @@ export async function redriveDeadLetters(
       io.out(`${m.queue}: ${m.messages} message(s) moved back to ${m.to}`);
   }
   return moved;
+}
+
+const jsonFlag = z.object({ json: z.boolean().default(false) });
+export const redriveFlagsSchema = jsonFlag.extend({ queue: z.string().optional() });
+
+/** Declares `shardtrain datasets`, `jobs` and `status <jobId>`. */
+export function registerInspect(program: Command, { session, io }: CommandContext): void {
+  program
+    .command('datasets')
+    .description('uploaded datasets: versions, and failed uploads with their errors')
+    .option('--json', 'JSON output')
+    .action(async (_o: unknown, cmd: Command) => {
+      await datasetsList(session(cmd), parseOptions(jsonFlag, cmd).json, io);
+    });
+  program
+    .command('jobs')
+    .description('training jobs: id, state, round, dataset')
+    .option('--json', 'JSON output')
+    .action(async (_o: unknown, cmd: Command) => {
+      await jobsList(session(cmd), parseOptions(jsonFlag, cmd).json, io);
+    });
+  program
+    .command('status <jobId>')
+    .description('round, loss, lr and queue depths of a job')
+    .option('--json', 'JSON output')
+    .action(async (jobId: string, _o: unknown, cmd: Command) => {
+      await jobStatus(session(cmd), jobId, parseOptions(jsonFlag, cmd).json, io);
+    });
+}
+
+/** Declares `shardtrain dlq` and `dlq redrive`. */
+export function registerDeadLetters(program: Command, { session, io }: CommandContext): void {
+  const dlq = program
+    .command('dlq')
+    .description('messages in the dead-letter queues, with the reason each one failed')
+    .option('--json', 'JSON output')
+    .action(async (_o: unknown, cmd: Command) => {
+      await deadLetters(session(cmd), parseOptions(jsonFlag, cmd).json, io);
+    });
+  dlq
+    .command('redrive')
+    .description(
+      'move dead letters back to their queues (after fixing the cause); they run on the next command',
+    )
+    .option('--queue <name>', 'only this dead-letter queue')
+    .option('--json', 'JSON output')
+    .action(async (_o: unknown, cmd: Command) => {
+      // `dlq redrive --json`: commander gives `--json` to `dlq`, which declares it too.
+      await redriveDeadLetters(
+        session(cmd),
+        parseOptions(redriveFlagsSchema, cmd, { withGlobals: true }),
+        io,
+      );
+    });
 }

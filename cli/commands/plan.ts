@@ -1,8 +1,13 @@
+import { type Command, Option } from 'commander';
+import { z } from 'zod';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
+import { ALGORITHMS, MODEL_KINDS } from '../../lib/engine/training/job-spec.js';
 import { UsageError } from '../../lib/errors.js';
 import { planJobPlacement } from '../../lib/planner/index.js';
+import { type CommandContext, parseOptions } from '../command-kit.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';
+import { positive, positiveInt } from '../validate.js';
 
 /**
  * `shardtrain plan`: where a training job on a dataset is cheapest (or fastest): in one process,
@@ -12,7 +17,7 @@ export async function plan(
   session: Session,
   o: {
     dataset: string;
-    model: 'linear' | 'logistic' | 'softmax';
+    model: (typeof MODEL_KINDS)[number];
     classes: number;
     rounds: number;
     algorithm: 'sgd' | 'minibatch' | 'batch';
@@ -61,4 +66,39 @@ export async function plan(
     );
   }
   return decision;
+}
+
+export const planFlagsSchema = z.object({
+  dataset: z.string(),
+  model: z.enum(MODEL_KINDS),
+  classes: z.number(),
+  rounds: z.number(),
+  algorithm: z.enum(ALGORITHMS),
+  batchSize: z.number().optional(),
+  deadline: z.number().optional(),
+  fastest: z.boolean().default(false),
+  maxWorkers: z.number(),
+  json: z.boolean().default(false),
+});
+
+/** Declares `shardtrain plan`. */
+export function registerPlan(program: Command, { session, io }: CommandContext): void {
+  program
+    .command('plan')
+    .description('where a job is cheapest: in-process, Lambda fan-out (W, memory) or a Batch GPU job')
+    .requiredOption('--dataset <name>', 'dataset (its newest version)')
+    .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).default('linear'))
+    .option('--classes <K>', 'classes (softmax)', positiveInt, 2)
+    .option('--rounds <R>', 'expected rounds (epochs × steps per epoch)', positiveInt, 200)
+    .addOption(
+      new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS).default('batch'),
+    )
+    .option('--batch-size <B>', 'mini-batch size', positiveInt)
+    .option('--deadline <s>', 'finish within this many seconds', positive)
+    .option('--fastest', 'pick the fastest placement, not the cheapest')
+    .option('--max-workers <W>', 'Lambda concurrency available', positiveInt, 64)
+    .option('--json', 'JSON output')
+    .action(async (_o: unknown, cmd: Command) => {
+      await plan(session(cmd), parseOptions(planFlagsSchema, cmd), io);
+    });
 }

@@ -1,8 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
 import { keys } from '../../lib/engine/keys.js';
 import { UsageError } from '../../lib/errors.js';
 import { jobReportHtml, resolveReportJob } from '../../lib/report/index.js';
+import { type CommandContext, parseOptions } from '../command-kit.js';
 import { withScratchDataset } from '../home.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';
@@ -53,4 +56,27 @@ export async function report(session: Session, args: ReportArgs, io: Io) {
   if (args.json) io.out(JSON.stringify({ jobId, out, bytes: Buffer.byteLength(html) }));
   else io.out(`wrote the report of job ${jobId} to ${out}`);
   return { jobId, out };
+}
+
+export const reportFlagsSchema = z.object({
+  out: z.string(),
+  data: z.string().optional(),
+  url: z.boolean().default(false),
+  json: z.boolean().default(false),
+});
+
+/** Declares `shardtrain report <ref>`. */
+export function registerReport(program: Command, { session, io }: CommandContext): void {
+  program
+    .command('report <ref>')
+    .description(
+      'one self-contained HTML report of a job (a job id, or name@version): curves, model, evaluation, data',
+    )
+    .option('--out <file>', 'where to write it', 'report.html')
+    .option('--data <file>', 'evaluate on this labelled CSV instead of the holdout')
+    .option('--url', 'SHARDTRAIN_CLOUD=aws: print a presigned link to the report stored next to the job')
+    .option('--json', 'print where it went as JSON')
+    .action(async (ref: string, _o: unknown, cmd: Command) => {
+      await report(session(cmd), { ref, ...parseOptions(reportFlagsSchema, cmd) }, io);
+    });
 }

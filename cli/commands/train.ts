@@ -1,15 +1,29 @@
-import { backendLabel } from '../../functions/shared/runtime.js';
+import { randomBytes } from 'node:crypto';
+import { type Command, Option } from 'commander';
+import { z } from 'zod';
+import { backendLabel } from '../../lib/app/index.js';
+import type { DatasetManifest } from '../../lib/data/index.js';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
 import { buildJobSpec } from '../../lib/engine/training/build-job-spec.js';
 import { startJob } from '../../lib/engine/training/coordinator.js';
 import { runInProcess } from '../../lib/engine/training/in-process-runner.js';
 import { makeJobPlan } from '../../lib/engine/training/job-plan.js';
-import { type TrainOptions, trainOptionsSchema } from '../../lib/engine/training/job-spec.js';
+import {
+  ALGORITHMS,
+  type JobSpec,
+  jobSpecSchema,
+  MODEL_KINDS,
+  OPTIMIZERS,
+  SCHEDULES,
+  SOLVER_CHOICES,
+  SYNC_MODES,
+  type TrainOptions,
+  trainOptionsSchema,
+} from '../../lib/engine/training/job-spec.js';
 import { latestState } from '../../lib/engine/training/job-store.js';
-import { findJobVersion, registerJobModel } from '../../lib/engine/training/register-model.js';
-import { UsageError } from '../../lib/errors.js';
-import { selectBackend } from '../../lib/optim/index.js';
+import { findJobVersion } from '../../lib/engine/training/register-model.js';
+import { DatasetError, UsageError } from '../../lib/errors.js';
 import type { ModelRegistry } from '../../lib/registry/index.js';
 import { assertModelName } from '../../lib/registry/names.js';
 import {
@@ -19,8 +33,10 @@ import {
   MAX_SEED,
   MAX_WORKERS,
 } from '../../lib/validation/inputs.js';
+import { type CommandContext, parseOptions } from '../command-kit.js';
 import { type Io, progressBar } from '../output.js';
 import { datasetNameFor, type Session } from '../session.js';
+import { fraction, hiddenFlag, nonNeg, positive, positiveInt, seedFlag, workersFlag } from '../validate.js';
 import { printTrainResult, solverSummary, type TrainResult, waitForJob } from './job-progress.js';
 import { roundPlanLine, summarizeRoundPlan } from './plan-line.js';
 
@@ -28,7 +44,7 @@ export interface TrainArgs {
   readonly dataset?: string;
   readonly data?: string;
   readonly target: string;
-  readonly model: 'linear' | 'logistic' | 'softmax' | 'mlp';
+  readonly model: JobSpec['model'];
   readonly features?: string[];
   readonly name?: string;
   readonly workers: number;
@@ -87,23 +103,13 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   let artifact: ModelArtifact;
   let backend: string;
   if (args.runner === 'inprocess') {
-    const selection = await selectBackend();
-    backend = backendLabel(selection);
+    // The same wiring as the handlers: the model is registered and a pipeline's gate runs.
+    const runtime = await session.inProcessRuntime();
+    backend = backendLabel(runtime.backend);
     if (!args.json) io.err(`backend: ${backend}; runner: in-process, ${spec.workers} worker(s)`);
     const bar = progressBar(io, 1, 'training');
-    const result = await runInProcess(
-      {
-        store,
-        kernel: selection.kernel,
-        backend,
-        onFinish: async (job) => {
-          await registerJobModel(registry, job, { packageVersion: session.packageVersion() });
-        },
-      },
-      spec,
-      manifest,
-      manifestKey,
-      (r) => bar.update(0, `epoch ${r.epoch} loss ${r.loss.toPrecision(5)}`),
+    const result = await runInProcess(runtime.engine(), spec, manifest, manifestKey, (r) =>
+      bar.update(0, `epoch ${r.epoch} loss ${r.loss.toPrecision(5)}`),
     );
     bar.stop();
     artifact = result.artifact;
@@ -151,4 +157,96 @@ export function checkTrainRequest(args: TrainArgs): { modelName: string | undefi
     throw new UsageError(`--${String(issue?.path[0] ?? 'option')}: ${issue?.message ?? 'not valid'}`);
   }
   return { modelName: args.name };
+}
+
+/** The options of `shardtrain train`, as commander hands them over (flags already range-checked). */
+export const trainFlagsSchema = trainOptionsSchema.extend({
+  dataset: z.string().optional(),
+  data: z.string().optional(),
+  target: z.string(),
+  model: z.enum(MODEL_KINDS),
+  workers: z.number(),
+  runner: z.enum(['local', 'inprocess']),
+  features: z
+    .string()
+    .transform((s) => s.split(',').map((c) => c.trim()))
+    .optional(),
+  pca: z.number().optional(),
+  holdout: z.number().optional(),
+  name: z.string().optional(),
+  json: z.boolean().default(false),
+});
+
+/** Declares `shardtrain train`. */
+export function registerTrain(program: Command, { session, io }: CommandContext): void {
+  program
+    .command('train')
+    .description('train a model (through the local cloud by default)')
+    .option('--dataset <name>', 'a dataset uploaded before (its newest version)')
+    .option('--data <file>', 'a CSV file: uploaded as dataset <file name>, then trained on')
+    .requiredOption('--target <col>', 'the column to predict')
+    .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).makeOptionMandatory())
+    .addOption(
+      new Option(
+        '--solver <name>',
+        'auto (default): normal equations for linear, Newton for small logistic/softmax, L-BFGS otherwise; gd: gradient descent (implied by --algorithm, --optimizer, --schedule, --lr, --batch-size, --sync, --local-steps)',
+      ).choices(SOLVER_CHOICES),
+    )
+    .addOption(new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS))
+    .option('--batch-size <B>', 'mini-batch size', positiveInt)
+    .option('--lr <x>', 'initial learning rate', positive)
+    .addOption(new Option('--optimizer <name>', 'update rule').choices(OPTIMIZERS))
+    .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(SCHEDULES))
+    .option('--decay-steps <T>', 'schedule time scale (steps)', positive)
+    .option(
+      '--decay-rate <a>',
+      'schedule rate (inverse-time: α; exponential: rate; step: factor; cosine: period ×)',
+      positive,
+    )
+    .option('--epochs <E>', 'maximum epochs (newton/lbfgs: iterations, default 100)', positiveInt)
+    .option(
+      '--tol <x>',
+      'gd: stop when the epoch loss improves by less than this (relative); newton/lbfgs: when every |gradient| ≤ this (default 1e-4, as scikit-learn)',
+      nonNeg,
+    )
+    .option('--l2 <x>', 'L2 penalty', nonNeg)
+    .option('--hidden <sizes>', 'mlp hidden layer sizes, e.g. 128,64 (default 100)', hiddenFlag)
+    .option('--workers <N>', 'data-parallel workers (partitions)', workersFlag, 1)
+    .option('--seed <S>', 'random seed', seedFlag)
+    .addOption(new Option('--runner <name>', 'where to run').choices(['local', 'inprocess']).default('local'))
+    .addOption(
+      new Option('--sync <mode>', 'gd: one gradient per round; local-sgd: K local steps, averaged').choices(
+        SYNC_MODES,
+      ),
+    )
+    .option('--local-steps <K>', 'local steps per round with --sync local-sgd', positiveInt)
+    .option(
+      '--features <cols>',
+      'comma-separated feature columns (default: every numeric column but the target)',
+    )
+    .option('--pca <k>', 'reduce the features to k principal components', positiveInt)
+    .option('--holdout <f>', 'fraction of rows held out for evaluation', fraction)
+    .option('--name <model>', 'registry model name (default: the dataset name)')
+    .option('--json', 'print one JSON object')
+    .action(async (_o: unknown, cmd: Command) => {
+      const {
+        dataset,
+        data,
+        target,
+        model,
+        features,
+        name,
+        pca,
+        holdout,
+        workers,
+        runner,
+        json,
+        ...options
+      } = parseOptions(trainFlagsSchema, cmd);
+      await train(
+        session(cmd),
+        { dataset, data, target, model, features, name, pca, holdout, workers, runner, options, json },
+        io,
+      );
+    });
 }

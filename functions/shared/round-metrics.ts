@@ -6,23 +6,32 @@ import type { ObjectStore } from '../../lib/ports.js';
 
 export type { RoundMetrics } from '../../lib/engine/training/round-records.js';
 
-const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Shardtrain',
-  serviceName: 'shardtrain',
-});
+const emitters = new Map<string, Metrics>();
+
+/** One EMF emitter per namespace, kept for the container's life like the SDK clients. */
+function metricsFor(namespace: string): Metrics {
+  let metrics = emitters.get(namespace);
+  if (metrics === undefined) {
+    metrics = new Metrics({ namespace, serviceName: 'shardtrain' });
+    emitters.set(namespace, metrics);
+  }
+  return metrics;
+}
 
 /**
  * Publishes the record of the round just applied (written by the coordinator at
  * `jobs/<id>/metrics/<round>.json`) as CloudWatch EMF: one log line the Lambda runtime turns into
- * metrics. Only on AWS; locally the stored records are the metrics.
+ * metrics under `namespace`. Only on AWS (undefined `namespace` elsewhere); locally the stored
+ * records are the metrics.
  */
 export async function recordRound(
   store: ObjectStore,
   jobId: string,
   round: number,
-  emf: boolean,
+  namespace: string | undefined,
 ): Promise<void> {
-  if (!emf) return;
+  if (namespace === undefined) return;
+  const metrics = metricsFor(namespace);
   const record = await readDocument(store, keys.job.metrics(jobId, round), roundMetricsDocument);
   if (record === undefined) return;
   metrics.addMetadata('jobId', jobId);

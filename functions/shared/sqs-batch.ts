@@ -29,6 +29,7 @@ export async function processSqsBatch(
       options.log?.({ level: 'error', messageId: record.messageId, reason });
       await store
         .put(
+          // The last failure of a message is recorded, so a message in a DLQ comes with its reason.
           keys.failure(record.messageId),
           JSON.stringify({
             messageId: record.messageId,

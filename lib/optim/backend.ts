@@ -35,7 +35,11 @@ export interface BackendSelection {
   readonly kernelFallback?: string;
 }
 
-/** Options for {@link selectBackend}; `env` defaults to `process.env`. */
+/**
+ * Options for {@link selectBackend}. `env` holds the SHARDTRAIN_BACKEND / _KERNEL / _KERNEL_THREADS
+ * settings when given as variables (tests); the runtime passes parsed settings instead, and
+ * nothing here reads the environment. @default {}
+ */
 export interface SelectBackendOptions {
   readonly kernel?: string;
   /** Threads of the wasm kernel (calling thread included); else env SHARDTRAIN_KERNEL_THREADS, else all cores. */
@@ -94,7 +98,7 @@ export async function selectBackend(
   preferred?: string,
   options: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? {};
   const wantBackend = parseChoice(preferred ?? env.SHARDTRAIN_BACKEND, BACKENDS, 'backend');
   const wantKernel = parseChoice(options.kernel ?? env.SHARDTRAIN_KERNEL, KERNEL_KINDS, 'kernel');
   const wanted: KernelKind = wantKernel ?? (wantBackend !== undefined ? 'tfjs' : DEFAULT_KERNEL);

@@ -74,7 +74,7 @@ interface PreparedEntry {
  *
  * @example
  * ```ts
- * const queue = new SqsQueue({ queueUrl: process.env.WORK_QUEUE_URL!, payloadStore: store });
+ * const queue = new SqsQueue({ queueUrl: config.workQueueUrl, payloadStore: store });
  * await queue.sendBatch(shards.map((shard) => ({ body: JSON.stringify({ v: 1, jobId, round, shard }) })));
  * for (const message of await queue.receive({ waitTimeSeconds: 20 })) {
  *   await handle(message.body);

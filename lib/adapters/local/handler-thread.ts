@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { LocalRuntimeConfig } from '../../app/config.js';
 import { FsObjectStore } from './fs-object-store.js';
 import { openLocalQueues } from './local-queues.js';
 import { QueueConsumer, type SqsHandler } from './queue-consumer.js';
@@ -8,32 +9,33 @@ import { type S3Handler, s3EventConsumer } from './s3-event-consumer.js';
 /**
  * Entry of a local-cloud handler thread: one "Lambda container" consuming one queue with the
  * handler module it was given, until the parent says stop. Its own SQLite connection, its own
- * runtime (caches, backend), like a real container.
+ * runtime (caches, backend), like a real container, built from the configuration it was given.
  */
 interface ThreadData {
-  readonly home: string;
-  readonly env: Record<string, string>;
+  readonly config: LocalRuntimeConfig;
   readonly handlerUrl: string;
   /** `events`: S3 notifications for the preprocess handler (see {@link s3EventConsumer}). */
   readonly queue: 'work' | 'aggregate' | 'events';
   readonly functionName: string;
   readonly batchSize: number;
-  readonly visibilityTimeoutSeconds?: number;
 }
 
 const data = workerData as ThreadData;
-Object.assign(process.env, data.env);
+const { config } = data;
 const queues = openLocalQueues(
-  data.home,
-  data.visibilityTimeoutSeconds !== undefined
-    ? { visibilityTimeoutSeconds: data.visibilityTimeoutSeconds }
+  config.home,
+  config.visibilityTimeoutSeconds !== undefined
+    ? { visibilityTimeoutSeconds: config.visibilityTimeoutSeconds }
     : {},
 );
-const mod = (await import(data.handlerUrl)) as { handler: SqsHandler & S3Handler };
+const mod = (await import(data.handlerUrl)) as {
+  createHandler(config: LocalRuntimeConfig): SqsHandler & S3Handler;
+};
+const created = mod.createHandler(config);
 const handler =
   data.queue === 'events'
-    ? s3EventConsumer(mod.handler, new FsObjectStore({ root: join(data.home, 'store') }))
-    : mod.handler;
+    ? s3EventConsumer(created, new FsObjectStore({ root: join(config.home, 'store') }))
+    : created;
 const consumer = new QueueConsumer(queues[data.queue], handler, {
   functionName: data.functionName,
   batchSize: data.batchSize,

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { BackendConfig, FaultPlan, LocalRuntimeConfig } from '../../app/config.js';
 import { keys } from '../../engine/keys.js';
 import type { ObjectStore } from '../../ports.js';
 import { FsObjectStore } from './fs-object-store.js';
@@ -10,7 +11,11 @@ import { isProcessAlive } from './process-alive.js';
 import { type ConsumerStats, QueueConsumer, type SqsHandler } from './queue-consumer.js';
 import { type S3Handler, s3EventConsumer } from './s3-event-consumer.js';
 
-/** The handler modules the local cloud runs: the very files Lambda runs (`functions/*`). */
+/**
+ * The handler modules the local cloud runs: the very files Lambda runs (`functions/*`). Each
+ * exports `createHandler(config)`, so the cloud hands them their configuration instead of an
+ * environment.
+ */
 export interface LocalHandlers {
   readonly preprocess: string;
   readonly worker: string;
@@ -30,13 +35,20 @@ export interface LocalCloudOptions {
    * 0 runs the handler in this thread, one event at a time (cheaper to start). @default 0
    */
   readonly preprocessThreads?: number;
-  /** Extra environment for the handlers (fault injection, backend). */
-  readonly env?: Readonly<Record<string, string>>;
+  /** Crashes and pauses injected into the handlers (`SHARDTRAIN_FAULTS`). */
+  readonly faults?: FaultPlan;
+  /** The handlers' compute path (`SHARDTRAIN_BACKEND`, `SHARDTRAIN_KERNEL`…). @default {} */
+  readonly backend?: BackendConfig;
   /** Visibility timeout of the queues, seconds. @default 30 */
   readonly visibilityTimeoutSeconds?: number;
 }
 
 const BUCKET = 'local';
+
+/** What a handler module exports for the local cloud. */
+interface HandlerModule<H> {
+  createHandler(config: LocalRuntimeConfig): H;
+}
 
 /**
  * An embedded local cloud: a directory for S3, SQLite for SQS, and the same handler functions
@@ -65,15 +77,21 @@ export class LocalCloud {
     this.queues = openLocalQueues(options.home, this.queueSettings());
   }
 
-  /** The environment handlers see: they build their ports from it, as on Lambda. */
-  public handlerEnv(): Record<string, string> {
+  /**
+   * The configuration the handlers get (they build their runtime from it, as on Lambda from the
+   * environment): this cloud's home and queue settings; `thread` names a handler thread.
+   */
+  public handlerConfig(thread?: number): LocalRuntimeConfig {
+    const o = this.options;
     return {
-      SHARDTRAIN_CLOUD: 'local',
-      SHARDTRAIN_HOME: this.options.home,
-      ...(this.options.visibilityTimeoutSeconds !== undefined
-        ? { SHARDTRAIN_VISIBILITY_TIMEOUT: String(this.options.visibilityTimeoutSeconds) }
+      cloud: 'local',
+      home: o.home,
+      ...(o.visibilityTimeoutSeconds !== undefined
+        ? { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }
         : {}),
-      ...this.options.env,
+      ...(o.faults !== undefined ? { faults: o.faults } : {}),
+      ...(thread !== undefined ? { thread } : {}),
+      backend: o.backend ?? {},
     };
   }
 
@@ -88,16 +106,20 @@ export class LocalCloud {
       for (const q of [this.queues.work, this.queues.aggregate, this.queues.events])
         await q.releaseInFlight();
     }
-    Object.assign(process.env, this.handlerEnv());
-    const aggregator = (await import(this.options.handlers.aggregator)) as { handler: SqsHandler };
-    this.aggregator = new QueueConsumer(this.queues.aggregate, aggregator.handler, {
-      functionName: 'aggregator',
-      batchSize: 10,
-    });
+    const aggregator = (await import(this.options.handlers.aggregator)) as HandlerModule<SqsHandler>;
+    this.aggregator = new QueueConsumer(
+      this.queues.aggregate,
+      aggregator.createHandler(this.handlerConfig()),
+      {
+        functionName: 'aggregator',
+        batchSize: 10,
+      },
+    );
     const preprocessThreads = this.options.preprocessThreads ?? 0;
     if (preprocessThreads === 0) {
-      const preprocess = (await import(this.options.handlers.preprocess)) as { handler: S3Handler };
-      this.events = new QueueConsumer(this.queues.events, s3EventConsumer(preprocess.handler, this.store), {
+      const preprocess = (await import(this.options.handlers.preprocess)) as HandlerModule<S3Handler>;
+      const handler = preprocess.createHandler(this.handlerConfig());
+      this.events = new QueueConsumer(this.queues.events, s3EventConsumer(handler, this.store), {
         functionName: 'preprocess-events',
       });
     }
@@ -198,15 +220,11 @@ export class LocalCloud {
     const entry = new URL(`./handler-thread.${fromSource ? 'ts' : 'js'}`, import.meta.url);
     const data = {
       entry: entry.href,
-      home: this.options.home,
-      env: { ...this.handlerEnv(), SHARDTRAIN_THREAD: String(index) },
+      config: this.handlerConfig(index),
       handlerUrl: url,
       queue,
       functionName: `${queue === 'work' ? 'worker' : 'preprocess'}-${index}`,
       batchSize: 1,
-      ...(this.options.visibilityTimeoutSeconds !== undefined
-        ? { visibilityTimeoutSeconds: this.options.visibilityTimeoutSeconds }
-        : {}),
     };
     const worker = fromSource
       ? new Worker(new URL('./ts-thread-bootstrap.mjs', import.meta.url), { workerData: data })

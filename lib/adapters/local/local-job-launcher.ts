@@ -14,7 +14,7 @@ export interface LocalJobLauncherOptions {
   readonly logDir: string;
   /** @default process.cwd() */
   readonly cwd?: string;
-  /** @default process.env */
+  /** The children's environment. @default this process's (inherited) */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -73,14 +73,14 @@ export class LocalJobLauncher implements JobLauncher {
   private readonly command: readonly string[];
   private readonly logDir: string;
   private readonly cwd: string;
-  private readonly env: NodeJS.ProcessEnv;
+  private readonly env: NodeJS.ProcessEnv | undefined;
 
   public constructor(options: LocalJobLauncherOptions) {
     if (options.command.length === 0) throw new UsageError('LocalJobLauncher needs a command to run');
     this.command = options.command;
     this.logDir = path.resolve(options.logDir);
     this.cwd = options.cwd ?? process.cwd();
-    this.env = options.env ?? process.env;
+    this.env = options.env;
   }
 
   public async submit(request: {
@@ -99,7 +99,7 @@ export class LocalJobLauncher implements JobLauncher {
       const spec = JSON.stringify({ argv, exitFile: this.file(launchId, '.exit.json') });
       const supervisor = spawn(process.execPath, ['-e', SUPERVISOR, spec], {
         cwd: this.cwd,
-        env: this.env,
+        ...(this.env !== undefined ? { env: this.env } : {}),
         detached: true,
         stdio: ['ignore', logFd, logFd],
       });

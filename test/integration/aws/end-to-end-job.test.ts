@@ -6,7 +6,7 @@
  * FIFO, created like the CDK stack) and a PutEvents peer for EventBridge
  * (`startLocalEventBridge`). The final parameters must be bit-identical to the in-process runner.
  *
- * Nothing is injected: the handlers build their ports with `getRuntime(process.env)`, i.e.
+ * Nothing is injected: the handlers build their ports from their environment (`handlerConfigFromEnv`), i.e.
  * `new S3Client({})`, `new SQSClient({})`, `new EventBridgeClient({})`, and reach the servers
  * through the SDK's standard environment configuration (`AWS_ENDPOINT_URL_<SERVICE>`, region,
  * credentials, `AWS_{REQUEST,RESPONSE}_CHECKSUM_*=WHEN_REQUIRED` because s3rver predates
@@ -26,11 +26,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
-import type { Runtime } from '../../../functions/shared/runtime.js';
 import { S3ObjectStore, SqsQueue } from '../../../lib/adapters/aws/index.js';
 import { FsObjectStore } from '../../../lib/adapters/local/index.js';
 import { lambdaContext, s3PutEvent } from '../../../lib/adapters/local/lambda-events.js';
 import { QueueConsumer, type SqsHandler } from '../../../lib/adapters/local/queue-consumer.js';
+import type { Runtime, RuntimeConfig } from '../../../lib/app/index.js';
 import type { UploadRecord } from '../../../lib/engine/datasets/uploads.js';
 import { resolveDataset } from '../../../lib/engine/datasets/uploads.js';
 import { keys } from '../../../lib/engine/keys.js';
@@ -54,7 +54,8 @@ interface Handlers {
   preprocess: (event: S3Event, context: Context) => Promise<UploadRecord[]>;
   worker: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
   aggregator: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-  getRuntime: (env?: NodeJS.ProcessEnv) => Promise<Runtime>;
+  runtimeFor: (config: RuntimeConfig) => Promise<Runtime>;
+  handlerConfigFromEnv: (env: NodeJS.ProcessEnv) => RuntimeConfig;
   backendLabel: (b: Runtime['backend']) => string;
   startJob: typeof import('../../../lib/engine/training/coordinator.js').startJob;
   runInProcess: typeof import('../../../lib/engine/training/in-process-runner.js').runInProcess;
@@ -146,7 +147,7 @@ beforeAll(async () => {
     import('../../../functions/preprocess.js'),
     import('../../../functions/worker.js'),
     import('../../../functions/aggregator.js'),
-    import('../../../functions/shared/runtime.js'),
+    import('../../../lib/app/index.js'),
     import('../../../lib/engine/training/coordinator.js'),
     import('../../../lib/engine/training/in-process-runner.js'),
   ]);
@@ -154,12 +155,13 @@ beforeAll(async () => {
     preprocess: preprocess.handler as unknown as Handlers['preprocess'],
     worker: worker.handler as unknown as Handlers['worker'],
     aggregator: aggregator.handler as unknown as Handlers['aggregator'],
-    getRuntime: runtimeModule.getRuntime,
+    runtimeFor: runtimeModule.runtimeFor,
+    handlerConfigFromEnv: runtimeModule.handlerConfigFromEnv,
     backendLabel: runtimeModule.backendLabel,
     startJob: coordinator.startJob,
     runInProcess: inProcess.runInProcess,
   };
-  runtime = await h.getRuntime(process.env);
+  runtime = await h.runtimeFor(h.handlerConfigFromEnv(process.env));
 
   // Upload the seed example as `aws s3 cp` would, then deliver the S3 notification.
   const key = keys.upload('seed', 'seed.csv');

@@ -2,7 +2,7 @@
  * Partitioned dataset versions (issue 9, item 3) through the real preprocess handler on the AWS
  * adapters against s3rver: each part's ObjectCreated event is one handler invocation, as one
  * Lambda invocation per part would be, and `_SUCCESS` finalises the version. The handler builds
- * its ports from the environment (`getRuntime(process.env)`), reaching s3rver through
+ * its ports from the environment (`handlerConfigFromEnv(process.env)`), reaching s3rver through
  * `AWS_ENDPOINT_URL_S3`, as in end-to-end-job.test.ts.
  *
  * s3rver ignores `If-None-Match: *` (put-if-absent always writes), so the events are delivered one
@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import type { Context, S3Event } from 'aws-lambda';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../../functions/shared/runtime.js';
 import { S3ObjectStore } from '../../../lib/adapters/aws/index.js';
 import { lambdaContext, s3PutEvent } from '../../../lib/adapters/local/lambda-events.js';
+import type { Runtime } from '../../../lib/app/index.js';
 import { loadRows } from '../../../lib/data/index.js';
 import { resolveDataset, type UploadRecord } from '../../../lib/engine/datasets/uploads.js';
 import {
@@ -69,10 +69,10 @@ beforeAll(async () => {
   });
   const [handlerModule, runtimeModule] = await Promise.all([
     import('../../../functions/preprocess.js'),
-    import('../../../functions/shared/runtime.js'),
+    import('../../../lib/app/index.js'),
   ]);
   preprocess = handlerModule.handler as unknown as typeof preprocess;
-  runtime = await runtimeModule.getRuntime(process.env);
+  runtime = await runtimeModule.runtimeFor(runtimeModule.handlerConfigFromEnv(process.env));
   uploader = new S3ObjectStore({ bucket: s3.bucket, client: s3.client });
 });
 

@@ -102,7 +102,7 @@ describe('Lambda handlers on the local runtime', () => {
     const spec = jobSpecSchema.parse(await readJson(store, jobs[0]!.key));
     const jobId = 'batch-seed-job-1';
     await store.put(keys.job.spec(jobId), JSON.stringify({ ...spec, jobId }));
-    await runBatchJob(jobId);
+    await runBatchJob(jobId, { cloud: 'local', home, backend: {} });
     const model = await readJson<{ coefficients: { x: number } }>(store, keys.job.model(jobId));
     const original = await readJson<{ coefficients: { x: number } }>(store, keys.job.model(spec.jobId));
     // Same spec, same data, same engine: the same model, bit for bit.

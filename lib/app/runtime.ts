@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs';
+import { onPipelineJobFinished, type PipelineDeps } from '../engine/pipelines/index.js';
+import type { EngineDeps, Outbox } from '../engine/training/coordinator.js';
+import { JobCache } from '../engine/training/job-store.js';
+import { resultDeduplicationId } from '../engine/training/protocol.js';
+import { registerJobModel } from '../engine/training/register-model.js';
+import type { BackendSelection } from '../optim/index.js';
+import { selectBackend } from '../optim/index.js';
+import type { EventSink, ObjectStore, Queue } from '../ports.js';
+import { ModelRegistry } from '../registry/index.js';
+import type { AwsRuntimeConfig, LocalRuntimeConfig, RuntimeConfig } from './config.js';
+import { crashInjector } from './faults.js';
+
+/**
+ * Everything a handler, the CLI or the Batch job needs, built from a {@link RuntimeConfig}: once
+ * per container in Lambda (module scope), once per thread in the local cloud, once per CLI run.
+ */
+export interface Runtime {
+  readonly config: RuntimeConfig;
+  readonly cloud: 'local' | 'aws';
+  readonly store: ObjectStore;
+  readonly workQueue: Queue;
+  readonly aggregateQueue: Queue;
+  readonly events: EventSink;
+  readonly registry: ModelRegistry;
+  readonly backend: BackendSelection;
+  readonly cache: JobCache;
+  readonly packageVersion: string;
+  /** The engine's ports and hooks: model registration and the pipeline gate when a job finishes. */
+  engine(): EngineDeps;
+  pipelines(): PipelineDeps;
+  /** Releases what the ports hold open (the local queue database); for runtimes made by {@link createRuntime}. */
+  close(): void;
+}
+
+const runtimes = new Map<string, Promise<Runtime>>();
+
+/**
+ * The runtime for `config`, created on first use and reused for the life of the process (warm
+ * Lambda invocations; the CLI and the aggregator it hosts share one: one cache, one backend).
+ */
+export function runtimeFor(config: RuntimeConfig): Promise<Runtime> {
+  const key = stableKey(config);
+  let runtime = runtimes.get(key);
+  if (runtime === undefined) {
+    runtime = createRuntime(config);
+    runtimes.set(key, runtime);
+    // A failed start (a missing resource) is not cached: the next call tries again.
+    runtime.catch(() => runtimes.delete(key));
+  }
+  return runtime;
+}
+
+/** JSON with object keys sorted, so two equal configs written in another order share a runtime. */
+function stableKey(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
+ * The composition root: the only place that builds the ports, {@link EngineDeps}, the pipelines'
+ * deps, the registry and the backend.
+ *
+ * @example
+ * const runtime = await createRuntime({ cloud: 'local', home: '.shardtrain', backend: {} });
+ * await startJob(runtime.engine(), spec, manifest, manifestKey);
+ */
+export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
+  const ports = config.cloud === 'local' ? await localPorts(config) : await awsPorts(config);
+  const { backend: preferred, kernel, kernelThreads } = config.backend;
+  // The config already holds what the environment said; selectBackend must not read it again.
+  const backend = await selectBackend(preferred, {
+    env: {},
+    ...(kernel !== undefined ? { kernel } : {}),
+    ...(kernelThreads !== undefined ? { threads: kernelThreads } : {}),
+  });
+  const registry = new ModelRegistry({ store: ports.store, events: ports.events });
+  const cache = new JobCache();
+  const packageVersion = readPackageVersion(config.packageVersion);
+  const checkpoint = crashInjector(config.faults, config.cloud === 'local' ? config.thread : undefined);
+  const outbox = queueOutbox(ports.workQueue, ports.aggregateQueue);
+  const runtime: Runtime = {
+    config,
+    ...ports,
+    registry,
+    backend,
+    cache,
+    packageVersion,
+    pipelines: () => ({ engine: runtime.engine(), registry, events: ports.events }),
+    close: ports.close,
+    engine: () => ({
+      store: ports.store,
+      outbox,
+      kernel: backend.kernel,
+      backend: backendLabel(backend),
+      cache,
+      // On AWS the bucket's lifecycle rule expires scratch/; locally a finished job deletes it.
+      deleteScratch: ports.cloud !== 'aws',
+      ...(checkpoint !== undefined ? { checkpoint } : {}),
+      onFinish: async (job) => {
+        const version = await registerJobModel(registry, job, { packageVersion });
+        if (job.spec.pipeline !== undefined) await onPipelineJobFinished(runtime.pipelines(), job, version);
+      },
+    }),
+  };
+  return runtime;
+}
+
+/** How the backend is reported: the kernel that computes the gradients (and tfjs's backend). */
+export function backendLabel(b: BackendSelection): string {
+  return b.kernelKind === 'tfjs' ? `tfjs-${b.backend}` : b.kernel.name;
+}
+
+/** Work messages go out in batches of 10; result notifications to the FIFO queue, one group per job. */
+export function queueOutbox(work: Queue, aggregate: Queue): Outbox {
+  return {
+    async sendWork(messages) {
+      for (let i = 0; i < messages.length; i += 10) {
+        await work.sendBatch(messages.slice(i, i + 10).map((m) => ({ body: JSON.stringify(m) })));
+      }
+    },
+    async sendResult(message) {
+      await aggregate.send(JSON.stringify(message), {
+        groupId: message.jobId,
+        deduplicationId: resultDeduplicationId(message),
+      });
+    },
+  };
+}
+
+type Ports = Pick<Runtime, 'cloud' | 'store' | 'workQueue' | 'aggregateQueue' | 'events' | 'close'>;
+
+async function localPorts(config: LocalRuntimeConfig): Promise<Ports> {
+  // A computed specifier: esbuild leaves it out of the Lambda bundle, so the bundle never loads
+  // better-sqlite3 (a native module the local cloud needs and Lambda does not have).
+  const localAdapters: string = '../adapters/local/index.js';
+  const { FsObjectStore, FileEventSink, openLocalQueues } = (await import(
+    localAdapters
+  )) as typeof import('../adapters/local/index.js');
+  const { join } = await import('node:path');
+  const queues = openLocalQueues(
+    config.home,
+    config.visibilityTimeoutSeconds !== undefined
+      ? { visibilityTimeoutSeconds: config.visibilityTimeoutSeconds }
+      : {},
+  );
+  return {
+    cloud: 'local',
+    store: new FsObjectStore({ root: join(config.home, 'store') }),
+    workQueue: queues.work,
+    aggregateQueue: queues.aggregate,
+    events: new FileEventSink({ path: join(config.home, 'events.jsonl') }),
+    close: () => queues.broker.close(),
+  };
+}
+
+async function awsPorts(config: AwsRuntimeConfig): Promise<Ports> {
+  const aws = await import('../adapters/aws/index.js');
+  const store = new aws.S3ObjectStore({ bucket: config.bucket });
+  return {
+    cloud: 'aws',
+    store,
+    workQueue: new aws.SqsQueue({ queueUrl: config.workQueueUrl, payloadStore: store }),
+    aggregateQueue: new aws.SqsQueue({ queueUrl: config.aggregateQueueUrl, fifo: true }),
+    events: new aws.EventBridgeEventSink({ eventBusName: config.eventBusName }),
+    close: () => undefined,
+  };
+}
+
+let packageJsonVersion: string | undefined | null = null;
+
+/**
+ * This package's version (recorded in model lineage), read once from package.json; bundled into
+ * a Lambda zip there is none, and the configured version (`SHARDTRAIN_VERSION`) is used.
+ */
+export function readPackageVersion(configured?: string): string {
+  if (packageJsonVersion === null) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        version?: string;
+      };
+      packageJsonVersion = pkg.version ?? '0.0.0';
+    } catch {
+      packageJsonVersion = undefined;
+    }
+  }
+  return packageJsonVersion ?? configured ?? '0.0.0';
+}
