@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { S3Event } from 'aws-lambda';
@@ -9,6 +10,7 @@ import { lambdaContext, s3PutEvent } from './lambda-events.js';
 import { type LocalQueues, openLocalQueues } from './local-queues.js';
 import { isProcessAlive } from './process-alive.js';
 import { type ConsumerStats, QueueConsumer, type SqsHandler } from './queue-consumer.js';
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 
 /** The handler modules the local cloud runs: the very files Lambda runs (`functions/*`). */
 export interface LocalHandlers {
@@ -50,6 +52,7 @@ export class LocalCloud {
   private readonly threadStats: ConsumerStats[] = [];
   private aggregator: QueueConsumer | undefined;
   private events: QueueConsumer | undefined;
+  private checkpointer: Checkpointer | undefined;
   private started = false;
 
   public constructor(private readonly options: LocalCloudOptions) {
@@ -81,6 +84,7 @@ export class LocalCloud {
       for (const q of [this.queues.work, this.queues.aggregate, this.queues.events])
         await q.releaseInFlight();
     }
+    this.checkpointer = await startCheckpointer(this.queues.broker.file);
     Object.assign(process.env, this.handlerEnv());
     const aggregator = (await import(this.options.handlers.aggregator)) as { handler: SqsHandler };
     this.aggregator = new QueueConsumer(this.queues.aggregate, aggregator.handler, {
@@ -133,6 +137,8 @@ export class LocalCloud {
       ),
     );
     this.threads.length = 0;
+    await this.checkpointer?.stop();
+    this.checkpointer = undefined;
   }
 
   /** Closes the queue database (after `stop`). */
@@ -204,6 +210,18 @@ export class LocalCloud {
     return undefined;
   }
 
+  /**
+   * The gradient kernel's threads per worker thread: the cores shared out among the worker
+   * threads (a Lambda container has vCPUs of its own; these threads share the machine's), unless
+   * `SHARDTRAIN_KERNEL_THREADS` says otherwise. Results are the same bits with any thread count.
+   */
+  private kernelThreads(): Record<string, string> {
+    if ((this.options.env?.SHARDTRAIN_KERNEL_THREADS ?? process.env.SHARDTRAIN_KERNEL_THREADS) !== undefined)
+      return {};
+    const perThread = Math.floor(availableParallelism() / (this.options.workerThreads ?? 2));
+    return { SHARDTRAIN_KERNEL_THREADS: String(Math.max(1, perThread)) };
+  }
+
   private spawnWorker(index: number): Promise<void> {
     const url = this.options.handlers.worker;
     const fromSource = url.endsWith('.ts');
@@ -211,7 +229,7 @@ export class LocalCloud {
     const data = {
       entry: entry.href,
       home: this.options.home,
-      env: { ...this.handlerEnv(), SHARDTRAIN_THREAD: String(index) },
+      env: { ...this.handlerEnv(), ...this.kernelThreads(), SHARDTRAIN_THREAD: String(index) },
       handlerUrl: url,
       queue: 'work',
       functionName: `worker-${index}`,
