@@ -153,27 +153,21 @@ export async function handleWork(deps: EngineDeps, msg: WorkMessage): Promise<Ou
   if (inline !== undefined && inline.round !== msg.round) {
     throw new ProtocolError(`work message for round ${msg.round} carries the state of round ${inline.round}`);
   }
-  // Fan-out happens after the state is stored, so a missing state means the job finished and was
-  // cleaned up: this is a late duplicate. With the state inline, that check costs a look-up; it is
-  // made only where finishing deletes scratch (on AWS a stray result would expire with scratch/).
-  // The look-ups are independent reads, made at once: one store round trip instead of three.
-  const [next, stored, state] = await Promise.all([
-    store.head(keys.job.state(msg.jobId, msg.round + 1)),
-    store.head(keys.job.result(msg.jobId, msg.round, msg.shard)),
-    inline === undefined
-      ? readState(store, msg.jobId, msg.round)
-      : deps.deleteScratch === false
-        ? inline
-        : store
-            .head(keys.job.state(msg.jobId, msg.round))
-            .then((h) => (h === undefined ? undefined : inline)),
-  ]);
-  if (next !== undefined) return 'stale';
-  if (stored !== undefined) {
+  if ((await store.head(keys.job.state(msg.jobId, msg.round + 1))) !== undefined) return 'stale';
+  if ((await store.head(keys.job.result(msg.jobId, msg.round, msg.shard))) !== undefined) {
     // Computed before, but the notification may have been lost in a crash: send it again.
     await deps.outbox.sendResult(notify);
     return 'resent';
   }
+  // Fan-out happens after the state is stored, so a missing state means the job finished and was
+  // cleaned up: this is a late duplicate. With the state inline, that check costs a look-up; it is
+  // made only where finishing deletes scratch (on AWS a stray result would expire with scratch/).
+  const state =
+    inline === undefined
+      ? await readState(store, msg.jobId, msg.round)
+      : deps.deleteScratch === false || (await store.head(keys.job.state(msg.jobId, msg.round))) !== undefined
+        ? inline
+        : undefined;
   if (state === undefined) return 'stale';
   if (state.status.status !== 'running') return 'stale';
   const partition = await cache.partition(store, ctx, msg.shard);
@@ -211,13 +205,12 @@ export async function handleResult(deps: EngineDeps, msg: ResultMessage): Promis
   const state = cache.state(jobId, msg.round) ?? (await readState(store, jobId, msg.round));
   // No state for a round whose results are in: the job finished and was cleaned up (a late duplicate).
   if (state === undefined) return 'stale';
-  const read = await Promise.all(
-    ctx.plan.partitions.map((_, shard) =>
-      readJson<ShardResult>(store, keys.job.result(jobId, msg.round, shard)),
-    ),
-  );
-  if (read.some((r) => r === undefined)) return 'waiting';
-  const results = read as ShardResult[];
+  const results: ShardResult[] = [];
+  for (let shard = 0; shard < w; shard++) {
+    const r = await readJson<ShardResult>(store, keys.job.result(jobId, msg.round, shard));
+    if (r === undefined) return 'waiting';
+    results.push(r);
+  }
   const updated = applyRound(ctx.plan.config, state, results);
   await at(deps, 'aggregator:before-state');
   const json = JSON.stringify(updated);
