@@ -68,6 +68,18 @@ const SMALL_OBJECT_BYTES = 64 * 1024;
 /** Identifies one version of a file: every write creates a new inode, so this changes with content. */
 const ETAG_CACHE = new Map<string, { signature: string; etag: string }>();
 
+/**
+ * Entries kept in {@link ETAG_CACHE}, least recently set out first: a long job writes several
+ * objects per round, and an unbounded map grew the process by their paths for as long as it ran.
+ */
+const ETAG_CACHE_ENTRIES = 4096;
+
+function rememberEtag(filePath: string, entry: { signature: string; etag: string }): void {
+  ETAG_CACHE.delete(filePath);
+  ETAG_CACHE.set(filePath, entry);
+  if (ETAG_CACHE.size > ETAG_CACHE_ENTRIES) ETAG_CACHE.delete(ETAG_CACHE.keys().next().value!);
+}
+
 function signatureOf(stats: Stats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }
@@ -241,6 +253,7 @@ export class FsObjectStore implements ObjectStore {
       await fs.unlink(filePath).catch((error: unknown) => {
         if (errorCode(error) !== 'ENOENT') throw this.failure('delete', key, error);
       });
+      this.etagCache.delete(filePath);
     }).catch((error: unknown) => {
       // No directory means no object: deleting a missing key succeeds, as on S3.
       if (errorCode((error as { cause?: unknown }).cause) === 'ENOENT') return;
@@ -283,8 +296,7 @@ export class FsObjectStore implements ObjectStore {
     const small = readSmallFile(filePath);
     if (small !== undefined) {
       const etag = md5Hex(small.body);
-      if (small.signature === expectedSignature)
-        this.etagCache.set(filePath, { signature: small.signature, etag });
+      if (small.signature === expectedSignature) rememberEtag(filePath, { signature: small.signature, etag });
       return etag;
     }
     const handle = await fs.open(filePath, 'r');
@@ -293,7 +305,7 @@ export class FsObjectStore implements ObjectStore {
       const hash = createHash('md5');
       for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
       const etag = hash.digest('hex');
-      if (signature === expectedSignature) this.etagCache.set(filePath, { signature, etag });
+      if (signature === expectedSignature) rememberEtag(filePath, { signature, etag });
       return etag;
     } finally {
       await handle.close();
@@ -393,7 +405,7 @@ export class FsObjectStore implements ObjectStore {
         // renamed into place
       }
     }
-    this.etagCache.set(filePath, { signature: temp.signature, etag: temp.etag });
+    rememberEtag(filePath, { signature: temp.signature, etag: temp.etag });
     return { etag: temp.etag };
   }
 
