@@ -101,7 +101,7 @@ async function bytesPerRound(home: BenchHome, ds: StoredDataset, epochs: number)
 }
 
 /** RSS of this process (local cloud + its worker threads) as a long local-cloud job runs. */
-async function rssOverRounds(home: BenchHome, ds: StoredDataset, rounds: number) {
+export async function rssOverRounds(home: BenchHome, ds: StoredDataset, rounds: number) {
   const runtime = await home.session.runtime();
   const gd = { algorithm: 'batch', optimizer: 'plain', lr: 1e-4, epochs: rounds, seed: 7, tol: 0 } as const;
   const spec = home.spec(ds, 'y', 'linear', 4, gd);
