@@ -9,23 +9,37 @@
  *
  * Run alone with `BENCH_ONLY=coordination npm run bench` (after `npm run build`).
  */
+import os from 'node:os';
 import path from 'node:path';
 import { BenchHome, type JobRun, maxAbsDiff, sameBits } from './bench-home.js';
 import { runLeanRoundsBench } from './lean-rounds.js';
 import { intKnob, quickMode, roundTo, summarize } from './stats.js';
 import { writeSyntheticCsv } from './synthetic-csv.js';
 
+/** A job run with the CPU time the whole process (every thread) spent on it. */
+type TimedRun = JobRun & { readonly cpuMs: number };
+
+/** Runs `job`, measuring the CPU time of the process (all threads: handlers, SQLite, the CLI's wait). */
+async function withCpu(job: () => Promise<JobRun>): Promise<TimedRun> {
+  const c0 = process.cpuUsage();
+  const run = await job();
+  const c = process.cpuUsage(c0);
+  return { ...run, cpuMs: (c.user + c.system) / 1000 };
+}
+
 /** One runner's per-round timing. */
-function timing(run: JobRun) {
+function timing(run: TimedRun) {
   return {
     rounds: run.rounds,
     trainSeconds: roundTo(run.trainMs / 1000, 2),
     roundMs: summarize(run.roundMs),
+    /** CPU time per round, every thread of the process: unlike wall time, little moved by load. */
+    cpuMsPerRound: roundTo(run.cpuMs / Math.max(1, run.rounds)),
   };
 }
 
 /** Local cloud vs in-process on one job: timings, overhead and the bit-identity check. */
-function compare(local: JobRun, inprocess: JobRun) {
+function compare(local: TimedRun, inprocess: TimedRun) {
   const l = summarize(local.roundMs);
   const p = summarize(inprocess.roundMs);
   return {
@@ -34,6 +48,7 @@ function compare(local: JobRun, inprocess: JobRun) {
     inprocess: timing(inprocess),
     overheadMs: { p50: roundTo(l.p50 - p.p50), p95: roundTo(l.p95 - p.p95) },
     ratio: { p50: roundTo(l.p50 / p.p50, 1), p95: roundTo(l.p95 / p.p95, 1) },
+    cpuOverheadMsPerRound: roundTo(local.cpuMs / local.rounds - inprocess.cpuMs / inprocess.rounds),
     sameRounds: local.rounds === inprocess.rounds,
     bitIdentical: sameBits(local.finalState.params, inprocess.finalState.params),
     maxAbsParamDiff: maxAbsDiff(local.finalState.params, inprocess.finalState.params),
@@ -54,7 +69,8 @@ export async function runCoordinationBench(): Promise<Record<string, unknown>> {
   const small = {
     rows: intKnob('BENCH_COORD_ROWS', 20_000),
     d: 16,
-    epochs: intKnob('BENCH_COORD_EPOCHS', quick ? 30 : 100),
+    // enough rounds for a p95 that is not just the slowest two or three
+    epochs: intKnob('BENCH_COORD_EPOCHS', quick ? 100 : 300),
   };
   const big = {
     rows: intKnob('BENCH_LOGISTIC_ROWS', quick ? 20_000 : 200_000),
@@ -70,15 +86,23 @@ export async function runCoordinationBench(): Promise<Record<string, unknown>> {
     // plain GD with a small lr: far from converged, so every run does exactly `epochs` rounds
     const gd = { algorithm: 'batch', optimizer: 'plain', lr: 0.01, epochs: small.epochs, seed: 7 } as const;
     const lin = home.spec(linear, 'y', 'linear', workers, gd);
-    const linIn = await home.runInProcess(linear, lin);
-    const linLocal = await home.runLocal(linear, home.spec(linear, 'y', 'linear', workers, gd));
+    const linIn = await withCpu(() => home.runInProcess(linear, lin));
+    // the local cloud starts before the clock does: start-up is not a round's overhead
+    await home.session.runtime();
+    const linLocal = await withCpu(() =>
+      home.runLocal(linear, home.spec(linear, 'y', 'linear', workers, gd)),
+    );
     // 2. issue 3's 200k×32 logistic problem with the default optimizer, epochs capped
     const logisticCsv = path.join(home.dir, 'logistic.csv');
     await writeSyntheticCsv(logisticCsv, { kind: 'logistic', rows: big.rows, features: big.d, seed: 2 });
     const logistic = await home.ingest(logisticCsv, 'coord-logistic');
     const opts = { epochs: big.epochs, seed: 7 } as const;
-    const logIn = await home.runInProcess(logistic, home.spec(logistic, 'y', 'logistic', workers, opts));
-    const logLocal = await home.runLocal(logistic, home.spec(logistic, 'y', 'logistic', workers, opts));
+    const logIn = await withCpu(() =>
+      home.runInProcess(logistic, home.spec(logistic, 'y', 'logistic', workers, opts)),
+    );
+    const logLocal = await withCpu(() =>
+      home.runLocal(logistic, home.spec(logistic, 'y', 'logistic', workers, opts)),
+    );
     const report = {
       workers,
       localCloudWorkerThreads: threads,
@@ -109,7 +133,7 @@ function printCoordination(r: {
   logistic: ReturnType<typeof compare> & { problem: string };
 }): void {
   console.log(
-    `\ncoordination bench: ${r.workers} workers, local cloud with ${r.localCloudWorkerThreads} worker threads`,
+    `\ncoordination bench: ${r.workers} workers, local cloud with ${r.localCloudWorkerThreads} worker threads; load average ${os.loadavg()[0]!.toFixed(2)}`,
   );
   const rows = [];
   for (const [name, c] of [
@@ -124,6 +148,7 @@ function printCoordination(r: {
         rounds: t.rounds,
         'p50 ms': t.roundMs.p50,
         'p95 ms': t.roundMs.p95,
+        'CPU ms/round': t.cpuMsPerRound,
         'train s': t.trainSeconds,
       });
     }
@@ -134,7 +159,7 @@ function printCoordination(r: {
     ['logistic', r.logistic],
   ] as const) {
     console.log(
-      `  ${name} (${c.problem}): overhead p50 ${c.overheadMs.p50} ms, p95 ${c.overheadMs.p95} ms; ratio p50 ${c.ratio.p50}×; final params bit-identical: ${c.bitIdentical}`,
+      `  ${name} (${c.problem}): overhead p50 ${c.overheadMs.p50} ms, p95 ${c.overheadMs.p95} ms; ratio p50 ${c.ratio.p50}×; CPU overhead ${c.cpuOverheadMsPerRound} ms/round; final params bit-identical: ${c.bitIdentical}`,
     );
   }
 }

@@ -5,8 +5,10 @@
  * - bytes: the coordinator run over the local object store with a synchronous in-memory "queue"
  *   (the same handler code the local cloud and Lambda run), counting every byte put; kept = what
  *   is left under the job's keys after it finished.
- * - RSS: one local-cloud job of `BENCH_RSS_ROUNDS` rounds (10 000; quick 2 000), the process's RSS
- *   sampled as the rounds go; the ratio RSS(last round) / RSS(a tenth of the rounds).
+ * - RSS: one local-cloud job (queues, worker threads, the handlers) of `BENCH_RSS_ROUNDS` rounds
+ *   (10 000; quick 2 000) run to its end, not extrapolated: the process's RSS (every thread) after
+ *   a GC, sampled every 250 ms as the rounds go; the ratio RSS(last round) / RSS(a tenth of the
+ *   rounds), i.e. round 10 000 against round 1 000, and the peak.
  * - mini-batch: `BENCH_MB_ROWS` × 24 logistic (60 000; quick 6 000), batch 64, 30 epochs, 4
  *   workers on the local cloud: grouped (the queued default) against `--sync gd` (one step per
  *   round), which runs `BENCH_MB_PERSTEP_EPOCHS` epochs (1) and is extrapolated to 30 at its
@@ -99,7 +101,7 @@ async function bytesPerRound(home: BenchHome, ds: StoredDataset, epochs: number)
 }
 
 /** RSS of this process (local cloud + its worker threads) as a long local-cloud job runs. */
-async function rssOverRounds(home: BenchHome, ds: StoredDataset, rounds: number) {
+export async function rssOverRounds(home: BenchHome, ds: StoredDataset, rounds: number) {
   const runtime = await home.session.runtime();
   const gd = { algorithm: 'batch', optimizer: 'plain', lr: 1e-4, epochs: rounds, seed: 7, tol: 0 } as const;
   const spec = home.spec(ds, 'y', 'linear', 4, gd);
@@ -127,6 +129,8 @@ async function rssOverRounds(home: BenchHome, ds: StoredDataset, rounds: number)
     rounds,
     wallSeconds: roundTo(wallS, 1),
     roundMs: summarize(gaps),
+    runner: 'local cloud',
+    tenthRound: Math.floor(rounds / 10),
     rssMbAtTenth: roundTo(tenth, 1),
     rssMbAtEnd: roundTo(last, 1),
     peakRssMb: roundTo(peak, 1),
@@ -189,7 +193,7 @@ export async function runLeanRoundsBench(): Promise<Record<string, unknown>> {
       `  bytes (${bytes.problem}): ${bytes.writtenBytesPerRound} B written per round (${bytes.putsPerRound} puts; state ${bytes.stateBytes} B), ${bytes.keptBytesPerRound} B kept per round after the job (${bytes.keptKeys} keys)`,
     );
     console.log(
-      `  RSS over ${rss.rounds} local-cloud rounds: ${rss.rssMbAtTenth} MB at round ${rss.rounds / 10}, ${rss.rssMbAtEnd} MB at the end (×${rss.ratioEndToTenth}), peak ${rss.peakRssMb} MB; round p50 ${rss.roundMs.p50} ms, p95 ${rss.roundMs.p95} ms`,
+      `  RSS over ${rss.rounds} local-cloud rounds (run to the end): ${rss.rssMbAtTenth} MB at round ${rss.tenthRound}, ${rss.rssMbAtEnd} MB at round ${rss.rounds}: ratio ×${rss.ratioEndToTenth}; peak ${rss.peakRssMb} MB; round p50 ${rss.roundMs.p50} ms, p95 ${rss.roundMs.p95} ms (${rss.wallSeconds} s)`,
     );
     console.log(
       `  mini-batch (${mini.problem}): grouped ${mini.grouped.rounds} rounds in ${mini.grouped.wallSeconds} s (${mini.grouped.stop}); one step per round ${mini.perStep.extrapolatedRounds} rounds ≈ ${mini.perStep.extrapolatedWallSeconds} s (measured ${mini.perStep.roundsRun} rounds at ${mini.perStep.msPerRound} ms) → ×${mini.roundsRatio} rounds, ×${mini.wallRatio} wall`,

@@ -158,8 +158,8 @@ function dataMd(s: Json): string {
 function coordinationMd(s: Json): string {
   const lines = [
     `\n### coordination: per-round wall time, ${fmt(s.workers)} workers (local cloud: ${fmt(s.localCloudWorkerThreads)} worker threads)`,
-    '| job | runner | rounds | p50 ms | p95 ms | train s | overhead p50 / p95 ms | ratio p50 | final params bit-identical |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| job | runner | rounds | p50 ms | p95 ms | CPU ms/round | train s | overhead p50 / p95 ms | ratio p50 | final params bit-identical |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const job of ['linear', 'logistic']) {
     const c = s[job];
@@ -172,7 +172,7 @@ function coordinationMd(s: Json): string {
       const ratio = isObj(c.ratio) ? c.ratio : {};
       const first = runner === 'local';
       lines.push(
-        `| ${first ? fmt(c.problem) : ''} | ${runner === 'local' ? 'local cloud' : 'in-process'} | ${fmt(t.rounds)} | ${fmt(ms.p50)} | ${fmt(ms.p95)} | ${fmt(t.trainSeconds)} | ${first ? `${fmt(over.p50)} / ${fmt(over.p95)}` : ''} | ${first ? `${fmt(ratio.p50)}×` : ''} | ${first ? fmt(c.bitIdentical) : ''} |`,
+        `| ${first ? fmt(c.problem) : ''} | ${runner === 'local' ? 'local cloud' : 'in-process'} | ${fmt(t.rounds)} | ${fmt(ms.p50)} | ${fmt(ms.p95)} | ${fmt(t.cpuMsPerRound)} | ${fmt(t.trainSeconds)} | ${first ? `${fmt(over.p50)} / ${fmt(over.p95)}` : ''} | ${first ? `${fmt(ratio.p50)}×` : ''} | ${first ? fmt(c.bitIdentical) : ''} |`,
       );
     }
   }

@@ -1,3 +1,5 @@
+import { withRoundLatency } from './round-latency.js';
+
 /** One AWS Batch GPU instance type the planner may pick (single instance, single GPU). */
 export interface BatchInstanceSpec {
   readonly instanceType: string;
@@ -68,13 +70,20 @@ export interface CostModel {
   readonly inProcessHost?: InProcessHost;
 }
 
+/** The fields of a cost model that the per-round latency model ({@link withRoundLatency}) sets. */
+export type RoundCoordinationFields =
+  | 'roundOverheadSeconds'
+  | 'aggregatorSecondsPerWorker'
+  | 'workerIoSeconds';
+
 /**
- * Defaults: us-east-1 list prices (Lambda arm64, SQS, S3 standard, Batch on EC2) and throughputs
- * measured on the typed-array kernel (2.5e8 linear, 1e8 softmax row·features·outputs/s on the dev
- * machine, taken down to 1.5e8 for a Graviton vCPU). GPU figures assume the gradient is bound by
- * memory bandwidth (T4 320 GB/s, A10G 600 GB/s; two passes over float32 X at ~50% efficiency).
+ * Prices and throughputs: us-east-1 list prices (Lambda arm64, SQS, S3 standard, Batch on EC2)
+ * and throughputs measured on the typed-array kernel (2.5e8 linear, 1e8 softmax
+ * row·features·outputs/s on the dev machine, taken down to 1.5e8 for a Graviton vCPU). GPU
+ * figures assume the gradient is bound by memory bandwidth (T4 320 GB/s, A10G 600 GB/s; two
+ * passes over float32 X at ~50% efficiency).
  */
-export const DEFAULT_COST_MODEL: CostModel = {
+const PRICES_AND_THROUGHPUTS: Omit<CostModel, RoundCoordinationFields> = {
   lambdaUsdPerGbSecond: 0.0000133334,
   lambdaUsdPerRequest: 0.0000002,
   sqsStandardUsdPerMillion: 0.4,
@@ -89,10 +98,7 @@ export const DEFAULT_COST_MODEL: CostModel = {
   rowFeaturesPerVcpuSecond: 1.5e8,
   lambdaS3BytesPerSecond: 90e6,
   shardCacheHitRate: 0,
-  roundOverheadSeconds: 0.15,
-  workerIoSeconds: 0.05,
   aggregatorSecondsPerRound: 0.05,
-  aggregatorSecondsPerWorker: 0.002,
   aggregatorMemoryMb: 1024,
   memoryFactor: 2,
   runtimeBaselineMb: 256,
@@ -116,6 +122,14 @@ export const DEFAULT_COST_MODEL: CostModel = {
     },
   ],
 };
+
+/**
+ * The planner's defaults: {@link PRICES_AND_THROUGHPUTS}, with the per-round coordination
+ * figures of the AWS per-round latency model (`round-latency.ts`, sources in the README): with
+ * the work state inline, 0.2193 s per round, 0.015 s per worker (the aggregator's GET of each
+ * result) and 0.06 s of a worker's own S3 calls (two HEADs, one PUT).
+ */
+export const DEFAULT_COST_MODEL: CostModel = withRoundLatency(PRICES_AND_THROUGHPUTS);
 
 /** The default model with some fields replaced (e.g. throughputs measured by the bench). */
 export function withCostModel(overrides: Partial<CostModel> = {}): CostModel {

@@ -1,4 +1,4 @@
-import type { CostModel } from './cost-model.js';
+import type { CostModel, RoundCoordinationFields } from './cost-model.js';
 
 /**
  * Per-round latency of a synchronous round, from its parts. On AWS one round is: the work
@@ -58,7 +58,8 @@ export interface RoundLatency {
  *   misses, while slower workers still run (when all arrive at once they add up to (W−1)·HEAD).
  *
  * @example
- * awsRoundLatency(AWS_ROUND_LATENCY, true); // fixed ≈ 0.244 s, per worker 0.015 s
+ * awsRoundLatency(AWS_ROUND_LATENCY, true); // fixed 0.2193 s, per worker 0.015 s
+ * // fixed = 16.2 (work hop) + 2×15 + 30 (worker) + 28.1 (result hop) + 3×30 + 15 (aggregator) + 10 (send) ms
  */
 export function awsRoundLatency(m: RoundLatencyModel, inlineState: boolean): RoundLatency {
   const parts = {
@@ -77,12 +78,12 @@ export function awsRoundLatency(m: RoundLatencyModel, inlineState: boolean): Rou
 export const LOCAL_ROUND_OVERHEAD_SECONDS = 0.01;
 
 /**
- * A cost model whose per-round coordination figures come from `model` (instead of the flat
- * `roundOverheadSeconds` + `aggregatorSecondsPerWorker` guesses), for time estimates of jobs on
- * AWS: what `train` prints before it starts.
+ * `cost` with its per-round coordination figures taken from `model`: `roundOverheadSeconds` =
+ * the fixed part, `aggregatorSecondsPerWorker` = the per-worker part, `workerIoSeconds` = the
+ * worker's own S3 calls. {@link DEFAULT_COST_MODEL} is built this way.
  */
 export function withRoundLatency(
-  cost: CostModel,
+  cost: Omit<CostModel, RoundCoordinationFields>,
   model: RoundLatencyModel = AWS_ROUND_LATENCY,
   inlineState = true,
 ): CostModel {

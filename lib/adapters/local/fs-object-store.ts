@@ -1,5 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type Dirent, promises as fs, type Stats } from 'node:fs';
+import {
+  closeSync,
+  type Dirent,
+  promises as fs,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  type Stats,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { InfrastructureError, PreconditionFailedError, UsageError } from '../../errors.js';
@@ -43,8 +57,28 @@ function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/**
+ * Objects up to this size are read and written with synchronous calls: a job's round writes a
+ * handful of files of a few hundred bytes, where each trip through libuv's thread pool (shared
+ * by every thread of the process, and slow to come back on a busy machine) costs far more than
+ * the system call itself. Bigger objects (datasets, partitions) keep the asynchronous calls.
+ */
+const SMALL_OBJECT_BYTES = 64 * 1024;
+
 /** Identifies one version of a file: every write creates a new inode, so this changes with content. */
 const ETAG_CACHE = new Map<string, { signature: string; etag: string }>();
+
+/**
+ * Entries kept in {@link ETAG_CACHE}, least recently set out first: a long job writes several
+ * objects per round, and an unbounded map grew the process by their paths for as long as it ran.
+ */
+const ETAG_CACHE_ENTRIES = 4096;
+
+function rememberEtag(filePath: string, entry: { signature: string; etag: string }): void {
+  ETAG_CACHE.delete(filePath);
+  ETAG_CACHE.set(filePath, entry);
+  if (ETAG_CACHE.size > ETAG_CACHE_ENTRIES) ETAG_CACHE.delete(ETAG_CACHE.keys().next().value!);
+}
 
 function signatureOf(stats: Stats): string {
   return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
@@ -52,6 +86,30 @@ function signatureOf(stats: Stats): string {
 
 function toBytes(body: ObjectBody): Uint8Array {
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+}
+
+/**
+ * The whole file with its signature when it is at most {@link SMALL_OBJECT_BYTES}, read with
+ * synchronous calls from one descriptor; `undefined` when it is bigger (read it asynchronously).
+ * Throws the file system's error (`ENOENT` for a missing file).
+ */
+function readSmallFile(filePath: string): { body: Buffer; signature: string } | undefined {
+  const fd = openSync(filePath, 'r');
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw Object.assign(new Error(`${filePath} is not a file`), { code: 'EISDIR' });
+    if (stats.size > SMALL_OBJECT_BYTES) return undefined;
+    const body = Buffer.allocUnsafe(stats.size);
+    let at = 0;
+    while (at < body.byteLength) {
+      const n = readSync(fd, body, at, body.byteLength - at, null);
+      if (n === 0) break;
+      at += n;
+    }
+    return { body: at === body.byteLength ? body : body.subarray(0, at), signature: signatureOf(stats) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Compares keys by their UTF-8 bytes, the order S3 lists them in. */
@@ -105,7 +163,7 @@ export class FsObjectStore implements ObjectStore {
     const filePath = keyToPath(this.root, key);
     let body: Buffer;
     try {
-      body = await fs.readFile(filePath);
+      body = readSmallFile(filePath)?.body ?? (await fs.readFile(filePath));
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw this.failure('read', key, error);
@@ -140,11 +198,14 @@ export class FsObjectStore implements ObjectStore {
     if (options.ifNoneMatch !== undefined && options.ifMatch !== undefined) {
       throw new UsageError(`put "${key}": pass ifNoneMatch or ifMatch, not both`);
     }
-    const temp = await this.writeTemp(key, filePath, async (handle) => {
-      const bytes = toBytes(body);
-      await handle.writeFile(bytes);
-      return md5Hex(bytes);
-    });
+    const bytes = toBytes(body);
+    const temp =
+      bytes.byteLength <= SMALL_OBJECT_BYTES
+        ? this.writeSmallTemp(key, filePath, bytes)
+        : await this.writeTemp(key, filePath, async (handle) => {
+            await handle.writeFile(bytes);
+            return md5Hex(bytes);
+          });
     return this.publish(key, filePath, temp, options);
   }
 
@@ -192,6 +253,7 @@ export class FsObjectStore implements ObjectStore {
       await fs.unlink(filePath).catch((error: unknown) => {
         if (errorCode(error) !== 'ENOENT') throw this.failure('delete', key, error);
       });
+      this.etagCache.delete(filePath);
     }).catch((error: unknown) => {
       // No directory means no object: deleting a missing key succeeds, as on S3.
       if (errorCode((error as { cause?: unknown }).cause) === 'ENOENT') return;
@@ -218,7 +280,8 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private async infoOf(key: string, filePath: string): Promise<ObjectInfo> {
-    const stats = await fs.stat(filePath);
+    // A stat costs microseconds: made synchronously, it saves a trip through the thread pool.
+    const stats = statSync(filePath);
     if (!stats.isFile()) {
       throw Object.assign(new Error(`${filePath} is not a file`), { code: 'ENOENT' });
     }
@@ -230,13 +293,19 @@ export class FsObjectStore implements ObjectStore {
 
   /** Hashes the file from one open handle and caches the etag only if the inode did not change. */
   private async hashFile(filePath: string, expectedSignature: string): Promise<string> {
+    const small = readSmallFile(filePath);
+    if (small !== undefined) {
+      const etag = md5Hex(small.body);
+      if (small.signature === expectedSignature) rememberEtag(filePath, { signature: small.signature, etag });
+      return etag;
+    }
     const handle = await fs.open(filePath, 'r');
     try {
       const signature = signatureOf(await handle.stat());
       const hash = createHash('md5');
       for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
       const etag = hash.digest('hex');
-      if (signature === expectedSignature) this.etagCache.set(filePath, { signature, etag });
+      if (signature === expectedSignature) rememberEtag(filePath, { signature, etag });
       return etag;
     } finally {
       await handle.close();
@@ -248,6 +317,37 @@ export class FsObjectStore implements ObjectStore {
       await fs.mkdir(directory, { recursive: true });
     } catch (error) {
       throw this.failure('create the folder for', key, error);
+    }
+  }
+
+  /** {@link FsObjectStore.writeTemp} for a small body, with synchronous calls. */
+  private writeSmallTemp(key: string, filePath: string, bytes: Uint8Array): TempFile {
+    const tempPath = `${filePath}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`;
+    let fd: number | undefined;
+    try {
+      try {
+        fd = openSync(tempPath, 'wx');
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT') throw error;
+        // First object under this folder: create it (only then, so a write costs no mkdir).
+        mkdirSync(path.dirname(filePath), { recursive: true });
+        fd = openSync(tempPath, 'wx');
+      }
+      for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at);
+      if (this.fsync) fsyncSync(fd);
+      const signature = signatureOf(fstatSync(fd));
+      return { tempPath, etag: md5Hex(bytes), signature };
+    } catch (error) {
+      if (fd !== undefined) {
+        try {
+          unlinkSync(tempPath);
+        } catch {
+          // never created or already gone
+        }
+      }
+      throw this.failure(fd === undefined ? 'create the folder for' : 'write', key, error);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
 
@@ -281,10 +381,12 @@ export class FsObjectStore implements ObjectStore {
   ): Promise<{ etag: string }> {
     try {
       if (options.ifNoneMatch === '*') {
-        await fs.link(temp.tempPath, filePath).catch((error: unknown) => {
+        try {
+          linkSync(temp.tempPath, filePath);
+        } catch (error) {
           if (errorCode(error) === 'EEXIST') throw new PreconditionFailedError(key);
           throw this.failure('write', key, error);
-        });
+        }
       } else {
         await withFileLock(`${filePath}${LOCK_SUFFIX}`, this.lockOptions, async () => {
           if (options.ifMatch !== undefined) {
@@ -297,9 +399,13 @@ export class FsObjectStore implements ObjectStore {
         });
       }
     } finally {
-      await fs.unlink(temp.tempPath).catch(() => undefined);
+      try {
+        unlinkSync(temp.tempPath);
+      } catch {
+        // renamed into place
+      }
     }
-    this.etagCache.set(filePath, { signature: temp.signature, etag: temp.etag });
+    rememberEtag(filePath, { signature: temp.signature, etag: temp.etag });
     return { etag: temp.etag };
   }
 

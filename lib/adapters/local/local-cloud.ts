@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackendConfig, FaultPlan, LocalRuntimeConfig } from '../../app/config.js';
@@ -10,6 +11,7 @@ import { type LocalQueues, openLocalQueues } from './local-queues.js';
 import { isProcessAlive } from './process-alive.js';
 import { type ConsumerStats, QueueConsumer, type SqsHandler } from './queue-consumer.js';
 import { type S3Handler, s3EventConsumer } from './s3-event-consumer.js';
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 
 /**
  * The handler modules the local cloud runs: the very files Lambda runs (`functions/*`). Each
@@ -69,6 +71,7 @@ export class LocalCloud {
   private readonly threadQueues: ('work' | 'events')[] = [];
   private aggregator: QueueConsumer | undefined;
   private events: QueueConsumer | undefined;
+  private checkpointer: Checkpointer | undefined;
   private started = false;
 
   public constructor(private readonly options: LocalCloudOptions) {
@@ -106,6 +109,7 @@ export class LocalCloud {
       for (const q of [this.queues.work, this.queues.aggregate, this.queues.events])
         await q.releaseInFlight();
     }
+    this.checkpointer = await startCheckpointer(this.queues.broker.file);
     const aggregator = (await import(this.options.handlers.aggregator)) as HandlerModule<SqsHandler>;
     this.aggregator = new QueueConsumer(
       this.queues.aggregate,
@@ -170,6 +174,8 @@ export class LocalCloud {
     );
     this.threads.length = 0;
     this.threadQueues.length = 0;
+    await this.checkpointer?.stop();
+    this.checkpointer = undefined;
   }
 
   /** Closes the queue database (after `stop`). */
@@ -214,13 +220,25 @@ export class LocalCloud {
       : {};
   }
 
+  /**
+   * The backend of a worker thread: the gradient kernel's threads are the cores shared out among
+   * the worker threads (a Lambda container has vCPUs of its own; these threads share the
+   * machine's), unless the config sets them. Results are the same bits with any thread count.
+   */
+  private workerBackend(): BackendConfig {
+    const backend = this.options.backend ?? {};
+    if (backend.kernelThreads !== undefined) return backend;
+    const perThread = Math.floor(availableParallelism() / (this.options.workerThreads ?? 2));
+    return { ...backend, kernelThreads: Math.max(1, perThread) };
+  }
+
   private spawnWorker(index: number, queue: 'work' | 'events'): Promise<void> {
     const url = queue === 'work' ? this.options.handlers.worker : this.options.handlers.preprocess;
     const fromSource = url.endsWith('.ts');
     const entry = new URL(`./handler-thread.${fromSource ? 'ts' : 'js'}`, import.meta.url);
     const data = {
       entry: entry.href,
-      config: this.handlerConfig(index),
+      config: { ...this.handlerConfig(index), backend: this.workerBackend() },
       handlerUrl: url,
       queue,
       functionName: `${queue === 'work' ? 'worker' : 'preprocess'}-${index}`,

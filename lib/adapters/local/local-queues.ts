@@ -30,7 +30,10 @@ export interface LocalQueueSettings {
 
 /** Opens (creating if needed) the local cloud's queues in `<home>/queues.db`. */
 export function openLocalQueues(home: string, settings: LocalQueueSettings = {}): LocalQueues {
-  const broker = new SqliteQueueBroker({ path: join(home, 'queues.db'), pollIntervalMs: 20 });
+  // Sends from this process (any thread) wake long polls at once; the poll only finds messages
+  // sent by other processes and messages whose visibility timeout ran out, where 50 ms is soon
+  // enough, and it is what an idle local cloud spends its CPU on.
+  const broker = new SqliteQueueBroker({ path: join(home, 'queues.db'), pollIntervalMs: 50 });
   const visibilityTimeoutSeconds = settings.visibilityTimeoutSeconds ?? 30;
   const maxReceiveCount = settings.maxReceiveCount ?? 5;
   const n = LOCAL_QUEUE_NAMES;

@@ -5,6 +5,9 @@ import { lambdaContext, sqsEvent } from './lambda-events.js';
 /** A Lambda handler for SQS events, as exported by `functions/*.ts`. */
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
+/** A queue that may delete a whole batch in one call (SQS `DeleteMessageBatch`), as the ESM does. */
+export type ConsumedQueue = Queue & { deleteBatch?(receiptHandles: readonly string[]): Promise<void> };
+
 /** Counters of one consumer: handler invocations, messages deleted, messages reported failed. */
 export interface ConsumerStats {
   invocations: number;
@@ -14,8 +17,9 @@ export interface ConsumerStats {
 }
 
 /**
- * What Lambda's SQS event source mapping does, for one queue: receive a batch, invoke the
- * handler with the SQS event shape, delete the messages that did not fail, and leave failed
+ * What Lambda's SQS event source mapping does, for one queue: receive a batch (up to
+ * `batchSize`, at most 10), invoke the handler once with the SQS event shape, delete the messages
+ * that did not fail (in one batch call where the queue has one), and leave failed
  * ones to come back after their visibility timeout (or move to the DLQ after maxReceiveCount).
  * A handler that throws leaves the whole batch, like a crashed invocation.
  */
@@ -25,7 +29,7 @@ export class QueueConsumer {
   private running: Promise<void> | undefined;
 
   public constructor(
-    private readonly queue: Queue,
+    private readonly queue: ConsumedQueue,
     private readonly handler: SqsHandler,
     private readonly options: { functionName: string; batchSize?: number; waitSeconds?: number },
   ) {}
@@ -59,14 +63,11 @@ export class QueueConsumer {
       return messages.length;
     }
     const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-    for (const m of messages) {
-      if (failed.has(m.messageId)) {
-        this.stats.failed++;
-      } else {
-        await this.queue.delete(m.receiptHandle);
-        this.stats.succeeded++;
-      }
-    }
+    const done = messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
+    if (this.queue.deleteBatch !== undefined) await this.queue.deleteBatch(done);
+    else for (const handle of done) await this.queue.delete(handle);
+    this.stats.succeeded += done.length;
+    this.stats.failed += messages.length - done.length;
     return messages.length;
   }
 

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { BroadcastChannel } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InfrastructureError, NotFoundError, UsageError } from '../../errors.js';
+import { retryWhileBusy } from './sqlite-busy.js';
+import { WAL_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js';
 import { QUEUE_LIMITS, SqliteQueue, type SqliteQueueAttributes } from './sqlite-queue.js';
 import { QUEUE_SCHEMA, type QueueRow } from './sqlite-queue-schema.js';
 
@@ -20,7 +22,8 @@ export interface SqliteQueueBrokerOptions {
    */
   readonly pollIntervalMs?: number;
   /**
-   * How long a statement waits for another process's write lock before failing.
+   * How long a statement waits for another connection's write lock before failing (retried
+   * every 50 µs–2 ms, see `sqlite-busy.ts`, rather than SQLite's coarser busy handler).
    * @default 10_000
    */
   readonly busyTimeoutMs?: number;
@@ -114,20 +117,28 @@ function checkRange(what: string, value: number, min: number, max: number): void
  */
 export class SqliteQueueBroker {
   private readonly db: Database.Database;
+  /** The database file (`':memory:'` for a private one). */
+  public readonly file: string;
   private readonly now: () => number;
   private readonly pollIntervalMs: number;
   private readonly signalPrefix: string;
+  private readonly busyTimeoutMs: number;
   private channel: BroadcastChannel | undefined;
 
   public constructor(options: SqliteQueueBrokerOptions) {
     const file = options.path === ':memory:' ? options.path : path.resolve(options.path);
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+    this.file = file;
     try {
       if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
       this.db = new Database(file);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+      // Busy statements are retried by `retryWhileBusy`, not by SQLite's sleeping handler.
+      this.db.pragma('busy_timeout = 0');
+      this.locked(() => this.db.pragma('journal_mode = WAL'));
       this.db.pragma('synchronous = NORMAL');
-      this.db.transaction(() => this.db.exec(QUEUE_SCHEMA)).immediate();
+      // The local cloud checkpoints from a thread of its own (sqlite-checkpointer.ts).
+      this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      this.locked(() => this.db.transaction(() => this.db.exec(QUEUE_SCHEMA)).immediate());
     } catch (error) {
       throw new InfrastructureError(`cannot open the local queue database ${file}`, { cause: error });
     }
@@ -154,13 +165,13 @@ export class SqliteQueueBroker {
       }
       return this.queueOf(have);
     }
-    this.db
-      .prepare(
-        `INSERT OR IGNORE INTO queues (name, fifo, visibility_timeout_s, max_receive_count, dead_letter_queue,
+    const insert = this.db.prepare(
+      `INSERT OR IGNORE INTO queues (name, fifo, visibility_timeout_s, max_receive_count, dead_letter_queue,
            retention_s, content_based_dedup, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+    );
+    this.locked(() =>
+      insert.run(
         wanted.name,
         wanted.fifo ? 1 : 0,
         wanted.visibilityTimeoutSeconds,
@@ -169,7 +180,8 @@ export class SqliteQueueBroker {
         wanted.messageRetentionSeconds,
         wanted.contentBasedDeduplication ? 1 : 0,
         this.now(),
-      );
+      ),
+    );
     // Another process may have created it between our look and our insert: re-check.
     return this.createQueue(options);
   }
@@ -184,13 +196,16 @@ export class SqliteQueueBroker {
   ): void {
     const row = this.findRow(name);
     if (row === undefined) throw new NotFoundError(`queue "${name}" does not exist`);
-    this.db
-      .prepare('UPDATE queues SET visibility_timeout_s = ?, max_receive_count = ? WHERE name = ?')
-      .run(
+    const update = this.db.prepare(
+      'UPDATE queues SET visibility_timeout_s = ?, max_receive_count = ? WHERE name = ?',
+    );
+    this.locked(() =>
+      update.run(
         attributes.visibilityTimeoutSeconds ?? row.visibility_timeout_s,
         attributes.maxReceiveCount ?? row.max_receive_count,
         name,
-      );
+      ),
+    );
   }
 
   /** The queue called `name`, created by this or any other process; `NotFoundError` if none. */
@@ -202,20 +217,18 @@ export class SqliteQueueBroker {
 
   /** Names of all queues in the database, sorted. */
   public listQueues(): string[] {
-    return (this.db.prepare('SELECT name FROM queues ORDER BY name').all() as { name: string }[]).map(
-      (r) => r.name,
-    );
+    const select = this.db.prepare('SELECT name FROM queues ORDER BY name');
+    return (this.locked(() => select.all()) as { name: string }[]).map((r) => r.name);
   }
 
   /** Deletes a queue and its messages. */
   public deleteQueue(name: string): void {
-    this.db
-      .transaction(() => {
-        this.db.prepare('DELETE FROM messages WHERE queue = ?').run(name);
-        this.db.prepare('DELETE FROM dedup WHERE queue = ?').run(name);
-        this.db.prepare('DELETE FROM queues WHERE name = ?').run(name);
-      })
-      .immediate();
+    const drop = this.db.transaction(() => {
+      this.db.prepare('DELETE FROM messages WHERE queue = ?').run(name);
+      this.db.prepare('DELETE FROM dedup WHERE queue = ?').run(name);
+      this.db.prepare('DELETE FROM queues WHERE name = ?').run(name);
+    });
+    this.locked(() => drop.immediate());
   }
 
   /** Closes the database connection; queues from this broker stop working. */
@@ -228,7 +241,13 @@ export class SqliteQueueBroker {
   }
 
   private findRow(name: string): QueueRow | undefined {
-    return this.db.prepare('SELECT * FROM queues WHERE name = ?').get(name) as QueueRow | undefined;
+    const select = this.db.prepare('SELECT * FROM queues WHERE name = ?');
+    return this.locked(() => select.get(name)) as QueueRow | undefined;
+  }
+
+  /** Runs one statement or transaction, waiting while another connection holds the lock. */
+  private locked<T>(work: () => T): T {
+    return retryWhileBusy(work, this.busyTimeoutMs);
   }
 
   private queueOf(attributes: SqliteQueueAttributes): SqliteQueue {
@@ -236,6 +255,7 @@ export class SqliteQueueBroker {
       db: this.db,
       now: this.now,
       pollIntervalMs: this.pollIntervalMs,
+      busyTimeoutMs: this.busyTimeoutMs,
       signals,
       signalPrefix: this.signalPrefix,
       ...(this.channel !== undefined ? { channel: this.channel } : {}),

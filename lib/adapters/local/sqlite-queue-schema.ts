@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS dedup (
   expires_at INTEGER NOT NULL,
   PRIMARY KEY (queue, dedup_id)
 );
+CREATE INDEX IF NOT EXISTS dedup_by_expiry ON dedup (expires_at);
 `;
 
 /** A row of `queues`. */

@@ -10,6 +10,7 @@ import type {
   SendEntry,
   SendOptions,
 } from '../../ports.js';
+import { retryWhileBusy } from './sqlite-busy.js';
 import type { MessageRow } from './sqlite-queue-schema.js';
 
 /** SQS limits this queue enforces, so that code that works locally also works on SQS. */
@@ -43,6 +44,8 @@ export interface SqliteQueueContext {
   readonly db: Database.Database;
   readonly now: () => number;
   readonly pollIntervalMs: number;
+  /** How long a statement waits for another connection's lock (see `retryWhileBusy`). */
+  readonly busyTimeoutMs: number;
   /** Emits `send:<queue>` after a commit in this process, to wake long polls early. */
   readonly signals: EventEmitter;
   readonly signalPrefix: string;
@@ -85,20 +88,23 @@ function checkRange(what: string, value: number, min: number, max: number): void
  * - Redrive: a message that has been delivered `maxReceiveCount` times is moved to the
  *   dead-letter queue by the next receive instead of being delivered (its id, body and receive
  *   count go with it).
- * - FIFO: messages of a group are delivered one at a time in send order (the next one only after
- *   the previous one is deleted), groups in the order of their oldest message. Stricter than SQS,
- *   which may hand several messages of one group to a single receive.
+ * - FIFO: a group is delivered in send order and only while none of its messages is in flight;
+ *   a receive fills up with as many messages of one group as it can before it takes the next
+ *   group (groups in the order of their oldest message), as SQS does. The next messages of a
+ *   group come only after every delivered one is deleted or visible again.
  * - Receipt handles: each delivery gets a new one. Deleting with a stale handle (the message was
  *   delivered again since) or an unknown one does nothing and does not fail, as on SQS: the
  *   message stays and will be delivered again.
  * - Receives run in `BEGIN IMMEDIATE` transactions, so two processes never receive the same
- *   message while it is in flight.
+ *   message while it is in flight. A receive first looks (a read, which WAL never blocks) whether
+ *   anything is deliverable, so idle long polls do not take the write lock.
  */
 export class SqliteQueue implements Queue {
   public readonly name: string;
   public readonly fifo: boolean;
   public readonly attributes: SqliteQueueAttributes;
   private readonly context: SqliteQueueContext;
+  private readonly statements = new Map<string, Database.Statement>();
 
   public constructor(attributes: SqliteQueueAttributes, context: SqliteQueueContext) {
     this.attributes = attributes;
@@ -139,7 +145,9 @@ export class SqliteQueue implements Queue {
     // Long polling waits in real time, whatever the injected clock says.
     const deadline = performance.now() + waitTimeSeconds * 1000;
     for (;;) {
-      const received = this.transaction(() => this.receiveNow(maxMessages, visibilityTimeoutSeconds));
+      const received = this.anyDeliverable()
+        ? this.transaction(() => this.receiveNow(maxMessages, visibilityTimeoutSeconds))
+        : [];
       const left = deadline - performance.now();
       if (received.length > 0 || left <= 0) return received;
       await this.waitForSend(Math.min(left, this.context.pollIntervalMs));
@@ -147,11 +155,24 @@ export class SqliteQueue implements Queue {
   }
 
   public async delete(receiptHandle: string): Promise<void> {
-    this.transaction(() =>
-      this.context.db
-        .prepare('DELETE FROM messages WHERE queue = ? AND receipt_handle = ?')
-        .run(this.name, receiptHandle),
-    );
+    await this.deleteBatch([receiptHandle]);
+  }
+
+  /**
+   * Deletes up to 10 received messages in one transaction, like SQS `DeleteMessageBatch`; as
+   * with `delete`, a stale or unknown receipt handle deletes nothing and does not fail.
+   */
+  public async deleteBatch(receiptHandles: readonly string[]): Promise<void> {
+    if (receiptHandles.length > QUEUE_LIMITS.maxBatch) {
+      throw new UsageError(
+        `deleteBatch on "${this.name}" takes at most ${QUEUE_LIMITS.maxBatch} receipt handles (as SQS), got ${receiptHandles.length}`,
+      );
+    }
+    if (receiptHandles.length === 0) return;
+    const remove = this.statement('DELETE FROM messages WHERE queue = ? AND receipt_handle = ?');
+    this.transaction(() => {
+      for (const handle of receiptHandles) remove.run(this.name, handle);
+    });
   }
 
   public async changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): Promise<void> {
@@ -180,15 +201,16 @@ export class SqliteQueue implements Queue {
 
   public async depth(): Promise<QueueDepth> {
     const now = this.context.now();
-    const row = this.context.db
-      .prepare(
-        `SELECT
-           COALESCE(SUM(visible_at <= @now), 0) AS visible,
-           COALESCE(SUM(visible_at > @now AND receive_count > 0), 0) AS inFlight,
-           COALESCE(SUM(visible_at > @now AND receive_count = 0), 0) AS delayed
-         FROM messages WHERE queue = @queue AND sent_at > @expired`,
-      )
-      .get({ now, queue: this.name, expired: this.expiredBefore(now) }) as QueueDepth;
+    const count = this.statement(
+      `SELECT
+         COALESCE(SUM(visible_at <= @now), 0) AS visible,
+         COALESCE(SUM(visible_at > @now AND receive_count > 0), 0) AS inFlight,
+         COALESCE(SUM(visible_at > @now AND receive_count = 0), 0) AS delayed
+       FROM messages WHERE queue = @queue AND sent_at > @expired`,
+    );
+    const row = this.read(() =>
+      count.get({ now, queue: this.name, expired: this.expiredBefore(now) }),
+    ) as QueueDepth;
     return { visible: row.visible, inFlight: row.inFlight, delayed: row.delayed };
   }
 
@@ -198,9 +220,12 @@ export class SqliteQueue implements Queue {
    */
   public async peek(options: { limit?: number } = {}): Promise<PeekedMessage[]> {
     const now = this.context.now();
-    const rows = this.context.db
-      .prepare('SELECT * FROM messages WHERE queue = ? AND sent_at > ? ORDER BY seq LIMIT ?')
-      .all(this.name, this.expiredBefore(now), options.limit ?? 100) as MessageRow[];
+    const select = this.statement(
+      'SELECT * FROM messages WHERE queue = ? AND sent_at > ? ORDER BY seq LIMIT ?',
+    );
+    const rows = this.read(() =>
+      select.all(this.name, this.expiredBefore(now), options.limit ?? 100),
+    ) as MessageRow[];
     return rows.map((row) => ({
       messageId: row.message_id,
       body: row.body,
@@ -268,9 +293,25 @@ export class SqliteQueue implements Queue {
     return moved;
   }
 
+  /** A prepared statement, compiled once per queue object. */
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.context.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** A read outside any transaction (WAL readers rarely wait, but may during recovery). */
+  private read<T>(work: () => T): T {
+    return retryWhileBusy(work, this.context.busyTimeoutMs);
+  }
+
   private transaction<T>(work: () => T): T {
     try {
-      return this.context.db.transaction(work).immediate();
+      const run = this.context.db.transaction(work);
+      return retryWhileBusy(() => run.immediate(), this.context.busyTimeoutMs);
     } catch (error) {
       if (error instanceof UsageError || error instanceof InfrastructureError) throw error;
       throw new InfrastructureError(`queue "${this.name}": the local queue database failed`, {
@@ -284,14 +325,13 @@ export class SqliteQueue implements Queue {
   }
 
   private insertAll(entries: readonly SendEntry[]): string[] {
-    const { db } = this.context;
     const now = this.context.now();
-    db.prepare('DELETE FROM dedup WHERE expires_at <= ?').run(now);
-    const findDuplicate = db.prepare('SELECT message_id FROM dedup WHERE queue = ? AND dedup_id = ?');
-    const remember = db.prepare(
+    this.statement('DELETE FROM dedup WHERE expires_at <= ?').run(now);
+    const findDuplicate = this.statement('SELECT message_id FROM dedup WHERE queue = ? AND dedup_id = ?');
+    const remember = this.statement(
       'INSERT INTO dedup (queue, dedup_id, message_id, expires_at) VALUES (?, ?, ?, ?)',
     );
-    const insert = db.prepare(
+    const insert = this.statement(
       `INSERT INTO messages (queue, message_id, body, group_id, dedup_id, sent_at, visible_at)
        VALUES (@queue, @messageId, @body, @groupId, @dedupId, @now, @visibleAt)`,
     );
@@ -349,63 +389,103 @@ export class SqliteQueue implements Queue {
     );
   }
 
+  /**
+   * Whether a receive could deliver anything now: a read outside the write lock. A visible
+   * message (of a FIFO group with nothing in flight) may still be expired or due for the
+   * dead-letter queue; the transaction sorts that out.
+   */
+  private anyDeliverable(): boolean {
+    const now = this.context.now();
+    const probe = this.fifo
+      ? this.statement(
+          `SELECT 1 FROM messages WHERE queue = @queue GROUP BY group_id
+           HAVING MAX(visible_at) <= @now LIMIT 1`,
+        )
+      : this.statement('SELECT 1 FROM messages WHERE queue = @queue AND visible_at <= @now LIMIT 1');
+    return this.read(() => probe.get({ queue: this.name, now })) !== undefined;
+  }
+
   /** One receive attempt, inside an immediate transaction. */
   private receiveNow(maxMessages: number, visibilityTimeoutSeconds: number): ReceivedMessage[] {
-    const { db } = this.context;
     const now = this.context.now();
-    db.prepare('DELETE FROM messages WHERE queue = ? AND sent_at <= ?').run(
+    this.statement('DELETE FROM messages WHERE queue = ? AND sent_at <= ?').run(
       this.name,
       this.expiredBefore(now),
     );
-    const candidates = this.fifo
-      ? db.prepare(
-          `SELECT m.* FROM messages m
-           JOIN (SELECT MIN(seq) AS seq FROM messages WHERE queue = @queue GROUP BY group_id) head ON head.seq = m.seq
-           WHERE m.visible_at <= @now ORDER BY m.seq LIMIT @limit`,
-        )
-      : db.prepare(
-          'SELECT * FROM messages WHERE queue = @queue AND visible_at <= @now ORDER BY seq LIMIT @limit',
-        );
-    const moveToDeadLetters = db.prepare(
+    const moveToDeadLetters = this.statement(
       'UPDATE messages SET queue = ?, receipt_handle = NULL, visible_at = ?, source_queue = ? WHERE seq = ?',
     );
-    const deliver = db.prepare(
+    const deliver = this.statement(
       'UPDATE messages SET receive_count = receive_count + 1, visible_at = ?, receipt_handle = ? WHERE seq = ?',
     );
     const { maxReceiveCount, deadLetterQueue } = this.attributes;
-    const taken = new Set<number>();
-    const deliveredGroups = new Set<string | null>();
     const received: ReceivedMessage[] = [];
+    /** Delivers `row`, or moves it to the dead-letter queue when it has had its deliveries. */
+    const take = (row: MessageRow): void => {
+      if (
+        maxReceiveCount !== undefined &&
+        deadLetterQueue !== undefined &&
+        row.receive_count >= maxReceiveCount
+      ) {
+        moveToDeadLetters.run(deadLetterQueue, now, this.name, row.seq);
+        return;
+      }
+      const receiptHandle = `${row.message_id}:${randomUUID()}`;
+      deliver.run(now + visibilityTimeoutSeconds * 1000, receiptHandle, row.seq);
+      received.push({
+        messageId: row.message_id,
+        body: row.body,
+        receiptHandle,
+        receiveCount: row.receive_count + 1,
+        ...(row.group_id === null ? {} : { groupId: row.group_id }),
+        sentAt: new Date(row.sent_at),
+      });
+    };
+    if (this.fifo) {
+      // Groups with nothing in flight (FIFO messages are never delayed, so every message of such a
+      // group is visible), oldest first; each is drained in send order before the next is taken.
+      // A message moved to the dead-letter queue uncovers the next one of its group.
+      const groups = this.statement(
+        `SELECT group_id FROM messages WHERE queue = @queue GROUP BY group_id
+         HAVING MAX(visible_at) <= @now ORDER BY MIN(seq)`,
+      );
+      const ofGroup = this.statement(
+        `SELECT * FROM messages WHERE queue = @queue AND group_id = @group AND seq > @after
+         ORDER BY seq LIMIT @limit`,
+      );
+      for (const { group_id: group } of groups.all({ queue: this.name, now }) as { group_id: string }[]) {
+        // Moves to the dead-letter queue do not count against maxMessages: look again after them.
+        let after = 0;
+        for (;;) {
+          const limit = maxMessages - received.length;
+          if (limit <= 0) return received;
+          const rows = ofGroup.all({ queue: this.name, group, after, limit }) as MessageRow[];
+          if (rows.length === 0) break;
+          for (const row of rows) take(row);
+          after = rows.at(-1)!.seq;
+        }
+      }
+      return received;
+    }
+    const candidates = this.statement(
+      'SELECT * FROM messages WHERE queue = @queue AND visible_at <= @now ORDER BY seq LIMIT @limit',
+    );
+    // Rows delivered with a zero visibility timeout stay visible: over-fetch by what was seen.
+    const seen = new Set<number>();
     while (received.length < maxMessages) {
-      // Rows delivered with a zero visibility timeout stay visible: over-fetch by what was taken.
       const rows = (
-        candidates.all({ queue: this.name, now, limit: maxMessages + taken.size }) as MessageRow[]
-      ).filter((row) => !taken.has(row.seq) && !(this.fifo && deliveredGroups.has(row.group_id)));
+        candidates.all({
+          queue: this.name,
+          now,
+          limit: maxMessages - received.length + seen.size,
+        }) as MessageRow[]
+      ).filter((row) => !seen.has(row.seq));
       if (rows.length === 0) break;
       for (const row of rows) {
         if (received.length >= maxMessages) break;
-        taken.add(row.seq);
-        if (
-          maxReceiveCount !== undefined &&
-          deadLetterQueue !== undefined &&
-          row.receive_count >= maxReceiveCount
-        ) {
-          moveToDeadLetters.run(deadLetterQueue, now, this.name, row.seq);
-          continue;
-        }
-        const receiptHandle = `${row.message_id}:${randomUUID()}`;
-        deliver.run(now + visibilityTimeoutSeconds * 1000, receiptHandle, row.seq);
-        deliveredGroups.add(row.group_id);
-        received.push({
-          messageId: row.message_id,
-          body: row.body,
-          receiptHandle,
-          receiveCount: row.receive_count + 1,
-          ...(row.group_id === null ? {} : { groupId: row.group_id }),
-          sentAt: new Date(row.sent_at),
-        });
+        seen.add(row.seq);
+        take(row);
       }
-      // FIFO: a move to the dead-letter queue uncovers the next message of its group; look again.
     }
     return received;
   }

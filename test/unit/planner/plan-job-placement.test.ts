@@ -56,19 +56,37 @@ describe('Function: planJobPlacement', () => {
   });
 
   it('fans a medium job out over Lambda when the deadline excludes the Batch start-up', () => {
-    // Prepare: 150 s < 180 s Batch start-up; in-process ≥ 438 s. lambda ×32 @ 1024 MB (v = 0.578858):
-    // compute 156250 × 64 / (v × 1.5e8) = 0.115169 s, load 1e9/32/9e7 = 0.347222 s,
-    // round = 0.15 + 32 × 0.002 + 0.115169 + 0.347222 = 0.676391 s → wall 1 + 200 × round = 136.278 s.
-    // cost: workers 32 × [200 × (0.05 + 0.115169) + 200 × 0.347222] = 3279.3 GB-s, aggregator 200 × 0.114
-    // = 22.8 → 3302.1 GB-s × 1.33334e-5 = 0.044029; requests 200 × 33 × 2e-7 = 0.00132; SQS 200 × 96 ×
-    // 0.9e-6 = 0.01728; S3 19200 GET × 4e-7 + 6800 PUT × 5e-6 = 0.04168 → 0.104308 $.
-    // ×16 is too slow (round ≥ 0.15 + 0.032 + 0.694 load → > 175 s); bigger W or memory cost more.
+    // Prepare: 100 rounds, deadline 150 s. Batch: ≥ 180 s start-up; in-process @3008 MB:
+    // 1 + 11.111 + 100 × 2.1333 = 225.4 s. Per-round coordination (AWS latency model, state inline):
+    // 0.2193 s + 0.015 s × W; a worker's own S3 calls 0.06 s.
+    // lambda ×16 @ 1024 MB (v = 1024/1769 = 0.578858): compute 312500 × 64 / (v × 1.5e8) = 0.230339 s,
+    // load 1e9/16/9e7 = 0.694444 s, round = 0.2193 + 16 × 0.015 + 0.230339 + 0.694444 = 1.384083 s
+    // → wall 1 + 100 × 1.384083 = 139.408 s.
+    // cost: workers 16 × [100 × (0.06 + 0.230339) + 100 × 0.694444] = 1575.65 GB-s, aggregator
+    // 100 × (0.05 + 16 × 0.015) = 29 GB-s → 1604.65 × 1.33334e-5 = 0.0213955; requests 100 × 17 × 2e-7
+    // = 0.00034; SQS 100 × 48 × 0.9e-6 = 0.00432; S3 4800 GET × 4e-7 + 1800 PUT × 5e-6 = 0.01092
+    // → 0.0369755 $.
+    // Cheaper ones miss the deadline: ×16 @ 512 MB rounds in 0.2193 + 0.24 + 0.460677 + 0.694444
+    // = 1.614421 s (162.4 s); ×8 @ 1024 MB (512 MB cannot hold its partition) in 0.2193 + 0.12 +
+    // 0.460677 + 1.388889 = 2.188866 s (219.9 s). ×32 @ 512 MB makes it (128.7 s) but pays 32 workers'
+    // requests, messages, PUTs and result reads: 0.044448 $.
+    const job = { ...medium, rounds: 100 };
     // Act
-    const d = planJobPlacement({ ...medium, constraints: { ...open, deadlineSeconds: 150 } });
+    const d = planJobPlacement({ ...job, constraints: { ...open, deadlineSeconds: 150 } });
     // Assess
-    expect(d.placement).toEqual({ kind: 'lambda', workers: 32, memoryMb: 1024 });
-    expect(d.wallSeconds).toBeCloseTo(136.278, 2);
-    expect(d.costUsd).toBeCloseTo(0.104308, 5);
+    expect(d.placement).toEqual({ kind: 'lambda', workers: 16, memoryMb: 1024 });
+    expect(d.wallSeconds).toBeCloseTo(139.408, 2);
+    expect(d.costUsd).toBeCloseTo(0.0369755, 6);
+    const lambda = (workers: number, memoryMb: number) =>
+      d.candidates.find(
+        (c) =>
+          c.placement.kind === 'lambda' &&
+          c.placement.workers === workers &&
+          c.placement.memoryMb === memoryMb,
+      )!;
+    expect(lambda(16, 512).wallSeconds).toBeCloseTo(162.442, 2);
+    expect(lambda(16, 512).meetsDeadline).toBe(false);
+    expect(lambda(32, 512).costUsd).toBeCloseTo(0.044448, 5);
     for (const c of d.candidates.filter((x) => x.placement.kind === 'batch-gpu')) {
       expect(c.rejection).toBeNull();
       expect(c.wallSeconds).toBeGreaterThan(180);
@@ -78,13 +96,19 @@ describe('Function: planJobPlacement', () => {
   });
 
   it('picks the fastest when preferCheapest is off, or when nothing meets the deadline', () => {
-    // lambda ×64 @ 1769 MB (1 vCPU; more memory adds no speed with one thread, so the tie goes to the cheaper):
-    // round = 0.15 + 0.128 + 78125 × 64 / 1.5e8 + 1e9/64/9e7 = 0.15 + 0.128 + 0.033333 + 0.173611 = 0.484944;
-    // wall = 1 + 200 × 0.484944 = 97.989 s. ×32: 0.628; ×128: 0.15 + 0.256 + 0.016667 + 0.086806 = 0.509.
-    const fastest = planJobPlacement({ ...medium, constraints: { ...open, preferCheapest: false } });
-    const late = planJobPlacement({ ...medium, constraints: { ...open, deadlineSeconds: 10 } });
-    expect(fastest.placement).toEqual({ kind: 'lambda', workers: 64, memoryMb: 1769 });
-    expect(fastest.wallSeconds).toBeCloseTo(97.989, 2);
+    // 100 rounds. One thread uses one vCPU, so from 1769 MB on every size computes as fast and the
+    // tie goes to the cheapest, 1769 MB. Round = 0.2193 + 0.015·W + ⌈5e6/W⌉·64/1.5e8 + 1e9/(W·9e7):
+    // ×16: 0.2193 + 0.24 + 312500 × 64 / 1.5e8 + 1e9/16/9e7 = 0.2193 + 0.24 + 0.133333 + 0.694444 = 1.287078;
+    // ×32: 0.2193 + 0.48 + 0.066667 + 0.347222 = 1.113189 → wall 1 + 100 × 1.113189 = 112.319 s;
+    // ×64: 0.2193 + 0.96 + 0.033333 + 0.173611 = 1.386244 (the aggregator's 15 ms per result read
+    // outweighs the halved load). Batch g5: 180 + 1e9/3e8 + 100 × 3.2e8/3.5e10 = 184.248 s.
+    const job = { ...medium, rounds: 100 };
+    const fastest = planJobPlacement({ ...job, constraints: { ...open, preferCheapest: false } });
+    const late = planJobPlacement({ ...job, constraints: { ...open, deadlineSeconds: 10 } });
+    expect(fastest.placement).toEqual({ kind: 'lambda', workers: 32, memoryMb: 1769 });
+    expect(fastest.wallSeconds).toBeCloseTo(112.319, 2);
+    const g5 = fastest.candidates.find((c) => c.label === 'batch-gpu g5.xlarge (spot)')!;
+    expect(g5.wallSeconds).toBeCloseTo(184.248, 2);
     expect(late.placement).toEqual(fastest.placement);
     expect(late.reason).toContain('none of');
   });
@@ -104,8 +128,10 @@ describe('Function: planJobPlacement', () => {
   it('adds workers until a partition fits the memory limit', () => {
     // Prepare: only 512 MB Lambdas. Need = ⌈5e6/W⌉ × 65 × 4 B / MiB × 2 + 256:
     // W=8: 625000 × 260 = 162.5e6 B = 154.97 MiB × 2 + 256 = 565.94 MB > 512; W=16: 77.49 × 2 + 256 = 410.97 ≤ 512.
-    // Compute and load GB-s do not depend on W but per-worker requests/PUTs grow with it, so the
-    // smallest W that fits is the cheapest: round = 0.15 + 0.032 + 0.460677 + 0.694444 → wall 268.424 s.
+    // Compute and load GB-s do not depend on W but per-worker requests, PUTs and the aggregator's
+    // result reads grow with it, so the smallest W that fits is the cheapest: v = 512/1769 = 0.289429,
+    // round = 0.2193 + 16 × 0.015 + 312500 × 64/(v × 1.5e8) + 1e9/16/9e7
+    // = 0.2193 + 0.24 + 0.460677 + 0.694444 = 1.614421 → wall 1 + 200 × 1.614421 = 323.884 s.
     const constraints = {
       ...open,
       lambdaMemoryOptionsMb: [512],
@@ -122,7 +148,7 @@ describe('Function: planJobPlacement', () => {
     expect(lambda(16)?.memoryNeededMb).toBeCloseTo(410.972, 3);
     expect(d.candidates.find((c) => c.placement.kind === 'in-process')?.rejection).toMatch(/dataset needs/);
     expect(d.placement).toEqual({ kind: 'lambda', workers: 16, memoryMb: 512 });
-    expect(d.wallSeconds).toBeCloseTo(268.424, 2);
+    expect(d.wallSeconds).toBeCloseTo(323.884, 2);
   });
 
   it('rejects Lambda configurations whose invocation would exceed 900 s', () => {

@@ -209,8 +209,8 @@ describe('Class: SqliteQueue', () => {
   });
 
   describe('Method: receive (FIFO)', () => {
-    it('delivers one message per group at a time, in send order, groups by their oldest message', async () => {
-      // Prepare
+    it('fills a receive with one group in send order before the next, groups by their oldest message', async () => {
+      // Prepare: sends b1 a1 b2 a2 c1 (seq 1..5); groups by oldest message: b (1), a (2), c (5)
       const queue = broker.createQueue({ name: 'agg.fifo', contentBasedDeduplication: true });
       for (const [group, body] of [
         ['job-b', 'b1'],
@@ -223,16 +223,49 @@ describe('Class: SqliteQueue', () => {
       }
 
       // Act
-      const first = await queue.receive({ maxMessages: 10 });
-      const blocked = await queue.receive({ maxMessages: 10 });
-      await queue.delete(first[0]!.receiptHandle); // b1 done: b2 is next in job-b
+      const first = await queue.receive({ maxMessages: 3 });
       const second = await queue.receive({ maxMessages: 10 });
 
+      // Assess: job-b whole (2), then job-a's first (1) = 3; job-a is in flight, so only job-c is left
+      expect(first.map((m) => m.body)).toEqual(['b1', 'b2', 'a1']);
+      expect(first.map((m) => m.groupId)).toEqual(['job-b', 'job-b', 'job-a']);
+      expect(second.map((m) => m.body)).toEqual(['c1']);
+    });
+
+    it('delivers nothing more of a group while any delivered message of it is in flight', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'agg.fifo', visibilityTimeoutSeconds: 10 });
+      for (const n of [1, 2, 3]) await queue.send(`r${n}`, { groupId: 'g', deduplicationId: String(n) });
+      const batch = await queue.receive({ maxMessages: 2 });
+
+      // Act
+      await queue.delete(batch[0]!.receiptHandle); // r1 done, r2 still in flight
+      const blocked = await queue.receive({ maxMessages: 10 });
+      await queue.deleteBatch([batch[1]!.receiptHandle]);
+      const next = await queue.receive({ maxMessages: 10 });
+
       // Assess
-      expect(first.map((m) => m.body)).toEqual(['b1', 'a1', 'c1']);
-      expect(first.map((m) => m.groupId)).toEqual(['job-b', 'job-a', 'job-c']);
+      expect(batch.map((m) => m.body)).toEqual(['r1', 'r2']);
       expect(blocked).toEqual([]);
-      expect(second.map((m) => m.body)).toEqual(['b2']);
+      expect(next.map((m) => m.body)).toEqual(['r3']);
+    });
+
+    it('redelivers a whole unfinished batch in order after its visibility expires', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'agg.fifo', visibilityTimeoutSeconds: 10 });
+      for (const n of [1, 2, 3]) await queue.send(`r${n}`, { groupId: 'g', deduplicationId: String(n) });
+      const batch = await queue.receive({ maxMessages: 10 });
+
+      // Act: r1 handled; r2 failed, so r3 was not tried (both stay in flight)
+      await queue.delete(batch[0]!.receiptHandle);
+      advanceSeconds(10);
+      const again = await queue.receive({ maxMessages: 10 });
+
+      // Assess
+      expect(again.map((m) => [m.body, m.receiveCount])).toEqual([
+        ['r2', 2],
+        ['r3', 2],
+      ]);
     });
 
     it('redelivers the same head after its visibility expires, before later messages of the group', async () => {
