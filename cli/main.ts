@@ -18,6 +18,7 @@ import { resumeJob } from '../lib/engine/training/resume.js';
 import { NotFoundError } from '../lib/errors.js';
 import { seedExample, toCsv } from '../lib/examples/generators.js';
 import { afterUpload } from './commands/after-upload.js';
+import { assertJobId, assertPipelineName } from './commands/entry-args.js';
 import { evaluate, predict } from './commands/evaluate.js';
 import {
   datasetsList,
@@ -406,6 +407,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--force', 'train even if the champion was trained on the newest data')
     .option('--json', 'JSON output')
     .action(async (name: string, o: { force?: boolean; json?: boolean }, cmd: Command) => {
+      assertPipelineName(name);
       await pipelinesRun(session(cmd), name, { force: o.force === true, json: o.json === true }, io);
     });
   pipelines
@@ -419,6 +421,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .description('a pipeline and every decision it made')
     .option('--json', 'JSON output')
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
+      assertPipelineName(name);
       await pipelinesShow(session(cmd), name, o.json === true, io);
     });
 
@@ -441,6 +444,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .description('round, loss, lr and queue depths of a job')
     .option('--json', 'JSON output')
     .action(async (jobId: string, o: { json?: boolean }, cmd: Command) => {
+      assertJobId(jobId);
       await jobStatus(session(cmd), jobId, o.json === true, io);
     });
 

@@ -10,7 +10,7 @@ import {
   savePipeline,
 } from '../../lib/engine/pipelines/pipelines.js';
 import { readJson } from '../../lib/engine/training/job-store.js';
-import { UsageError } from '../../lib/errors.js';
+import { NotFoundError, UsageError } from '../../lib/errors.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';
 import { waitForJob } from './job-progress.js';
@@ -94,12 +94,12 @@ export async function pipelinesCreate(
   json: boolean,
   io: Io,
 ) {
-  const runtime = await session.runtime();
   const parsed = pipelineSchema.safeParse({ ...input, v: 1, createdAt: new Date().toISOString() });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new UsageError(`pipeline: ${issue?.path.join('.')}: ${issue?.message}`);
   }
+  const runtime = await session.runtime();
   await savePipeline(runtime.pipelines(), parsed.data);
   if (json) io.out(JSON.stringify(parsed.data));
   else
@@ -110,8 +110,9 @@ export async function pipelinesCreate(
 }
 
 export async function pipelinesList(session: Session, json: boolean, io: Io) {
-  const runtime = await session.runtime();
-  const all = await listPipelines(runtime.pipelines());
+  // No pipeline stored: nothing to list, and no local cloud to start for it.
+  const stored = (await session.home.store.list(pipelineKeys.prefix)).length > 0;
+  const all = stored ? await listPipelines((await session.runtime()).pipelines()) : [];
   if (json) io.out(JSON.stringify(all));
   else
     for (const p of all)
@@ -120,6 +121,7 @@ export async function pipelinesList(session: Session, json: boolean, io: Io) {
 }
 
 export async function pipelinesShow(session: Session, name: string, json: boolean, io: Io) {
+  await assertPipelineStored(session, name);
   const runtime = await session.runtime();
   const deps = runtime.pipelines();
   const out = { pipeline: await loadPipeline(deps, name), runs: await pipelineRuns(deps, name) };
@@ -134,6 +136,12 @@ export async function pipelinesShow(session: Session, name: string, json: boolea
   return out;
 }
 
+/** A missing pipeline is reported from the store, before the local cloud is started for it. */
+async function assertPipelineStored(session: Session, name: string): Promise<void> {
+  if ((await readJson(session.home.store, pipelineKeys.definition(name))) === undefined)
+    throw new NotFoundError(`no pipeline "${name}" (see: shardtrain pipelines list)`);
+}
+
 /**
  * `pipelines run <name>`: one run now (what the schedule does), through the local cloud; waits
  * for the job and prints the gate's decision.
@@ -144,6 +152,7 @@ export async function pipelinesRun(
   o: { force: boolean; json: boolean },
   io: Io,
 ) {
+  await assertPipelineStored(session, name);
   const runtime = await session.runtime();
   const run = await runPipeline(runtime.pipelines(), name, { force: o.force });
   let out: { pipeline: string; decision: PipelineDecision | { kind: 'skipped'; reason: string } };
