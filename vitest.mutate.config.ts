@@ -13,6 +13,7 @@ export default defineConfig({
       'test/unit/registry/**/*.test.ts',
       'test/unit/data/**/*.test.ts',
       'test/unit/validation/**/*.test.ts',
+      'test/unit/functions/**/*.test.ts',
       'test/integration/functions/predict-bad-input.test.ts',
     ],
     exclude: ['test/unit/engine/fault-schedules.test.ts', 'test/unit/engine/coordinator-simulation.test.ts'],
