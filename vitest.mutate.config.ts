@@ -15,6 +15,7 @@ export default defineConfig({
       'test/unit/validation/**/*.test.ts',
       'test/unit/functions/**/*.test.ts',
       'test/integration/functions/predict-bad-input.test.ts',
+      'test/integration/functions/predict-requests.test.ts',
     ],
     exclude: ['test/unit/engine/fault-schedules.test.ts', 'test/unit/engine/coordinator-simulation.test.ts'],
     testTimeout: 60_000,
