@@ -78,6 +78,15 @@ describe('Class: RowDecoder', () => {
     );
   });
 
+  it('quotes at most the first 40 characters of a long out-of-range cell, trimmed', () => {
+    const d = new RowDecoder(['a'], 'f.csv');
+    const out = new Float32Array(1);
+    const digits = `1${'0'.repeat(59)}`; // 1e59: finite, above float32's 3.4e38
+    expect(failure(() => d.decode([`  ${digits}`], 2, out, 0)).message).toBe(
+      `f.csv line 2, column "a": ${digits.slice(0, 40)} is out of range: values are stored as float32 (at most ±3.4e38)`,
+    );
+  });
+
   it('refuses empty and missing-value labels in a categorical column', () => {
     const d = new RowDecoder(['c'], 'f.csv');
     const out = new Float32Array(1);

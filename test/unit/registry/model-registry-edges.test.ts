@@ -198,7 +198,7 @@ describe('Class: ModelRegistry (edges)', () => {
     it('answers no aliases, an empty history and the creation tags', async () => {
       const registry = new ModelRegistry({ store: new MemoryObjectStore() });
       await registry.createVersion('houses', versionInput(1, { tags: { team: 'pricing' } }));
-      expect(await registry.aliasesAt('houses', new Date('2030-01-01T00:00:00Z'))).toEqual({});
+      expect(await registry.aliasesAt('houses', new Date('2030-01-01T00:00:00Z'))).toStrictEqual({});
       expect(await registry.aliasAt('houses', 'champion', new Date('2030-01-01T00:00:00Z'))).toBeUndefined();
       expect(await registry.history('houses')).toEqual([]);
       expect(await registry.history('houses', { alias: 'champion' })).toEqual([]);
