@@ -66,4 +66,19 @@ describe('Function: readCsvRecords', () => {
     }
     await expect(all(failing())).rejects.toBe(refused);
   });
+  it('releases the byte source when the reader stops early', async () => {
+    let released = false;
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      try {
+        yield encoder.encode('x,y\n');
+        for (let i = 0; ; i++) yield encoder.encode(`${i},${i}\n`);
+      } finally {
+        released = true;
+      }
+    }
+    for await (const r of readCsvRecords(endless(), 'f.csv')) if (r.line === 3) break;
+    // The source's own cleanup runs once the stream is destroyed (a few turns of the event loop).
+    for (let turn = 0; turn < 100 && !released; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(released).toBe(true);
+  });
 });
