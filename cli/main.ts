@@ -49,6 +49,7 @@ import { type Io, processIo } from './output.js';
 import { Session } from './session.js';
 import {
   fraction,
+  hiddenFlag,
   nonNeg,
   nonNegInt,
   positive,
@@ -164,6 +165,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
       nonNeg,
     )
     .option('--l2 <x>', 'L2 penalty', nonNeg)
+    .option('--hidden <sizes>', 'mlp hidden layer sizes, e.g. 128,64 (default 100)', hiddenFlag)
     .option('--workers <N>', 'data-parallel workers (partitions)', workersFlag, 1)
     .option('--seed <S>', 'random seed', seedFlag)
     .addOption(new Option('--runner <name>', 'where to run').choices(['local', 'inprocess']).default('local'))
@@ -197,6 +199,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
         ...(o.seed !== undefined ? { seed: o.seed as number } : {}),
         ...(o.sync !== undefined ? { sync: o.sync as TrainOptions['sync'] } : {}),
         ...(o.localSteps !== undefined ? { localSteps: o.localSteps as number } : {}),
+        ...(o.hidden !== undefined ? { hidden: o.hidden as number[] } : {}),
       };
       await train(
         session(cmd),

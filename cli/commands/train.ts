@@ -35,7 +35,7 @@ export interface TrainArgs {
   readonly dataset?: string;
   readonly data?: string;
   readonly target: string;
-  readonly model: 'linear' | 'logistic' | 'softmax';
+  readonly model: 'linear' | 'logistic' | 'softmax' | 'mlp';
   readonly features?: string[];
   readonly name?: string;
   readonly workers: number;
@@ -180,6 +180,8 @@ export function checkTrainRequest(args: TrainArgs): { modelName: string | undefi
   const seed = args.options.seed;
   if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED))
     throw new UsageError(`--seed must be an integer from 0 to ${MAX_SEED}`);
+  if (args.options.hidden !== undefined && args.model !== 'mlp')
+    throw new UsageError(`--hidden sets an mlp's layers; it does not apply to --model ${args.model}`);
   const options = trainOptionsSchema.safeParse(args.options);
   if (!options.success) {
     const issue = options.error.issues[0];

@@ -64,6 +64,17 @@ export interface ModelSummary {
     readonly explainedVarianceRatio: number[] | null;
   } | null;
   readonly metrics: Record<string, number>;
+  /**
+   * mlp only: units per layer (input first), activation and head, parameter count, and each
+   * feature's first-layer weight norm ‖W₁[:, j]‖ in original units (how much the net reads it).
+   */
+  readonly network?: {
+    readonly sizes: number[];
+    readonly activation: string;
+    readonly head: string;
+    readonly parameters: number;
+    readonly inputWeightNorms: number[];
+  };
 }
 
 export interface VersionSummary {
@@ -259,24 +270,42 @@ function planSummary(spec: JobSpec, plan: JobPlan): PlanSummary {
 }
 
 function modelSummary(a: ModelArtifact, plan: JobPlan | undefined): ModelSummary {
+  const layers = a.layers;
   const perClass =
-    a.kind === 'softmax'
-      ? (a.classes ?? []).map((c) => ({
-          label: c,
-          values: a.features.map(
-            (f) => (a.coefficients as Record<string, Record<string, number>>)[c]?.[f] ?? 0,
-          ),
-          intercept: (a.intercept as Record<string, number>)[c] ?? 0,
-        }))
-      : [
-          {
-            label: a.kind === 'logistic' ? `P(${a.target} = ${a.classes?.[1] ?? '1'})` : a.target,
-            values: a.features.map((f) => (a.coefficients as Record<string, number>)[f] ?? 0),
-            intercept: a.intercept as number,
-          },
-        ];
+    layers !== undefined
+      ? []
+      : a.kind === 'softmax'
+        ? (a.classes ?? []).map((c) => ({
+            label: c,
+            values: a.features.map(
+              (f) => (a.coefficients as Record<string, Record<string, number>>)[c]?.[f] ?? 0,
+            ),
+            intercept: (a.intercept as Record<string, number>)[c] ?? 0,
+          }))
+        : [
+            {
+              label: a.kind === 'logistic' ? `P(${a.target} = ${a.classes?.[1] ?? '1'})` : a.target,
+              values: a.features.map((f) => (a.coefficients as Record<string, number>)[f] ?? 0),
+              intercept: a.intercept as number,
+            },
+          ];
   const p = plan?.transform.projection;
+  const network =
+    layers === undefined
+      ? {}
+      : {
+          network: {
+            sizes: [a.features.length, ...layers.dense.map((l) => l.bias.length)],
+            activation: layers.activation,
+            head: layers.head,
+            parameters: layers.dense.reduce((s, l) => s + l.bias.length * (l.weights[0]!.length + 1), 0),
+            inputWeightNorms: a.features.map((_, j) =>
+              Math.sqrt(layers.dense[0]!.weights.reduce((s, row) => s + row[j]! ** 2, 0)),
+            ),
+          },
+        };
   return {
+    ...network,
     kind: a.kind,
     features: a.features,
     coefficients: perClass,

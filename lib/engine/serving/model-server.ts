@@ -2,7 +2,7 @@ import { toFiniteNumber } from '../../data/csv/parse-number.js';
 import { DatasetError, NotFoundError } from '../../errors.js';
 import { type ModelRegistry, parseModelRef } from '../../registry/index.js';
 import { excerpt } from '../../validation/text.js';
-import { type ModelArtifact, parseModelArtifact, predictRows } from './model-artifact.js';
+import { type ModelArtifact, outputKind, parseModelArtifact, predictRows } from './model-artifact.js';
 
 /** One prediction: the value (linear), or the class label and class probabilities. */
 export type Prediction =
@@ -94,9 +94,9 @@ export class ModelServer {
     }
     const classes = artifact.classes ?? [];
     const predictions = rows.map((_, i): Prediction => {
-      if (artifact.kind === 'linear') return { value: values[i]! };
+      if (outputKind(artifact) === 'linear') return { value: values[i]! };
       const probs =
-        artifact.kind === 'logistic'
+        outputKind(artifact) === 'logistic'
           ? [1 - values[i]!, values[i]!]
           : Array.from(values.subarray(i * k, (i + 1) * k));
       const best = probs.indexOf(Math.max(...probs));
