@@ -42,6 +42,21 @@ describe('Function: parseMessage', () => {
     );
   });
 
+  it('refuses JSON that is not an object as a schema error, and quotes the rule that was broken', () => {
+    for (const body of ['3', '"text"', 'true']) {
+      expect(() => parseMessage(workMessageSchema, body)).toThrow(ProtocolError);
+      expect(() => parseMessage(workMessageSchema, body)).toThrow(
+        /^message does not follow the schema at \(root\): /,
+      );
+    }
+    const bad = { ...work, round: -1 };
+    const rule = workMessageSchema.safeParse(bad).error?.issues[0]?.message;
+    expect(rule).toBeTruthy();
+    expect(() => parseMessage(workMessageSchema, JSON.stringify(bad))).toThrow(
+      new ProtocolError(`message does not follow the schema at round: ${rule}`),
+    );
+  });
+
   it('names the path of the first rule broken, or (root)', () => {
     expect(() => parseMessage(workMessageSchema, JSON.stringify({ ...work, round: -1 }))).toThrow(
       /^message does not follow the schema at round: /,
