@@ -13,6 +13,7 @@ import { excerpt } from '../../lib/validation/text.js';
 import { type CommandContext, parseOptions } from '../command-kit.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';
+import { assertJobId } from './entry-args.js';
 
 /** `shardtrain models list`: every model with its versions and aliases. */
 export async function modelsList(session: Session, json: boolean, io: Io) {
@@ -268,6 +269,7 @@ export function registerInspect(program: Command, { session, io }: CommandContex
     .description('round, loss, lr and queue depths of a job')
     .option('--json', 'JSON output')
     .action(async (jobId: string, _o: unknown, cmd: Command) => {
+      assertJobId(jobId);
       await jobStatus(session(cmd), jobId, parseOptions(jsonFlag, cmd).json, io);
     });
 }

@@ -11,7 +11,7 @@ import {
   runPipeline,
   savePipeline,
 } from '../../lib/engine/pipelines/index.js';
-import { UsageError } from '../../lib/errors.js';
+import { NotFoundError, UsageError } from '../../lib/errors.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';
 import { waitForJob } from './job-progress.js';
@@ -95,12 +95,12 @@ export async function pipelinesCreate(
   json: boolean,
   io: Io,
 ) {
-  const runtime = await session.runtime();
   const parsed = pipelineSchema.safeParse({ ...input, v: 1, createdAt: new Date().toISOString() });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new UsageError(`pipeline: ${issue?.path.join('.')}: ${issue?.message}`);
   }
+  const runtime = await session.runtime();
   await savePipeline(runtime.pipelines(), parsed.data);
   if (json) io.out(JSON.stringify(parsed.data));
   else
@@ -111,8 +111,9 @@ export async function pipelinesCreate(
 }
 
 export async function pipelinesList(session: Session, json: boolean, io: Io) {
-  const runtime = await session.runtime();
-  const all = await listPipelines(runtime.pipelines());
+  // No pipeline stored: nothing to list, and no local cloud to start for it.
+  const stored = (await session.home.store.list(keys.pipelinesPrefix)).length > 0;
+  const all = stored ? await listPipelines((await session.runtime()).pipelines()) : [];
   if (json) io.out(JSON.stringify(all));
   else
     for (const p of all)
@@ -121,6 +122,7 @@ export async function pipelinesList(session: Session, json: boolean, io: Io) {
 }
 
 export async function pipelinesShow(session: Session, name: string, json: boolean, io: Io) {
+  await assertPipelineStored(session, name);
   const runtime = await session.runtime();
   const deps = runtime.pipelines();
   const out = { pipeline: await loadPipeline(deps, name), runs: await pipelineRuns(deps, name) };
@@ -135,6 +137,12 @@ export async function pipelinesShow(session: Session, name: string, json: boolea
   return out;
 }
 
+/** A missing pipeline is reported from the store, before the local cloud is started for it. */
+async function assertPipelineStored(session: Session, name: string): Promise<void> {
+  if ((await session.home.store.head(keys.pipeline.definition(name))) === undefined)
+    throw new NotFoundError(`no pipeline "${name}" (see: shardtrain pipelines list)`);
+}
+
 /**
  * `pipelines run <name>`: one run now (what the schedule does), through the local cloud; waits
  * for the job and prints the gate's decision.
@@ -145,6 +153,7 @@ export async function pipelinesRun(
   o: { force: boolean; json: boolean },
   io: Io,
 ) {
+  await assertPipelineStored(session, name);
   const runtime = await session.runtime();
   const run = await runPipeline(runtime.pipelines(), name, { force: o.force });
   let out: { pipeline: string; decision: PipelineDecision | { kind: 'skipped'; reason: string } };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ALGORITHMS, MODEL_KINDS, OPTIMIZERS, SOLVER_CHOICES } from '../../lib/engine/training/job-spec.js';
 import { type CommandContext, parseOptions } from '../command-kit.js';
 import { fraction, nonNeg, positive, positiveInt, workersFlag } from '../validate.js';
+import { assertPipelineName } from './entry-args.js';
 import { pipelinesCreate, pipelinesList, pipelinesRun, pipelinesShow } from './lifecycle.js';
 
 const jsonFlag = z.object({ json: z.boolean().default(false) });
@@ -95,6 +96,7 @@ export function registerPipelines(program: Command, { session, io }: CommandCont
     .option('--force', 'train even if the champion was trained on the newest data')
     .option('--json', 'JSON output')
     .action(async (name: string, _o: unknown, cmd: Command) => {
+      assertPipelineName(name);
       await pipelinesRun(session(cmd), name, parseOptions(pipelineRunFlagsSchema, cmd), io);
     });
   pipelines
@@ -108,6 +110,7 @@ export function registerPipelines(program: Command, { session, io }: CommandCont
     .description('a pipeline and every decision it made')
     .option('--json', 'JSON output')
     .action(async (name: string, _o: unknown, cmd: Command) => {
+      assertPipelineName(name);
       await pipelinesShow(session(cmd), name, parseOptions(jsonFlag, cmd).json, io);
     });
 }

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { backendLabel } from '../../lib/app/index.js';
-import { keys } from '../../lib/engine/keys.js';
-import { jobSpecSchema } from '../../lib/engine/training/job-spec.js';
 import { readJobSpec } from '../../lib/engine/training/job-store.js';
 import { resumeJob } from '../../lib/engine/training/resume.js';
-import { NotFoundError, parseWith } from '../../lib/errors.js';
+import { NotFoundError } from '../../lib/errors.js';
 import { type CommandContext, parseOptions } from '../command-kit.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';

@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { backendLabel } from '../../lib/app/index.js';
-import type { DatasetManifest } from '../../lib/data/index.js';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
 import { buildJobSpec } from '../../lib/engine/training/build-job-spec.js';
@@ -12,7 +10,6 @@ import { makeJobPlan } from '../../lib/engine/training/job-plan.js';
 import {
   ALGORITHMS,
   type JobSpec,
-  jobSpecSchema,
   MODEL_KINDS,
   OPTIMIZERS,
   SCHEDULES,
@@ -23,7 +20,7 @@ import {
 } from '../../lib/engine/training/job-spec.js';
 import { latestState } from '../../lib/engine/training/job-store.js';
 import { findJobVersion } from '../../lib/engine/training/register-model.js';
-import { DatasetError, UsageError } from '../../lib/errors.js';
+import { UsageError } from '../../lib/errors.js';
 import type { ModelRegistry } from '../../lib/registry/index.js';
 import { assertModelName } from '../../lib/registry/names.js';
 import {

@@ -1,0 +1,104 @@
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { processSqsBatch } from '../../../functions/shared/sqs-batch.js';
+import { keys } from '../../../lib/engine/keys.js';
+import { MemoryObjectStore, overrideStore } from '../../support/memory-object-store.js';
+
+const record = (messageId: string, body: string, receiveCount = 1): SQSRecord =>
+  ({
+    messageId,
+    body,
+    receiptHandle: `rh-${messageId}`,
+    attributes: { ApproximateReceiveCount: String(receiveCount) },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:q',
+    awsRegion: 'eu-west-1',
+  }) as unknown as SQSRecord;
+
+const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+/** A handler that fails the messages whose body is "bad" and records the order it saw. */
+function handler(seen: string[]) {
+  return async (r: SQSRecord) => {
+    seen.push(r.messageId);
+    if (r.body === 'bad') throw new RangeError(`cannot handle ${r.messageId}`);
+    if (r.body === 'odd') throw 'a string, not an Error';
+  };
+}
+
+describe('Function: processSqsBatch', () => {
+  it('handles every record and reports none when all succeed', async () => {
+    const store = new MemoryObjectStore();
+    const seen: string[] = [];
+    const out = await processSqsBatch(batch(record('m1', 'ok'), record('m2', 'ok')), store, handler(seen));
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual(['m1', 'm2']);
+    expect(store.keys()).toEqual([]);
+  });
+
+  it('reports only the failed records of a standard batch and goes on after them', async () => {
+    const store = new MemoryObjectStore();
+    const seen: string[] = [];
+    const out = await processSqsBatch(
+      batch(record('m1', 'ok'), record('m2', 'bad', 3), record('m3', 'ok'), record('m4', 'odd')),
+      store,
+      handler(seen),
+    );
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }, { itemIdentifier: 'm4' }]);
+    expect(seen).toEqual(['m1', 'm2', 'm3', 'm4']);
+  });
+
+  it('stops a FIFO batch at its first failure and reports the rest unprocessed', async () => {
+    const store = new MemoryObjectStore();
+    const seen: string[] = [];
+    const out = await processSqsBatch(
+      batch(record('m1', 'ok'), record('m2', 'bad'), record('m3', 'ok'), record('m4', 'ok')),
+      store,
+      handler(seen),
+      { fifo: true },
+    );
+    expect(out.batchItemFailures).toEqual([
+      { itemIdentifier: 'm2' },
+      { itemIdentifier: 'm3' },
+      { itemIdentifier: 'm4' },
+    ]);
+    expect(seen).toEqual(['m1', 'm2']);
+    // Only the one that failed has a reason; the others were never tried.
+    expect(store.keys()).toEqual([keys.failure('m2')]);
+  });
+
+  it('records each failure with its message, body, reason and receive count, and logs it', async () => {
+    const store = new MemoryObjectStore();
+    const lines: Record<string, unknown>[] = [];
+    await processSqsBatch(batch(record('m2', 'bad', 3), record('m4', 'odd', 1)), store, handler([]), {
+      log: (l) => lines.push(l),
+    });
+    expect(keys.failure('m2')).toBe('scratch/failures/m2.json');
+    const doc = JSON.parse(new TextDecoder().decode((await store.get(keys.failure('m2')))!.body));
+    expect(doc).toMatchObject({
+      messageId: 'm2',
+      body: 'bad',
+      reason: 'RangeError: cannot handle m2',
+      receiveCount: 3,
+    });
+    expect(Number.isNaN(Date.parse(doc.at))).toBe(false);
+    const odd = JSON.parse(new TextDecoder().decode((await store.get(keys.failure('m4')))!.body));
+    expect(odd.reason).toBe('a string, not an Error');
+    expect(lines).toEqual([
+      { level: 'error', messageId: 'm2', reason: 'RangeError: cannot handle m2' },
+      { level: 'error', messageId: 'm4', reason: 'a string, not an Error' },
+    ]);
+  });
+
+  it('still reports the failure when its reason cannot be stored', async () => {
+    const store = overrideStore(new MemoryObjectStore(), {
+      put: async () => {
+        throw new Error('store down');
+      },
+    });
+    const out = await processSqsBatch(batch(record('m1', 'bad'), record('m2', 'ok')), store, handler([]));
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+  });
+});
