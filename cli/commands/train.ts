@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { backendLabel } from '../../functions/shared/runtime.js';
-import type { DatasetManifest } from '../../lib/data/index.js';
+import { type DatasetManifest, RowCollector } from '../../lib/data/index.js';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
@@ -80,13 +80,23 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   // Everything the user named is checked before anything is uploaded or started.
   const request = checkTrainRequest(args);
   let datasetName = args.dataset;
+  // An in-process upload keeps the rows it parses: the job trains from them, not the shards.
+  let uploaded: { version?: string; rows: RowCollector } | undefined;
   if (args.data !== undefined) {
     datasetName = datasetNameFor(args.data);
     if (args.runner === 'local') await session.upload(args.data, datasetName);
-    else await session.uploadInProcess(args.data, datasetName);
+    else {
+      const rows = new RowCollector();
+      const record = await session.uploadInProcess(args.data, datasetName, rows);
+      uploaded = { version: record.state === 'ready' ? record.version : undefined, rows };
+    }
   }
   const { store, registry } = session.home;
   const { manifest, manifestKey } = await resolveDataset(store, datasetName!);
+  const fresh =
+    uploaded?.version === manifest.version && uploaded.rows.rows === manifest.rows
+      ? uploaded.rows
+      : undefined;
   if (!manifest.columns.some((c) => c.name === args.target)) {
     throw new DatasetError(
       { file: manifest.source.file, column: args.target },
@@ -133,6 +143,7 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
         store,
         kernel: selection.kernel,
         backend,
+        ...(fresh !== undefined ? { rows: (start: number, end: number) => fresh.range(start, end) } : {}),
         onFinish: async (job) => {
           await registerJobModel(registry, job, { packageVersion: session.packageVersion() });
         },
