@@ -7,17 +7,17 @@
 import { pathToFileURL } from 'node:url';
 import { backendLabel, getRuntime } from '../functions/shared/runtime.js';
 import { resolveDataset } from '../lib/engine/datasets/uploads.js';
-import { keys } from '../lib/engine/keys.js';
 import { runInProcess } from '../lib/engine/training/in-process-runner.js';
-import { jobSpecSchema } from '../lib/engine/training/job-spec.js';
-import { readJson } from '../lib/engine/training/job-store.js';
+import { readJobSpec } from '../lib/engine/training/job-store.js';
 import { ProtocolError, ShardtrainError } from '../lib/errors.js';
 
 export async function runBatchJob(jobId: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const runtime = await getRuntime(env);
-  const raw = await readJson(runtime.store, keys.job.spec(jobId));
-  if (raw === undefined) throw new ProtocolError(`job ${jobId} has no spec in the bucket`);
-  const spec = jobSpecSchema.parse(raw);
+  const spec = await readJobSpec(
+    runtime.store,
+    jobId,
+    () => new ProtocolError(`job ${jobId} has no spec in the bucket`),
+  );
   const { manifest, manifestKey } = await resolveDataset(
     runtime.store,
     spec.dataset.name,

@@ -7,15 +7,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { waitForJob } from '../cli/commands/job-progress.js';
-import { newJobId } from '../cli/commands/train.js';
 import type { Io } from '../cli/output.js';
 import { Session } from '../cli/session.js';
 import { backendLabel } from '../functions/shared/runtime.js';
 import type { DatasetManifest } from '../lib/data/index.js';
 import { resolveDataset } from '../lib/engine/datasets/uploads.js';
+import { buildJobSpec } from '../lib/engine/training/build-job-spec.js';
 import { startJob } from '../lib/engine/training/coordinator.js';
 import { runInProcess } from '../lib/engine/training/in-process-runner.js';
-import { type JobSpec, jobSpecSchema, type TrainOptions } from '../lib/engine/training/job-spec.js';
+import type { JobSpec, TrainOptions } from '../lib/engine/training/job-spec.js';
 import { latestState } from '../lib/engine/training/job-store.js';
 import { readRoundRecords } from '../lib/engine/training/round-records.js';
 import type { TrainState } from '../lib/optim/index.js';
@@ -75,21 +75,10 @@ export class BenchHome {
     workers: number,
     options: TrainOptions,
   ): JobSpec {
-    return jobSpecSchema.parse({
-      v: 1,
-      jobId: newJobId(ds.name, model),
-      createdAt: new Date().toISOString(),
-      modelName: ds.name,
-      dataset: { name: ds.name, version: ds.manifest.version },
-      target,
-      features: ds.manifest.columns
-        .filter((c) => c.name !== target && c.type === 'numeric')
-        .map((c) => c.name),
-      model,
-      workers,
-      options,
-      holdoutFraction: 0,
-    });
+    return buildJobSpec(
+      { dataset: ds.name, target, model, modelName: ds.name, workers, options },
+      ds.manifest,
+    );
   }
 
   /** Runs `spec` through the local cloud and times each round from the stored states' mtimes. */

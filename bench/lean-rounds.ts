@@ -81,7 +81,7 @@ async function bytesPerRound(home: BenchHome, ds: StoredDataset, epochs: number)
   }
   const final = (await latestState(store, spec.jobId))!;
   const listed = [
-    ...(await store.list(`jobs/${spec.jobId}/`)),
+    ...(await store.list(keys.job.prefix(spec.jobId))),
     ...(await store.list(keys.job.scratchPrefix(spec.jobId))),
   ];
   const fixed = new Set([keys.job.spec(spec.jobId), keys.job.plan(spec.jobId), keys.job.model(spec.jobId)]);

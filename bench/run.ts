@@ -8,9 +8,11 @@
  * `coordination` (per-round overhead, local cloud vs in-process), `local-sgd` (rounds and wall
  * time to a target loss, sync GD vs local SGD K = 1, 4, 16), `solvers` (rounds and wall time per
  * solver next to scikit-learn's lbfgs; the 200k × 32 logistic CSV whole process vs pandas +
- * scikit-learn).
+ * scikit-learn), `mlp` (digits accuracy, rounds and gradient rows/s next to scikit-learn's
+ * MLPClassifier; bench/mlp.ts).
  *
- * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers` picks sections; `BENCH_QUICK=1` shrinks
+ * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers,mlp` picks sections; `BENCH_QUICK=1` shrinks
+ * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers,partitions` picks sections; `BENCH_QUICK=1` shrinks
  * every section (under 2 minutes with `BENCH_CSV_MB=20`); `BENCH_CSV_MB` (default 1024, quick 32)
  * sizes the CSV; `BENCH_OUT` (default `bench-out`) is where the report goes; the sections' own
  * knobs are documented in their files.
@@ -25,13 +27,23 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runCoordinationBench } from './coordination.js';
 import { runLocalSgdBench } from './local-sgd.js';
+import { runMlpBench } from './mlp.js';
 import { runOptimBench } from './optim.js';
+import { runPartitionsBench } from './partitions.js';
 import { runSolversBench } from './solvers.js';
 import { quickMode, roundTo, secondsSince } from './stats.js';
 import { reportMarkdown } from './summary.js';
 
 /** Section names accepted by `BENCH_ONLY`, in run order. */
-export const SECTIONS = ['optim', 'data', 'coordination', 'local-sgd', 'solvers'] as const;
+export const SECTIONS = [
+  'optim',
+  'data',
+  'coordination',
+  'local-sgd',
+  'solvers',
+  'mlp',
+  'partitions',
+] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** The sections `BENCH_ONLY` asks for (all when unset); throws on an unknown name. */
@@ -113,6 +125,8 @@ export async function runBench(env: NodeJS.ProcessEnv = process.env): Promise<Re
       else if (name === 'data') result = await runDataChild(env);
       else if (name === 'coordination') result = await runCoordinationBench();
       else if (name === 'solvers') result = await runSolversBench(env);
+      else if (name === 'mlp') result = await runMlpBench(env);
+      else if (name === 'partitions') result = await runPartitionsBench();
       else result = await runLocalSgdBench();
       if (name === 'data') printData(result);
       results[name] = { ...result, sectionSeconds: secondsSince(s0), loadAverageAfter: loadAverage() };

@@ -28,8 +28,24 @@ export function reportMarkdown(report: Json): string {
     if (name === 'coordination') out.push(coordinationMd(value));
     if (name === 'local-sgd') out.push(localSgdMd(value));
     if (name === 'solvers') out.push(solversMd(value));
+    if (name === 'mlp') out.push(mlpMd(value));
   }
   return `${out.join('\n')}\n`;
+}
+
+function mlpMd(s: Json): string {
+  const runs = Array.isArray(s.runs) ? (s.runs as Json[]) : [];
+  const t = isObj(s.throughput) ? s.throughput : {};
+  return [
+    `\n### mlp: digits, hidden ${fmt(s.hidden)}, ${fmt(s.workers)} partitions, ${fmt(s.seeds)} seed(s), vs scikit-learn MLPClassifier (anchor: ${fmt(s.anchor)})`,
+    '| run | accuracy | sk adam | sk lbfgs | sk lbfgs α 0.1 | rounds | rounds → sk adam | s | × sk adam wall | × sk lbfgs wall |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...runs.map(
+      (r) =>
+        `| ${fmt(r.run)} | ${fmt(r.accuracy)} | ${fmt(r.sklearnAdam)} | ${fmt(r.sklearnLbfgs)} | ${fmt(r.sklearnLbfgsAlpha01)} | ${fmt(r.rounds)} | ${fmt(r.roundsToSklearn)} (${fmt(r.reachedSklearn)}) | ${fmt(r.seconds)} | ${fmt(r.wallVsSklearnAdam)} | ${fmt(r.wallVsSklearnLbfgs)} |`,
+    ),
+    `\nMLP gradient pass: ${fmtInt(t.rowsPerSecond)} rows/s vs numpy ${fmtInt(t.numpyRowsPerSecond)} (ratio ${fmt(t.ratioToNumpy)})`,
+  ].join('\n');
 }
 
 function solversMd(s: Json): string {

@@ -2,10 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { backendLabel } from '../functions/shared/runtime.js';
-import { keys } from '../lib/engine/keys.js';
 import {
   ALGORITHMS,
-  jobSpecSchema,
   MODEL_KINDS,
   OPTIMIZERS,
   SCHEDULES,
@@ -13,9 +11,8 @@ import {
   SYNC_MODES,
   type TrainOptions,
 } from '../lib/engine/training/job-spec.js';
-import { readJson } from '../lib/engine/training/job-store.js';
+import { readJobSpec } from '../lib/engine/training/job-store.js';
 import { resumeJob } from '../lib/engine/training/resume.js';
-import { NotFoundError } from '../lib/errors.js';
 import { seedExample, toCsv } from '../lib/examples/generators.js';
 import { afterUpload } from './commands/after-upload.js';
 import { evaluate, predict } from './commands/evaluate.js';
@@ -42,12 +39,14 @@ import { plan } from './commands/plan.js';
 import { report } from './commands/report.js';
 import { train, versionOfJob } from './commands/train.js';
 import { ui } from './commands/ui.js';
+import { isDirectory, uploadPartitioned } from './commands/upload-parts.js';
 import { reportError } from './errors.js';
 import { type Home, homeDir } from './home.js';
 import { type Io, processIo } from './output.js';
 import { Session } from './session.js';
 import {
   fraction,
+  hiddenFlag,
   nonNeg,
   nonNegInt,
   positive,
@@ -99,6 +98,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
 }
 
+type UploadFlags = { dataset: string; json?: boolean; partitioned?: boolean };
+
 function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
   const program = new Command('shardtrain')
     .description(
@@ -113,13 +114,15 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
   program
     .command('upload <file>')
     .description(
-      'upload a CSV or Parquet file as a new version of a dataset; it is validated and preprocessed on arrival',
+      'upload a CSV or Parquet file (or a directory of part files) as a new version of a dataset; it is validated and preprocessed on arrival',
     )
     .requiredOption('--dataset <name>', 'dataset name')
     .option('--json', 'print the upload record as JSON')
-    .action(async (file: string, o: { dataset: string; json?: boolean }, cmd: Command) => {
+    .option('--partitioned', 'the path is a directory of part files (implied by a directory)')
+    .action(async (file: string, o: UploadFlags, cmd: Command) => {
       const s = session(cmd);
-      const record = await s.upload(file, o.dataset);
+      const parts = o.partitioned === true || (await isDirectory(file));
+      const record = parts ? await uploadPartitioned(s, file, o.dataset) : await s.upload(file, o.dataset);
       const triggered =
         record.state === 'ready'
           ? await afterUpload(s, record.dataset, record.version, io, o.json === true)
@@ -163,6 +166,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
       nonNeg,
     )
     .option('--l2 <x>', 'L2 penalty', nonNeg)
+    .option('--hidden <sizes>', 'mlp hidden layer sizes, e.g. 128,64 (default 100)', hiddenFlag)
     .option('--workers <N>', 'data-parallel workers (partitions)', workersFlag, 1)
     .option('--seed <S>', 'random seed', seedFlag)
     .addOption(new Option('--runner <name>', 'where to run').choices(['local', 'inprocess']).default('local'))
@@ -196,6 +200,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
         ...(o.seed !== undefined ? { seed: o.seed as number } : {}),
         ...(o.sync !== undefined ? { sync: o.sync as TrainOptions['sync'] } : {}),
         ...(o.localSteps !== undefined ? { localSteps: o.localSteps as number } : {}),
+        ...(o.hidden !== undefined ? { hidden: o.hidden as number[] } : {}),
       };
       await train(
         session(cmd),
@@ -225,9 +230,7 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--json', 'print one JSON object, as train does')
     .action(async (jobId: string, o: { json?: boolean }, cmd: Command) => {
       const s = session(cmd);
-      const raw = await readJson(s.home.store, keys.job.spec(jobId));
-      if (raw === undefined) throw new NotFoundError(`no job "${jobId}" (see: shardtrain jobs)`);
-      const spec = jobSpecSchema.parse(raw);
+      const spec = await readJobSpec(s.home.store, jobId);
       const started = Date.now();
       const runtime = await s.runtime();
       await resumeJob(runtime.engine(), jobId);

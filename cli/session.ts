@@ -3,6 +3,7 @@ import type { Runtime } from '../functions/shared/runtime.js';
 import { getRuntime, readPackageVersion } from '../functions/shared/runtime.js';
 import { LocalCloud } from '../lib/adapters/local/index.js';
 import type { RowCollector } from '../lib/data/index.js';
+import { readDocument } from '../lib/documents.js';
 import {
   ingestUpload,
   type UploadRecord,
@@ -10,7 +11,7 @@ import {
   uploadRecordSchema,
 } from '../lib/engine/datasets/uploads.js';
 import { keys } from '../lib/engine/keys.js';
-import { readJson } from '../lib/engine/training/job-store.js';
+import { messageFailureReason } from '../lib/engine/training/protocol.js';
 import { InfrastructureError, ShardtrainError, UsageError } from '../lib/errors.js';
 import type { ObjectStore } from '../lib/ports.js';
 import { assertDatasetName } from '../lib/validation/inputs.js';
@@ -48,13 +49,17 @@ export class Session {
     return PACKAGE_VERSION;
   }
 
-  /** Starts the local cloud (once) and returns it; undefined on AWS, where the cloud is deployed. */
-  public async startCloud(): Promise<LocalCloud | undefined> {
+  /**
+   * Starts the local cloud (once) and returns it; undefined on AWS, where the cloud is deployed.
+   * `preprocessThreads` (a partitioned upload) applies when this call starts it.
+   */
+  public async startCloud(options: { preprocessThreads?: number } = {}): Promise<LocalCloud | undefined> {
     if (this.cloudKind === 'aws') return undefined;
     if (this.cloud === undefined) {
       const cloud = new LocalCloud({
         home: this.root,
         handlers: handlerUrls(),
+        ...options,
         ...(this.cloudOptions.workerThreads !== undefined
           ? { workerThreads: this.cloudOptions.workerThreads }
           : {}),
@@ -146,8 +151,8 @@ async function readUploadRecord(
   dataset: string,
   uploadId: string,
 ): Promise<UploadRecord | undefined> {
-  const parsed = uploadRecordSchema.safeParse(await readJson(store, keys.uploadStatus(dataset, uploadId)));
-  return parsed.success ? parsed.data : undefined;
+  // A record caught half-written reads as not there yet (the caller polls).
+  return readDocument(store, keys.uploadStatus(dataset, uploadId), uploadRecordSchema).catch(() => undefined);
 }
 
 /** The recorded reason when the event of this upload (key + etag) is in the dead-letter queue. */
@@ -169,8 +174,7 @@ async function deadLetterFor(
     const k = decodeURIComponent(object.key.replace(/\+/g, ' '));
     if (k !== key || (object.eTag !== undefined && object.eTag.replace(/"/g, '') !== etag.replace(/"/g, '')))
       continue;
-    const failure = await readJson<{ reason?: string }>(store, keys.failure(m.messageId));
-    return failure?.reason ?? 'no reason recorded';
+    return (await messageFailureReason(store, m.messageId)) ?? 'no reason recorded';
   }
   return undefined;
 }

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { datasetManifestSchema } from '../lib/data/index.js';
+import { readDocument } from '../lib/documents.js';
 import { listUploads } from '../lib/engine/datasets/uploads.js';
 import { keys } from '../lib/engine/keys.js';
-import { listPipelines, type PipelineDecision, pipelineRuns } from '../lib/engine/pipelines/pipelines.js';
-import { readJson } from '../lib/engine/training/job-store.js';
+import { listPipelines, type PipelineDecision, pipelineRuns } from '../lib/engine/pipelines/index.js';
 import { NotFoundError, ShardtrainError, UsageError } from '../lib/errors.js';
 import {
   datasetPage,
@@ -127,8 +127,8 @@ export async function startDashboard(session: Session, o: DashboardOptions): Pro
     if (uploads.length === 0) throw new NotFoundError(`no dataset "${name}" (see: shardtrain datasets)`);
     const manifests = new Map<string, ReturnType<typeof datasetManifestSchema.parse>>();
     for (const v of versions) {
-      const raw = await readJson(store, keys.manifest(name, v));
-      if (raw !== undefined) manifests.set(v, datasetManifestSchema.parse(raw));
+      const manifest = await readDocument(store, keys.manifest(name, v), datasetManifestSchema);
+      if (manifest !== undefined) manifests.set(v, manifest);
     }
     const shownVersion = wanted ?? versions.at(-1);
     const shown = shownVersion === undefined ? undefined : manifests.get(shownVersion);

@@ -28,6 +28,12 @@ export const positive = asCommander((v) =>
   parseNumberFlag('value', v, { min: 0, max: Number.MAX_VALUE, minExclusive: true }),
 );
 export const nonNeg = asCommander((v) => parseNumberFlag('value', v, { min: 0, max: Number.MAX_VALUE }));
+/** `--hidden 128,64`: 1–8 comma-separated layer sizes, each 1..4096. */
+export const hiddenFlag = asCommander((v) => {
+  const sizes = v.split(',').map((s) => parseIntFlag('value', s, 1, 4096));
+  if (sizes.length > 8) throw new UsageError(`value "${v}" has ${sizes.length} layers; at most 8`);
+  return sizes;
+});
 export const fraction = asCommander((v) => parseNumberFlag('value', v, { min: 0, max: 0.9 }));
 
 /** A version argument (`models promote <name> <version>`): a positive integer. */

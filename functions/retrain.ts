@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { listPipelines, runPipeline } from '../lib/engine/pipelines/pipelines.js';
+import { listPipelines, runPipeline } from '../lib/engine/pipelines/index.js';
 import { type RuntimeRequest, runtimeMiddleware } from './shared/middleware.js';
 
 type RetrainEvent = EventBridgeEvent<string, { pipeline?: string; force?: boolean } | undefined>;

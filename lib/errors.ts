@@ -87,3 +87,20 @@ export class NotFoundError extends ShardtrainError {
     this.name = 'NotFoundError';
   }
 }
+
+/**
+ * A stored document that is not JSON or does not follow its schema: names the key and the field
+ * path of the first problem (`jobs/j1/plan.json: partitions.0.rows: expected number`).
+ */
+export class CorruptDocumentError extends ProtocolError {
+  public readonly key: string;
+  /** Dotted path of the first bad field (`(root)` for the document itself), undefined for bad JSON. */
+  public readonly path: string | undefined;
+
+  public constructor(key: string, path: string | undefined, problem: string, options?: { cause?: unknown }) {
+    super(path === undefined ? `${key}: ${problem}` : `${key}: ${path}: ${problem}`, options);
+    this.name = 'CorruptDocumentError';
+    this.key = key;
+    this.path = path;
+  }
+}

@@ -23,10 +23,16 @@ export const BUCKET_PREFIXES = {
 
 /** Which uploads start preprocessing: CSV files. */
 export const DATASET_UPLOAD_FILTER = { prefix: BUCKET_PREFIXES.datasets, suffix: '.csv' } as const;
-/** …and Parquet files (issue 9); S3 takes one suffix per notification, so each has its own. */
+/**
+ * …and Parquet files (issue 9), and the `_SUCCESS` marker that finalises a partitioned version
+ * (`datasets/<name>/<label>/_SUCCESS`, after its `part-*` files, which match the first two). S3
+ * takes one suffix per notification, so each has its own; the suffixes must not overlap (S3
+ * refuses overlapping configurations for one event type).
+ */
 export const DATASET_UPLOAD_FILTERS = [
   DATASET_UPLOAD_FILTER,
   { prefix: BUCKET_PREFIXES.datasets, suffix: '.parquet' },
+  { prefix: BUCKET_PREFIXES.datasets, suffix: '/_SUCCESS' },
 ] as const;
 
 export interface DataBucketProps {

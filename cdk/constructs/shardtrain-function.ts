@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -72,6 +72,29 @@ export const EXTERNAL_MODULES = [
   'better-sqlite3',
 ] as const;
 
+/**
+ * Shell commands that bundle each `worker_threads` entry (relative to the repository root) into
+ * `<outputDir>/<name>.mjs`, next to the handler's bundle: `NodejsFunction` bundles one entry, and
+ * a thread started from `new URL('./x.js', import.meta.url)` would find nothing in the zip
+ * (`ShardPipeline` then stays single-threaded). The handler's code looks for the `.mjs` sibling.
+ */
+export function threadBundleCommands(
+  inputDir: string,
+  outputDir: string,
+  entries: readonly string[],
+): string[] {
+  return entries.map((entry) => {
+    const name = basename(entry).replace(/\.[cm]?[jt]s$/, '');
+    return [
+      `"${join(inputDir, 'node_modules', '.bin', 'esbuild')}"`,
+      `"${join(inputDir, entry)}"`,
+      '--bundle --platform=node --format=esm --target=node22 --minify --keep-names',
+      `--banner:js="${ESM_BANNER}"`,
+      `--outfile="${join(outputDir, `${name}.mjs`)}"`,
+    ].join(' ');
+  });
+}
+
 export interface ShardtrainFunctionProps {
   /** Handler entry file, absolute or relative to the repository root (must `export const handler`). */
   readonly entry: string;
@@ -89,6 +112,11 @@ export interface ShardtrainFunctionProps {
   readonly reservedConcurrentExecutions?: number;
   /** What happens to the log group when the stack is deleted. @default RemovalPolicy.DESTROY */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * `worker_threads` entry files the handler starts, bundled beside it ({@link threadBundleCommands}).
+   * @default - none
+   */
+  readonly threadEntries?: readonly string[];
 }
 
 /**
@@ -109,9 +137,12 @@ export class ShardtrainFunction extends Construct {
   public readonly function: NodejsFunction;
   public readonly logGroup: logs.LogGroup;
   public readonly role: iam.Role;
+  /** The `worker_threads` entries bundled beside the handler. */
+  public readonly threadEntries: readonly string[];
 
   public constructor(scope: Construct, id: string, props: ShardtrainFunctionProps) {
     super(scope, id);
+    this.threadEntries = props.threadEntries ?? [];
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? FUNCTION_DEFAULTS.logRetention,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
@@ -159,6 +190,7 @@ export class ShardtrainFunction extends Construct {
             `cp "${join(inputDir, GRADIENT_WASM)}" "${outputDir}"`,
             // The report's chart library, inlined into jobs/<id>/report.html (lib/report/assets.ts).
             `cp "${join(inputDir, UPLOT_DIST_DIR)}"/uPlot.iife.min.js "${join(inputDir, UPLOT_DIST_DIR)}"/uPlot.min.css "${outputDir}"`,
+            ...threadBundleCommands(inputDir, outputDir, this.threadEntries),
           ],
         },
       },

@@ -34,6 +34,12 @@ export const DEFAULT_FUNCTION_SIZING: Readonly<Record<TrainingFunctionName, Func
   retrain: { timeout: Duration.minutes(5), memorySize: 1024 },
 };
 
+/**
+ * The preprocess function's `worker_threads` entry, bundled beside it: statistics, hashing and
+ * compression run there, so the parsing thread only parses (the 2,048 MB function has 2 vCPUs).
+ */
+export const PREPROCESS_THREAD_ENTRIES = ['lib/data/shard/shard-thread.ts'] as const;
+
 /** Key prefixes a role may read, and read + write, in the data bucket. */
 export interface BucketAccess {
   readonly read: readonly string[];
@@ -113,7 +119,11 @@ export class TrainingFunctions extends Construct {
       BATCH_JOB_DEFINITION: props.gpuBatch.jobDefinition.jobDefinitionArn,
     };
     const reserved = props.workerReservedConcurrency;
-    const make = (name: TrainingFunctionName, description: string, extra: { reserved?: number } = {}) =>
+    const make = (
+      name: TrainingFunctionName,
+      description: string,
+      extra: { reserved?: number; threadEntries?: readonly string[] } = {},
+    ) =>
       new ShardtrainFunction(this, name[0]!.toUpperCase() + name.slice(1), {
         entry: `${dir}/${name}.ts`,
         description,
@@ -121,9 +131,12 @@ export class TrainingFunctions extends Construct {
         environment,
         logRetention: props.logRetention,
         reservedConcurrentExecutions: extra.reserved,
+        threadEntries: extra.threadEntries,
       });
     this.functions = {
-      preprocess: make('preprocess', 'shardtrain: validate an uploaded CSV, write shards and manifest'),
+      preprocess: make('preprocess', 'shardtrain: validate an uploaded CSV, write shards and manifest', {
+        threadEntries: PREPROCESS_THREAD_ENTRIES,
+      }),
       worker: make('worker', 'shardtrain: gradient of one shard for one round', {
         reserved: reserved !== undefined && reserved > 0 ? reserved : undefined,
       }),

@@ -1,5 +1,11 @@
-import { listPipelines, type PipelineDecision, pipelineKeys } from '../../lib/engine/pipelines/pipelines.js';
-import { readJson } from '../../lib/engine/training/job-store.js';
+import { readDocument } from '../../lib/documents.js';
+import { keys } from '../../lib/engine/keys.js';
+import {
+  driftRecordSchema,
+  listPipelines,
+  type PipelineDecision,
+  pipelineDecisionSchema,
+} from '../../lib/engine/pipelines/index.js';
 import type { DriftReport } from '../../lib/registry/index.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';
@@ -28,9 +34,10 @@ export async function afterUpload(
   const runtime = await session.runtime();
   const out: UploadEffect[] = [];
   for (const p of (await listPipelines(runtime.pipelines())).filter((x) => x.dataset === dataset)) {
-    const drift = await readJson<{ report?: DriftReport; startedJob?: string }>(
+    const drift = await readDocument(
       session.home.store,
-      pipelineKeys.drift(p.name, version),
+      keys.pipeline.drift(p.name, version),
+      driftRecordSchema,
     );
     const effect: { pipeline: string; drift?: DriftReport; jobId?: string; decision?: PipelineDecision } = {
       pipeline: p.name,
@@ -45,9 +52,10 @@ export async function afterUpload(
       if (drift.startedJob !== undefined) {
         effect.jobId = drift.startedJob;
         await waitForJob(session, drift.startedJob, io, !quiet);
-        const decision = await readJson<PipelineDecision>(
+        const decision = await readDocument(
           session.home.store,
-          pipelineKeys.run(p.name, drift.startedJob),
+          keys.pipeline.run(p.name, drift.startedJob),
+          pipelineDecisionSchema,
         );
         if (decision !== undefined) {
           effect.decision = decision;

@@ -1,5 +1,5 @@
 import { evaluateModel, modelRows } from '../../lib/engine/evaluation/evaluate.js';
-import { predictRows } from '../../lib/engine/serving/model-artifact.js';
+import { outputKind, predictRows } from '../../lib/engine/serving/model-artifact.js';
 import { withScratchDataset } from '../home.js';
 import { type Io, num } from '../output.js';
 import { checkOutputPath, openAtomicOutput } from '../output-file.js';
@@ -46,14 +46,16 @@ export async function predict(session: Session, args: { model: string; data: str
   let rows = 0;
   try {
     await write(
-      artifact.kind === 'linear' ? 'prediction' : ['prediction', ...classes.map((c) => `p_${c}`)].join(','),
+      outputKind(artifact) === 'linear'
+        ? 'prediction'
+        : ['prediction', ...classes.map((c) => `p_${c}`)].join(','),
     );
     await withScratchDataset(args.data, async (store, manifest) => {
       for await (const block of modelRows(store, manifest, artifact, false)) {
         const { k, values } = predictRows(artifact, block.x, block.rows);
         for (let r = 0; r < block.rows; r++) {
-          if (artifact.kind === 'linear') await write(String(values[r]));
-          else if (artifact.kind === 'logistic') {
+          if (outputKind(artifact) === 'linear') await write(String(values[r]));
+          else if (outputKind(artifact) === 'logistic') {
             const p = values[r]!;
             await write([p >= 0.5 ? classes[1] : classes[0], 1 - p, p].join(','));
           } else {

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
+import { readDocument } from '../../lib/documents.js';
 import { listUploads } from '../../lib/engine/datasets/uploads.js';
 import { keys } from '../../lib/engine/keys.js';
 import { type JobSpec, jobSpecSchema } from '../../lib/engine/training/job-spec.js';
-import { latestState, readJson } from '../../lib/engine/training/job-store.js';
+import { latestState, readJobSpec } from '../../lib/engine/training/job-store.js';
+import { messageFailureReason } from '../../lib/engine/training/protocol.js';
 import { latestRoundRecord } from '../../lib/engine/training/round-records.js';
-import { NotFoundError, UsageError } from '../../lib/errors.js';
+import { UsageError } from '../../lib/errors.js';
 import { excerpt } from '../../lib/validation/text.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';
@@ -99,8 +101,8 @@ export async function jobsList(session: Session, json: boolean, io: Io) {
   const specs = (await session.home.store.list(keys.jobsPrefix)).filter((i) => i.key.endsWith('/spec.json'));
   const rows = [];
   for (const info of specs) {
-    const spec = jobSpecSchema.parse(await readJson(session.home.store, info.key));
-    rows.push(await jobState(session, spec));
+    const spec = await readDocument(session.home.store, info.key, jobSpecSchema);
+    if (spec !== undefined) rows.push(await jobState(session, spec));
   }
   if (json) io.out(JSON.stringify(rows));
   else for (const r of rows) io.out(`${r.id.padEnd(52)} ${r.state.padEnd(9)} round ${r.round}  ${r.dataset}`);
@@ -109,9 +111,7 @@ export async function jobsList(session: Session, json: boolean, io: Io) {
 
 /** `shardtrain status <jobId>`: round, loss, lr and the queue depths. */
 export async function jobStatus(session: Session, jobId: string, json: boolean, io: Io) {
-  const raw = await readJson(session.home.store, keys.job.spec(jobId));
-  if (raw === undefined) throw new NotFoundError(`no job "${jobId}" (see: shardtrain jobs)`);
-  const row = await jobState(session, jobSpecSchema.parse(raw));
+  const row = await jobState(session, await readJobSpec(session.home.store, jobId));
   const depth = session.cloudKind === 'aws' ? await awsDepths(session) : await localDepths(session);
   const out = { ...row, queues: depth };
   if (json) io.out(JSON.stringify(out));
@@ -156,7 +156,6 @@ async function localDepths(session: Session) {
  * version, a job that does not exist…), each with the reason its last failure recorded.
  */
 export async function deadLetters(session: Session, json: boolean, io: Io) {
-  const { failureKey } = await import('../../functions/shared/sqs-batch.js');
   const { LOCAL_QUEUE_NAMES: n, SqliteQueueBroker } = await import('../../lib/adapters/local/index.js');
   const broker = new SqliteQueueBroker({ path: join(session.root, 'queues.db') });
   const rows: {
@@ -171,13 +170,13 @@ export async function deadLetters(session: Session, json: boolean, io: Io) {
     for (const name of [n.workDlq, n.aggregateDlq, n.eventsDlq]) {
       if (!existing.has(name)) continue;
       for (const m of await broker.getQueue(name).peek({ limit: 1000 })) {
-        const failure = await readJson<{ reason: string }>(session.home.store, failureKey(m.messageId));
+        const reason = await messageFailureReason(session.home.store, m.messageId);
         rows.push({
           queue: name,
           messageId: m.messageId,
           receiveCount: m.receiveCount,
           body: m.body,
-          reason: failure?.reason ?? null,
+          reason: reason ?? null,
         });
       }
     }

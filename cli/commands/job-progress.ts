@@ -1,10 +1,11 @@
-import { failureKey } from '../../functions/shared/sqs-batch.js';
+import { readDocument } from '../../lib/documents.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
+import { storedModelDocument } from '../../lib/engine/serving/model-artifact.js';
 import { readJobFailure, TrainingDivergedError } from '../../lib/engine/training/diverged.js';
 import type { JobPlan } from '../../lib/engine/training/job-plan.js';
 import type { JobSpec } from '../../lib/engine/training/job-spec.js';
-import { readJson } from '../../lib/engine/training/job-store.js';
+import { messageFailureReason } from '../../lib/engine/training/protocol.js';
 import { latestRoundRecord } from '../../lib/engine/training/round-records.js';
 import { InfrastructureError } from '../../lib/errors.js';
 import type { TrainState } from '../../lib/optim/index.js';
@@ -60,7 +61,7 @@ export async function waitForJob(
   try {
     for (;;) {
       if ((await store.head(keys.job.registered(jobId))) !== undefined) {
-        const model = await readJson<ModelArtifact>(store, keys.job.model(jobId));
+        const model = await readDocument(store, keys.job.model(jobId), storedModelDocument);
         if (model !== undefined) return model;
       }
       if (Date.now() - lastCheck > 500) {
@@ -75,9 +76,9 @@ export async function waitForJob(
         for (const dlq of cloud === undefined ? [] : [cloud.queues.workDlq, cloud.queues.aggregateDlq]) {
           for (const m of await dlq.peek()) {
             if (!m.body.includes(`"jobId":"${jobId}"`)) continue;
-            const failure = await readJson<{ reason: string }>(store, failureKey(m.messageId));
+            const reason = await messageFailureReason(store, m.messageId);
             throw new InfrastructureError(
-              `job ${jobId} stopped: a message went to ${dlq.name} after ${m.receiveCount} tries: ${failure?.reason ?? 'no reason recorded'}`,
+              `job ${jobId} stopped: a message went to ${dlq.name} after ${m.receiveCount} tries: ${reason ?? 'no reason recorded'}`,
             );
           }
         }

@@ -1,15 +1,16 @@
+import { readDocument } from '../../lib/documents.js';
+import { keys } from '../../lib/engine/keys.js';
 import {
   listPipelines,
   loadPipeline,
   type Pipeline,
   type PipelineDecision,
-  pipelineKeys,
+  pipelineDecisionSchema,
   pipelineRuns,
   pipelineSchema,
   runPipeline,
   savePipeline,
-} from '../../lib/engine/pipelines/pipelines.js';
-import { readJson } from '../../lib/engine/training/job-store.js';
+} from '../../lib/engine/pipelines/index.js';
 import { UsageError } from '../../lib/errors.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';
@@ -151,7 +152,11 @@ export async function pipelinesRun(
     out = { pipeline: name, decision: { kind: 'skipped', reason: run.reason } };
   } else {
     await waitForJob(session, run.jobId, io, !o.json);
-    const decision = await readJson<PipelineDecision>(session.home.store, pipelineKeys.run(name, run.jobId));
+    const decision = await readDocument(
+      session.home.store,
+      keys.pipeline.run(name, run.jobId),
+      pipelineDecisionSchema,
+    );
     if (decision === undefined)
       throw new UsageError(`pipeline ${name}: job ${run.jobId} finished without a decision`);
     out = { pipeline: name, decision };

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { keys } from '../../lib/engine/keys.js';
 import { type ModelArtifact, parseModelArtifact } from '../../lib/engine/serving/model-artifact.js';
-import { readJson } from '../../lib/engine/training/job-store.js';
-import { DatasetError, NotFoundError, ShardtrainError, UsageError } from '../../lib/errors.js';
+import { findModel } from '../../lib/engine/serving/model-ref.js';
+import { DatasetError, ShardtrainError, UsageError } from '../../lib/errors.js';
 import { excerpt } from '../../lib/validation/text.js';
 import { fileError } from '../home.js';
 import type { Session } from '../session.js';
@@ -16,23 +15,7 @@ export async function loadModel(
   ref: string,
 ): Promise<{ artifact: ModelArtifact; label: string }> {
   if (existsSync(ref)) return { artifact: readModelFile(ref), label: ref };
-  const { registry, store } = session.home;
-  const job = await readJson(store, keys.job.model(ref));
-  if (job !== undefined) return { artifact: parseModelArtifact(job, ref), label: `job ${ref}` };
-  try {
-    const version = await registry.resolve(ref);
-    return {
-      artifact: parseModelArtifact(version.artifact, ref),
-      label: `${version.name}@${version.version}`,
-    };
-  } catch (error) {
-    if (error instanceof NotFoundError) {
-      throw new NotFoundError(
-        `no model ${excerpt(ref)}: not a file, a job id, or a registered model (see: shardtrain models list)`,
-      );
-    }
-    throw error;
-  }
+  return findModel(session.home.store, session.home.registry, ref);
 }
 
 /** Largest model file read (a model is a few KB per feature; anything far larger is not one). */

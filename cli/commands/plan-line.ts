@@ -1,5 +1,5 @@
 import type { JobPlan } from '../../lib/engine/training/job-plan.js';
-import { epochGeometry, maxRounds } from '../../lib/optim/index.js';
+import { epochGeometry, maxRounds, paramCount } from '../../lib/optim/index.js';
 import {
   AWS_ROUND_LATENCY,
   awsRoundLatency,
@@ -59,8 +59,8 @@ export function summarizeRoundPlan(
           : `${c.algorithm === 'sgd' ? 'SGD' : `mini-batch of ${c.batchSize}`}, one step per round (${stepsPerEpoch} rounds per epoch)`;
   const rowsPerRound =
     localBatch === 0 ? n * (c.sync === 'local-sgd' ? c.localSteps : 1) : localBatch * w * c.localSteps;
-  const outputs = c.spec.kind === 'softmax' ? (c.spec.numClasses ?? 1) : 1;
-  const params = (c.spec.numFeatures + 1) * outputs;
+  // every model's multiply-adds per row are its parameter count (an mlp: forward + back-prop ≈ 3×)
+  const params = paramCount(c.spec) * (c.spec.kind === 'mlp' ? 3 : 1);
   // Newton's Hessian sums cost ~params/2 times a gradient per row; L-BFGS evaluates four trial points.
   const perRow =
     c.solver === 'newton' ? params * (1 + params / 2) : c.solver === 'lbfgs' ? 4 * params : params;

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { keys } from '../../lib/engine/keys.js';
 import { UsageError } from '../../lib/errors.js';
-import { jobReportHtml, reportKey, resolveReportJob } from '../../lib/report/index.js';
+import { jobReportHtml, resolveReportJob } from '../../lib/report/index.js';
 import { withScratchDataset } from '../home.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';
@@ -32,7 +33,7 @@ export async function report(session: Session, args: ReportArgs, io: Io) {
         '--url needs the deployed bucket (SHARDTRAIN_CLOUD=aws); locally, open the file --out writes',
       );
     }
-    const key = reportKey(jobId);
+    const key = keys.job.report(jobId);
     if ((await store.head(key)) === undefined)
       await store.put(key, await jobReportHtml(store, registry, jobId));
     const url = await links.presignGet(key, REPORT_LINK_SECONDS, 'text/html; charset=utf-8');

@@ -1,21 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { backendLabel } from '../../functions/shared/runtime.js';
-import { type DatasetManifest, RowCollector } from '../../lib/data/index.js';
+import { RowCollector } from '../../lib/data/index.js';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
-import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
+import { buildJobSpec } from '../../lib/engine/training/build-job-spec.js';
 import { startJob } from '../../lib/engine/training/coordinator.js';
 import { runInProcess } from '../../lib/engine/training/in-process-runner.js';
 import { makeJobPlan } from '../../lib/engine/training/job-plan.js';
-import {
-  type JobSpec,
-  jobSpecSchema,
-  type TrainOptions,
-  trainOptionsSchema,
-} from '../../lib/engine/training/job-spec.js';
-import { latestState, readJson } from '../../lib/engine/training/job-store.js';
+import { type TrainOptions, trainOptionsSchema } from '../../lib/engine/training/job-spec.js';
+import { latestState } from '../../lib/engine/training/job-store.js';
 import { findJobVersion, registerJobModel } from '../../lib/engine/training/register-model.js';
-import { DatasetError, UsageError } from '../../lib/errors.js';
+import { UsageError } from '../../lib/errors.js';
 import { selectBackend } from '../../lib/optim/index.js';
 import type { ModelRegistry } from '../../lib/registry/index.js';
 import { assertModelName } from '../../lib/registry/names.js';
@@ -35,7 +29,7 @@ export interface TrainArgs {
   readonly dataset?: string;
   readonly data?: string;
   readonly target: string;
-  readonly model: 'linear' | 'logistic' | 'softmax';
+  readonly model: 'linear' | 'logistic' | 'softmax' | 'mlp';
   readonly features?: string[];
   readonly name?: string;
   readonly workers: number;
@@ -44,23 +38,6 @@ export interface TrainArgs {
   readonly holdout?: number;
   readonly options: TrainOptions;
   readonly json: boolean;
-}
-
-/** Numeric columns other than the target, in file order: the default features. */
-export function defaultFeatures(manifest: DatasetManifest, target: string): string[] {
-  return manifest.columns.filter((c) => c.name !== target && c.type === 'numeric').map((c) => c.name);
-}
-
-/** `<dataset>-<model>-<utc time>-<4 random hex>`, lower case (job ids become object keys). */
-export function newJobId(dataset: string, model: string): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').toLowerCase();
-  const stem =
-    dataset
-      .toLowerCase()
-      .replace(/[^a-z0-9-]+/g, '-')
-      .replace(/^-+/, '')
-      .slice(0, 40) || 'job';
-  return `${stem}-${model}-${t}-${randomBytes(2).toString('hex')}`;
 }
 
 /** The version of `name` that a job registered, found by its lineage. */
@@ -97,33 +74,20 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     uploaded?.version === manifest.version && uploaded.rows.rows === manifest.rows
       ? uploaded.rows
       : undefined;
-  if (!manifest.columns.some((c) => c.name === args.target)) {
-    throw new DatasetError(
-      { file: manifest.source.file, column: args.target },
-      `target column not found; available columns: ${manifest.columns.map((c) => `"${c.name}"`).join(', ')}`,
-    );
-  }
-  const features = args.features ?? defaultFeatures(manifest, args.target);
-  if (features.length === 0) {
-    throw new DatasetError(
-      { file: manifest.source.file },
-      `no numeric feature columns besides "${args.target}"`,
-    );
-  }
-  const spec: JobSpec = jobSpecSchema.parse({
-    v: 1,
-    jobId: newJobId(datasetName!, args.model),
-    createdAt: new Date().toISOString(),
-    modelName: request.modelName ?? datasetName,
-    dataset: { name: datasetName, version: manifest.version },
-    target: args.target,
-    features,
-    model: args.model,
-    workers: args.workers,
-    options: args.options,
-    ...(args.pca !== undefined ? { reduction: { kind: 'pca', k: args.pca } } : {}),
-    holdoutFraction: args.holdout ?? 0,
-  });
+  const spec = buildJobSpec(
+    {
+      dataset: datasetName!,
+      target: args.target,
+      model: args.model,
+      features: args.features,
+      modelName: request.modelName ?? datasetName!,
+      workers: args.workers,
+      options: args.options,
+      ...(args.pca !== undefined ? { reduction: { kind: 'pca' as const, k: args.pca } } : {}),
+      holdoutFraction: args.holdout,
+    },
+    manifest,
+  );
   // The plan first: the solver, how steps become rounds, how many, and the expected time (an upper bound).
   const plan = makeJobPlan(spec, manifest, manifestKey, { queued: args.runner === 'local' });
   if (!args.json) {
@@ -191,15 +155,12 @@ export function checkTrainRequest(args: TrainArgs): { modelName: string | undefi
   const seed = args.options.seed;
   if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED))
     throw new UsageError(`--seed must be an integer from 0 to ${MAX_SEED}`);
+  if (args.options.hidden !== undefined && args.model !== 'mlp')
+    throw new UsageError(`--hidden sets an mlp's layers; it does not apply to --model ${args.model}`);
   const options = trainOptionsSchema.safeParse(args.options);
   if (!options.success) {
     const issue = options.error.issues[0];
     throw new UsageError(`--${String(issue?.path[0] ?? 'option')}: ${issue?.message ?? 'not valid'}`);
   }
   return { modelName: args.name };
-}
-
-/** The stored model of a finished job. */
-export async function jobModel(session: Session, jobId: string): Promise<ModelArtifact | undefined> {
-  return readJson<ModelArtifact>(session.home.store, keys.job.model(jobId));
 }

@@ -1,7 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { readDocument } from '../../lib/documents.js';
 import { keys } from '../../lib/engine/keys.js';
-import { readJson } from '../../lib/engine/training/job-store.js';
-import type { RoundMetrics } from '../../lib/engine/training/round-records.js';
+import { roundMetricsDocument } from '../../lib/engine/training/round-records.js';
 import type { ObjectStore } from '../../lib/ports.js';
 
 export type { RoundMetrics } from '../../lib/engine/training/round-records.js';
@@ -23,7 +23,7 @@ export async function recordRound(
   emf: boolean,
 ): Promise<void> {
   if (!emf) return;
-  const record = await readJson<RoundMetrics>(store, keys.job.metrics(jobId, round));
+  const record = await readDocument(store, keys.job.metrics(jobId, round), roundMetricsDocument);
   if (record === undefined) return;
   metrics.addMetadata('jobId', jobId);
   metrics.addMetadata('round', String(record.round));

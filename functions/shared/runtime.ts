@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { onPipelineJobFinished, type PipelineDeps } from '../../lib/engine/pipelines/pipelines.js';
+import { onPipelineJobFinished, type PipelineDeps } from '../../lib/engine/pipelines/index.js';
 import type { EngineDeps, Outbox } from '../../lib/engine/training/coordinator.js';
 import { JobCache } from '../../lib/engine/training/job-store.js';
 import { resultDeduplicationId } from '../../lib/engine/training/protocol.js';

@@ -2,9 +2,6 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { keys } from '../../lib/engine/keys.js';
 import type { ObjectStore } from '../../lib/ports.js';
 
-/** Where the last failure of a message is recorded, so a message in a DLQ comes with its reason. */
-export const failureKey = (messageId: string): string => keys.failure(messageId);
-
 /**
  * Runs `handle` on each record and reports the failed ones as `batchItemFailures` (never fails
  * the whole batch for one bad message). FIFO batches stop at the first failure and report the
@@ -32,7 +29,7 @@ export async function processSqsBatch(
       options.log?.({ level: 'error', messageId: record.messageId, reason });
       await store
         .put(
-          failureKey(record.messageId),
+          keys.failure(record.messageId),
           JSON.stringify({
             messageId: record.messageId,
             body: record.body,

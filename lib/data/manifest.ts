@@ -44,6 +44,16 @@ const comomentsSchema = z.object({
   upper: z.array(finite),
 });
 
+/** One part of a partitioned version (see `lib/data/partitions`), in part-name order. */
+const partSchema = z.object({
+  file: z.string().min(1),
+  bytes: count,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  rows: count,
+  /** 0-based index of the part's first row in the version. */
+  firstRow: count,
+});
+
 const shardEntrySchema = z.object({
   key: z.string().min(1),
   rows: count,
@@ -59,16 +69,21 @@ const shardEntrySchema = z.object({
 export const datasetManifestSchema = z.object({
   v: z.literal(1),
   dataset: z.string().min(1),
-  /** First 16 hex characters of the CSV's SHA-256: same bytes, same version. */
+  /**
+   * First 16 hex characters of the CSV's SHA-256: same bytes, same version. A partitioned
+   * version's is that of its part list (name and SHA-256 of every part, in order).
+   */
   version: z.string().regex(/^[0-9a-f]{16}$/),
   createdAt: z.string(),
   source: z.object({ file: z.string(), bytes: count, sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   rows: count,
+  /** Partitioned versions only: the parts, whose shards follow each other in this order. */
+  parts: z.array(partSchema).optional(),
   columns: z.array(columnSchema).min(1),
   /** Absent when there are more than 256 numeric columns (the matrix would be too big). */
   comoments: comomentsSchema.optional(),
   shards: z.array(shardEntrySchema),
-  /** Rows per full shard (the last one may be shorter). */
+  /** Rows per full shard (the last one may be shorter; in a partitioned version, each part's last). */
   shardRows: z.number().int().positive(),
   compression: z.enum(['none', 'deflate', 'brotli']),
   csvBytes: count,

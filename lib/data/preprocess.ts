@@ -45,6 +45,12 @@ export interface PreprocessOptions {
    * statistics and errors.
    */
   readonly parser?: CsvParserChoice;
+  /**
+   * Where the manifest goes instead of `<prefix>/<dataset>/<version>/manifest.json` (same
+   * put-if-absent rule): one part of a partitioned version writes its part manifest there, and
+   * the version is published later by merging the parts (`lib/data/partitions`).
+   */
+  readonly manifestKey?: string;
   /** Called after each shard is stored (progress bars). */
   readonly onShard?: (entry: ShardEntry) => void;
   /**
@@ -222,7 +228,7 @@ export async function preprocessCsv(options: PreprocessOptions): Promise<Dataset
       csvBytes,
       shardBytes,
     };
-    const key = manifestKey(prefix, dataset, version);
+    const key = options.manifestKey ?? manifestKey(prefix, dataset, version);
     if (await store.putIfAbsent(key, JSON.stringify(manifest))) return manifest;
 
     // Same content already processed: keep the existing version, drop this run's shards.

@@ -1,6 +1,10 @@
+import { registryKeys } from '../registry/keys.js';
+
 /**
- * Where everything lives in the object store. One place, so the handlers, the CLI and the CDK
- * lifecycle rule (which expires `scratch/`) agree.
+ * Where everything lives in the object store: the one place for every stored object's key, so
+ * the handlers, the CLI, the report and the CDK lifecycle rule (which expires `scratch/`) agree.
+ * The registry's layout is defined by `lib/registry/keys.ts` (the registry takes a prefix and
+ * may not import the engine); `keys.registry` is that layout under the default prefix.
  */
 const pad = (n: number, width = 6): string => String(n).padStart(width, '0');
 
@@ -15,9 +19,24 @@ export const keys = {
   uploadStatusPrefix: (dataset: string) => `processed/${dataset}/uploads/`,
   /** Written once an upload is ready and what it set off (drift check, pipeline start) is done. */
   uploadSettled: (dataset: string, uploadId: string) => `processed/${dataset}/uploads/${uploadId}.settled`,
+  /**
+   * Partitioned versions (`datasets/<name>/<label>/part-*` + `_SUCCESS`): each part's own
+   * manifest or failure, the part list the marker fixed, and the version's outcome.
+   */
+  partition: {
+    prefix: (dataset: string, label: string) => `processed/${dataset}/_parts/${label}/`,
+    partManifest: (dataset: string, label: string, part: string) =>
+      `processed/${dataset}/_parts/${label}/${part}.manifest.json`,
+    partFailure: (dataset: string, label: string, part: string) =>
+      `processed/${dataset}/_parts/${label}/${part}.failed.json`,
+    expected: (dataset: string, label: string) => `processed/${dataset}/_parts/${label}/_expected.json`,
+    outcome: (dataset: string, label: string) => `processed/${dataset}/_parts/${label}/_outcome.json`,
+  },
   /** The last failure of a queue message, so a dead letter comes with its reason. */
   failure: (messageId: string) => `scratch/failures/${messageId}.json`,
   job: {
+    /** Every stored object of a job outside `scratch/`. */
+    prefix: (jobId: string) => `jobs/${jobId}/`,
     spec: (jobId: string) => `jobs/${jobId}/spec.json`,
     /** Config, transform and partitions fixed at job start (a pure function of spec + manifest). */
     plan: (jobId: string) => `jobs/${jobId}/plan.json`,
@@ -33,6 +52,8 @@ export const keys = {
     model: (jobId: string) => `jobs/${jobId}/model.json`,
     registered: (jobId: string) => `jobs/${jobId}/registered.json`,
     failed: (jobId: string) => `jobs/${jobId}/failed.json`,
+    /** The job's HTML report, written when it finishes (or on demand). */
+    report: (jobId: string) => `jobs/${jobId}/report.html`,
     result: (jobId: string, round: number, shard: number) =>
       `scratch/jobs/${jobId}/results/${pad(round)}/${pad(shard, 4)}.json`,
     resultsPrefix: (jobId: string, round: number) => `scratch/jobs/${jobId}/results/${pad(round)}/`,
@@ -40,4 +61,17 @@ export const keys = {
     scratchPrefix: (jobId: string) => `scratch/jobs/${jobId}/`,
   },
   jobsPrefix: 'jobs/',
+  pipeline: {
+    /** The saved definition (what to train, when, the gate). */
+    definition: (name: string) => `pipelines/${name}/definition.json`,
+    /** One decision per run: the gate's verdict for a job, or why a run was skipped. */
+    run: (name: string, jobId: string) => `pipelines/${name}/runs/${jobId}.json`,
+    runsPrefix: (name: string) => `pipelines/${name}/runs/`,
+    skip: (name: string, at: string) => `pipelines/${name}/runs/skip-${at.replace(/[:.]/g, '')}.json`,
+    /** What a new dataset version did to the pipeline (drift report, job started). */
+    drift: (name: string, version: string) => `pipelines/${name}/drift/${version}.json`,
+  },
+  pipelinesPrefix: 'pipelines/',
+  /** The model registry's documents (versions, aliases, tags) under its default prefix. */
+  registry: registryKeys(),
 } as const;

@@ -5,11 +5,14 @@
  */
 export * from './backend.js';
 export * from './kernels/gradient-kernel.js';
+export * from './kernels/mlp-kernel.js';
 export * from './kernels/tfjs-kernel.js';
 export * from './kernels/typed-array-kernel.js';
 export * from './kernels/wasm-simd-kernel.js';
 export * from './models/batch.js';
 export * from './models/link-functions.js';
+export * from './models/mlp-init.js';
+export * from './models/mlp-predict.js';
 export * from './models/model-spec.js';
 export * from './models/predict.js';
 export * from './models/regularization.js';

@@ -10,9 +10,13 @@ const allFinite = (v: unknown): boolean => {
 
 /**
  * Whether a stored artifact's numbers are all finite. JSON turns NaN and ±Infinity into `null`,
- * so a diverged model shows up here as `null` coefficients; such a version is never stored or
+ * so a diverged model shows up here as `null` coefficients (or layer weights, for an mlp); such a version is never stored or
  * promoted (it would predict NaN).
  */
 export function hasFiniteNumbers(artifact: Readonly<Record<string, unknown>>): boolean {
-  return NUMERIC_FIELDS.every((f) => !Object.hasOwn(artifact, f) || allFinite(artifact[f]));
+  if (!NUMERIC_FIELDS.every((f) => !Object.hasOwn(artifact, f) || allFinite(artifact[f]))) return false;
+  // an mlp's network: every weight and bias of `layers.dense`
+  if (!Object.hasOwn(artifact, 'layers')) return true;
+  const layers = artifact.layers;
+  return typeof layers === 'object' && layers !== null && allFinite((layers as { dense?: unknown }).dense);
 }

@@ -190,23 +190,32 @@ export class ModelRegistry {
 
   /** Resolves `name` / `name@latest` (newest), `name@3`, or `name@champion`; `NotFoundError` when absent. */
   public async resolve(ref: string): Promise<ModelVersion> {
+    const { name, version } = await this.resolveVersion(ref);
+    return this.getVersion(name, version);
+  }
+
+  /**
+   * THE resolver of a model reference: which version `name` / `name@latest` (the newest),
+   * `name@3` or `name@champion` (an alias, read now) points at. `UsageError` for a malformed
+   * reference, `NotFoundError` for an alias that is not set or a model with no versions; a
+   * version number is returned as given (reading it says whether it exists).
+   */
+  public async resolveVersion(ref: string): Promise<{ name: string; version: number }> {
     const parsed = parseModelRef(ref);
+    const { name } = parsed;
     switch (parsed.kind) {
       case 'version':
-        return this.getVersion(parsed.name, parsed.version);
+        return { name, version: parsed.version };
       case 'alias': {
-        const version = await this.getAlias(parsed.name, parsed.alias);
-        if (version === undefined) {
-          throw new NotFoundError(
-            `model "${parsed.name}" has no alias "${parsed.alias}" (resolving "${ref}")`,
-          );
-        }
-        return this.getVersion(parsed.name, version);
+        const version = await this.getAlias(name, parsed.alias);
+        if (version === undefined)
+          throw new NotFoundError(`model "${name}" has no alias "${parsed.alias}" (resolving "${ref}")`);
+        return { name, version };
       }
       case 'latest': {
-        const latest = await this.latestVersion(parsed.name);
-        if (latest === undefined) throw new NotFoundError(`model "${parsed.name}" has no versions`);
-        return latest;
+        const version = await this.latestVersionNumber(name);
+        if (version === 0) throw new NotFoundError(`model "${name}" has no versions`);
+        return { name, version };
       }
     }
   }

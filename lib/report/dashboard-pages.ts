@@ -1,5 +1,5 @@
 import type { UploadRecord } from '../engine/datasets/uploads.js';
-import type { PipelineDecision } from '../engine/pipelines/pipelines.js';
+import type { PipelineDecision } from '../engine/pipelines/index.js';
 import type { DriftReport } from '../registry/drift.js';
 import type { AliasMove, ModelVersion } from '../registry/index.js';
 import type { DatasetSummary } from './dataset-charts.js';

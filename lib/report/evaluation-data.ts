@@ -1,7 +1,7 @@
 import type { DatasetManifest } from '../data/index.js';
 import { isHoldoutRow } from '../engine/datasets/holdout.js';
 import { modelRows } from '../engine/evaluation/evaluate.js';
-import { type ModelArtifact, predictRows } from '../engine/serving/model-artifact.js';
+import { type ModelArtifact, outputKind, predictRows } from '../engine/serving/model-artifact.js';
 import { HOLDOUT_SEED } from '../engine/training/job-plan.js';
 import type { ObjectStore } from '../ports.js';
 import {
@@ -40,8 +40,8 @@ export async function evaluationCharts(
     k = scored.k;
     for (let r = 0; r < block.rows && ys.length < MAX_EVALUATION_ROWS; r++, row++) {
       if (!keep(row)) continue;
-      const y = model.kind === 'linear' ? block.y[r]! : classes.indexOf(label(block.y[r]!));
-      if (model.kind !== 'linear' && y < 0) {
+      const y = outputKind(model) === 'linear' ? block.y[r]! : classes.indexOf(label(block.y[r]!));
+      if (outputKind(model) !== 'linear' && y < 0) {
         skipped++;
         continue;
       }
@@ -52,9 +52,9 @@ export async function evaluationCharts(
   }
   if (ys.length === 0) return undefined;
   const charts =
-    model.kind === 'linear'
+    outputKind(model) === 'linear'
       ? regressionCharts(ys, preds)
-      : model.kind === 'logistic'
+      : outputKind(model) === 'logistic'
         ? binaryCharts(ys, preds, classes)
         : multiclassCharts(ys, preds, k, classes);
   return { charts, skipped };

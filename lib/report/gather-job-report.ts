@@ -1,11 +1,13 @@
 import type { DatasetManifest } from '../data/index.js';
 import { datasetManifestSchema } from '../data/index.js';
+import { readDocument, requireDocument } from '../documents.js';
 import { keys } from '../engine/keys.js';
-import { type PipelineDecision, pipelineKeys } from '../engine/pipelines/pipelines.js';
+import { type PipelineDecision, pipelineDecisionSchema } from '../engine/pipelines/index.js';
 import { type ModelArtifact, modelArtifactSchema } from '../engine/serving/model-artifact.js';
+import { readJobFailure } from '../engine/training/diverged.js';
 import type { JobPlan } from '../engine/training/job-plan.js';
-import { type JobSpec, jobSpecSchema } from '../engine/training/job-spec.js';
-import { latestState, readJson } from '../engine/training/job-store.js';
+import type { JobSpec } from '../engine/training/job-spec.js';
+import { jobPlanDocument, latestState, readJobSpec } from '../engine/training/job-store.js';
 import { findJobVersion } from '../engine/training/register-model.js';
 import { NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../ports.js';
@@ -64,6 +66,17 @@ export interface ModelSummary {
     readonly explainedVarianceRatio: number[] | null;
   } | null;
   readonly metrics: Record<string, number>;
+  /**
+   * mlp only: units per layer (input first), activation and head, parameter count, and each
+   * feature's first-layer weight norm ‖W₁[:, j]‖ in original units (how much the net reads it).
+   */
+  readonly network?: {
+    readonly sizes: number[];
+    readonly activation: string;
+    readonly head: string;
+    readonly parameters: number;
+    readonly inputWeightNorms: number[];
+  };
 }
 
 export interface VersionSummary {
@@ -126,7 +139,7 @@ export async function jobProgress(
     store.head(keys.job.model(jobId)),
     store.head(keys.job.failed(jobId)),
     latestState(store, jobId).catch(() => undefined),
-    readJson<JobPlan>(store, keys.job.plan(jobId)).catch(() => undefined),
+    readDocument(store, keys.job.plan(jobId), jobPlanDocument).catch(() => undefined),
     readRoundHistory(store, jobId, cache),
   ]);
   return {
@@ -146,9 +159,7 @@ export async function gatherJobReport(
   options: ReportOptions = {},
 ): Promise<JobReport> {
   const errors: string[] = [];
-  const rawSpec = await readJson(store, keys.job.spec(jobId));
-  if (rawSpec === undefined) throw new NotFoundError(`no job "${jobId}" (see: shardtrain jobs)`);
-  const spec = jobSpecSchema.parse(rawSpec);
+  const spec = await readJobSpec(store, jobId);
   const soft = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await fn();
@@ -157,7 +168,7 @@ export async function gatherJobReport(
       return undefined;
     }
   };
-  const plan = await soft('plan', () => readJson<JobPlan>(store, keys.job.plan(jobId)));
+  const plan = await soft('plan', () => readDocument(store, keys.job.plan(jobId), jobPlanDocument));
   const state = await soft('training state', () => latestState(store, jobId));
   const history = (await soft('round history', () => readRoundHistory(store, jobId))) ?? {
     rounds: [],
@@ -165,23 +176,18 @@ export async function gatherJobReport(
     source: 'none' as const,
     errors: [],
   };
-  const rawModel = await soft('model', () => readJson(store, keys.job.model(jobId)));
-  const failed = await soft('failure record', () =>
-    readJson<{ reason?: string }>(store, keys.job.failed(jobId)),
-  );
-  let artifact: ModelArtifact | undefined;
-  if (rawModel !== undefined) {
-    const parsed = modelArtifactSchema.safeParse(rawModel);
-    if (parsed.success) artifact = parsed.data;
-    else errors.push(`${keys.job.model(jobId)} is not a valid model`);
-  }
+  const artifact = await soft('model', () => readDocument(store, keys.job.model(jobId), modelArtifactSchema));
+  const failed = await soft('failure record', () => readJobFailure(store, jobId));
   let manifest: DatasetManifest | undefined;
   if (plan !== undefined) {
-    manifest = await soft('dataset manifest', async () => {
-      const raw = await readJson(store, plan.manifestKey);
-      if (raw === undefined) throw new NotFoundError(`${plan.manifestKey} is missing`);
-      return datasetManifestSchema.parse(raw);
-    });
+    manifest = await soft('dataset manifest', () =>
+      requireDocument(
+        store,
+        plan.manifestKey,
+        datasetManifestSchema,
+        () => new NotFoundError(`${plan.manifestKey} is missing`),
+      ),
+    );
   }
   let evaluation: JobReport['evaluation'] = null;
   if (artifact !== undefined) {
@@ -259,24 +265,42 @@ function planSummary(spec: JobSpec, plan: JobPlan): PlanSummary {
 }
 
 function modelSummary(a: ModelArtifact, plan: JobPlan | undefined): ModelSummary {
+  const layers = a.layers;
   const perClass =
-    a.kind === 'softmax'
-      ? (a.classes ?? []).map((c) => ({
-          label: c,
-          values: a.features.map(
-            (f) => (a.coefficients as Record<string, Record<string, number>>)[c]?.[f] ?? 0,
-          ),
-          intercept: (a.intercept as Record<string, number>)[c] ?? 0,
-        }))
-      : [
-          {
-            label: a.kind === 'logistic' ? `P(${a.target} = ${a.classes?.[1] ?? '1'})` : a.target,
-            values: a.features.map((f) => (a.coefficients as Record<string, number>)[f] ?? 0),
-            intercept: a.intercept as number,
-          },
-        ];
+    layers !== undefined
+      ? []
+      : a.kind === 'softmax'
+        ? (a.classes ?? []).map((c) => ({
+            label: c,
+            values: a.features.map(
+              (f) => (a.coefficients as Record<string, Record<string, number>>)[c]?.[f] ?? 0,
+            ),
+            intercept: (a.intercept as Record<string, number>)[c] ?? 0,
+          }))
+        : [
+            {
+              label: a.kind === 'logistic' ? `P(${a.target} = ${a.classes?.[1] ?? '1'})` : a.target,
+              values: a.features.map((f) => (a.coefficients as Record<string, number>)[f] ?? 0),
+              intercept: a.intercept as number,
+            },
+          ];
   const p = plan?.transform.projection;
+  const network =
+    layers === undefined
+      ? {}
+      : {
+          network: {
+            sizes: [a.features.length, ...layers.dense.map((l) => l.bias.length)],
+            activation: layers.activation,
+            head: layers.head,
+            parameters: layers.dense.reduce((s, l) => s + l.bias.length * (l.weights[0]!.length + 1), 0),
+            inputWeightNorms: a.features.map((_, j) =>
+              Math.sqrt(layers.dense[0]!.weights.reduce((s, row) => s + row[j]! ** 2, 0)),
+            ),
+          },
+        };
   return {
+    ...network,
     kind: a.kind,
     features: a.features,
     coefficients: perClass,
@@ -342,9 +366,9 @@ async function versionSummary(
 async function gateDecisions(store: ObjectStore, jobId: string | undefined): Promise<PipelineDecision[]> {
   if (jobId === undefined) return [];
   const out: PipelineDecision[] = [];
-  for (const info of await store.list(pipelineKeys.prefix)) {
+  for (const info of await store.list(keys.pipelinesPrefix)) {
     if (!info.key.endsWith(`/runs/${jobId}.json`)) continue;
-    const d = await readJson<PipelineDecision>(store, info.key);
+    const d = await readDocument(store, info.key, pipelineDecisionSchema);
     if (d !== undefined) out.push(d);
   }
   return out;

@@ -1,3 +1,4 @@
+import { keys } from '../engine/keys.js';
 import type { ObjectStore } from '../ports.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { chartAssets } from './assets.js';
@@ -9,10 +10,9 @@ export { type DatasetSummary, datasetSummary, versionDrift } from './dataset-cha
 export * from './gather-job-report.js';
 export type { ChartAssets, ChartSpec } from './html.js';
 export { evaluationHtml, jobReportBody, renderJobReport, roundChartData } from './render-job-report.js';
-export { type RoundHistory, type RoundPoint, readRoundHistory, roundMetricsPrefix } from './round-history.js';
+export { type RoundHistory, type RoundPoint, readRoundHistory } from './round-history.js';
 
 /** Where the finishing aggregator leaves a job's report, next to the job's other documents. */
-export const reportKey = (jobId: string): string => `jobs/${jobId}/report.html`;
 
 /** The stand-alone report of a job as one HTML string. */
 export async function jobReportHtml(
@@ -24,13 +24,13 @@ export async function jobReportHtml(
   return renderJobReport(await gatherJobReport(store, registry, jobId, options), chartAssets());
 }
 
-/** Writes the report to {@link reportKey} (overwriting: a rerun after a crash writes it again). */
+/** Writes the report to `keys.job.report` (overwriting: a rerun after a crash writes it again). */
 export async function writeJobReport(
   store: ObjectStore,
   registry: ModelRegistry,
   jobId: string,
 ): Promise<string> {
-  const key = reportKey(jobId);
+  const key = keys.job.report(jobId);
   await store.put(key, await jobReportHtml(store, registry, jobId));
   return key;
 }

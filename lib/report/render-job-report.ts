@@ -181,8 +181,30 @@ function modelSection(r: JobReport): string {
       `in original feature units; intercept ${fmt(c.intercept)}`,
     ),
   );
+  const net = m.network;
+  if (net !== undefined)
+    charts.push(
+      chartFigure(
+        {
+          id: 'mlp-inputs',
+          title: 'First-layer weight norm per feature',
+          kind: 'bars',
+          xLabel: 'feature',
+          yLabel: '‖W₁[:, j]‖',
+          x: m.features.map((_, j) => j),
+          xNames: m.features,
+          series: [{ label: 'weight norm', values: net.inputWeightNorms }],
+        },
+        'in original feature units: how strongly the network reads each feature',
+      ),
+    );
   const parts = [
     '<h2 id="model">Model</h2>',
+    ...(net === undefined
+      ? []
+      : [
+          `<p>Network: ${net.sizes.join(' → ')} (${escapeHtml(net.activation)} hidden layers, ${escapeHtml(net.head)} head), ${net.parameters} parameters</p>`,
+        ]),
     `<p>Train metrics: ${Object.entries(m.metrics)
       .map(([k, v]) => `${escapeHtml(k)} <strong>${fmt(v)}</strong>`)
       .join(', ')}</p>`,

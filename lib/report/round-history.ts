@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { keys } from '../engine/keys.js';
 import { latestState } from '../engine/training/job-store.js';
 import type { ObjectStore } from '../ports.js';
 
@@ -40,9 +41,6 @@ export interface RoundHistory {
   readonly errors: string[];
 }
 
-/** Prefix of a job's per-round metrics records (the writer pads the round to 6 digits). */
-export const roundMetricsPrefix = (jobId: string): string => `jobs/${jobId}/metrics/`;
-
 const decoder = new TextDecoder();
 
 /**
@@ -57,7 +55,7 @@ export async function readRoundHistory(
   jobId: string,
   cache?: Map<string, RoundPoint>,
 ): Promise<RoundHistory> {
-  const all = (await store.list(roundMetricsPrefix(jobId))).filter((i) => i.key.endsWith('.json'));
+  const all = (await store.list(keys.job.metricsPrefix(jobId))).filter((i) => i.key.endsWith('.json'));
   // Records are written once (put-if-absent) and never change, so a poller reads each one once.
   const cached = all.flatMap((i) => {
     const hit = cache?.get(i.key);

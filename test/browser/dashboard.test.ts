@@ -9,14 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../../cli/session.js';
 import { type Dashboard, startDashboard } from '../../cli/ui-server.js';
 import { keys } from '../../lib/engine/keys.js';
-import { pipelineKeys, pipelineSchema } from '../../lib/engine/pipelines/pipelines.js';
-import { readJson } from '../../lib/engine/training/job-store.js';
+import { pipelineSchema } from '../../lib/engine/pipelines/index.js';
 import { writeRoundRecord } from '../../lib/engine/training/round-records.js';
 import { UsageError } from '../../lib/errors.js';
 import { blobsProblem, toCsv } from '../../lib/examples/generators.js';
 import type { TrainState } from '../../lib/optim/index.js';
 import { ARTIFACTS, chartPoints, openBrowser, watchedPage } from '../support/browser.js';
 import { removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
+import { readJson } from '../support/stored-json.js';
 
 describe('Command: ui (in chromium)', () => {
   let dir: string;
@@ -82,7 +82,7 @@ describe('Command: ui (in chromium)', () => {
       versions.push(u.key.split('/')[2]!);
     // A pipeline with one recorded gate decision, as the aggregator writes them.
     await store.put(
-      pipelineKeys.definition('nightly'),
+      keys.pipeline.definition('nightly'),
       JSON.stringify(
         pipelineSchema.parse({
           v: 1,
@@ -97,7 +97,7 @@ describe('Command: ui (in chromium)', () => {
       ),
     );
     await store.put(
-      pipelineKeys.run('nightly', jobIds[1]!),
+      keys.pipeline.run('nightly', jobIds[1]!),
       JSON.stringify({
         v: 1,
         kind: 'gate',

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openHome } from '../../cli/home.js';
-import { readJson } from '../../lib/engine/training/job-store.js';
 import {
   type CliResult,
   ensureBuilt,
@@ -13,6 +12,7 @@ import {
   tempDir,
   writeCsv,
 } from '../support/cli.js';
+import { readJson } from '../support/stored-json.js';
 
 /**
  * The defects of issue 11, each reproduced through the CLI on a fresh home: every bad input

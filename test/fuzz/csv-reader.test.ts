@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { preprocessCsv } from '../../lib/data/index.js';
 import { sniffedSource } from '../../lib/data/sniff.js';
-import { MemoryObjectStore } from '../unit/data/memory-object-store.js';
+import { MemoryObjectStore } from '../support/memory-object-store.js';
 import { expectFamilyError, FUZZ_RUNS, fuzz } from './fuzz-support.js';
 
 /** CSV-ish text: cells from numbers, spellings of NaN, quotes, delimiters, control and wide characters. */

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { handleResult, handleWork } from '../../lib/engine/training/coordinator.js';
 import { parseMessage, resultMessageSchema, workMessageSchema } from '../../lib/engine/training/protocol.js';
 import { selectBackend } from '../../lib/optim/index.js';
-import { MemoryObjectStore } from '../unit/data/memory-object-store.js';
+import { MemoryObjectStore } from '../support/memory-object-store.js';
 import { expectFamilyError, FUZZ_RUNS, fuzz } from './fuzz-support.js';
 
 /**

@@ -1,20 +1,17 @@
 import { type DatasetManifest, preprocessCsv } from '../../lib/data/index.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
-import { SimObjectStore } from '../../lib/engine/simulation/sim-object-store.js';
-import {
-  type SimulationOptions,
-  type SimulationReport,
-  simulate,
-} from '../../lib/engine/simulation/simulator.js';
 import type { Outbox } from '../../lib/engine/training/coordinator.js';
 import { runInProcess } from '../../lib/engine/training/in-process-runner.js';
 import { type JobSpec, jobSpecSchema } from '../../lib/engine/training/job-spec.js';
-import { latestState, readJson } from '../../lib/engine/training/job-store.js';
+import { latestState } from '../../lib/engine/training/job-store.js';
 import type { ResultMessage, WorkMessage } from '../../lib/engine/training/protocol.js';
 import { blobsProblem, seedExample, toCsv } from '../../lib/examples/generators.js';
 import { type TrainState, TypedArrayKernel } from '../../lib/optim/index.js';
 import type { ObjectStore } from '../../lib/ports.js';
+import { SimObjectStore } from './simulation/sim-object-store.js';
+import { type SimulationOptions, type SimulationReport, simulate } from './simulation/simulator.js';
+import { readJson } from './stored-json.js';
 
 /** A dataset in a store, as a job needs it. */
 export interface StoredDataset {

@@ -1,6 +1,9 @@
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { FsObjectStore } from './fs-object-store.js';
 import { openLocalQueues } from './local-queues.js';
 import { QueueConsumer, type SqsHandler } from './queue-consumer.js';
+import { type S3Handler, s3EventConsumer } from './s3-event-consumer.js';
 
 /**
  * Entry of a local-cloud handler thread: one "Lambda container" consuming one queue with the
@@ -11,7 +14,8 @@ interface ThreadData {
   readonly home: string;
   readonly env: Record<string, string>;
   readonly handlerUrl: string;
-  readonly queue: 'work' | 'aggregate';
+  /** `events`: S3 notifications for the preprocess handler (see {@link s3EventConsumer}). */
+  readonly queue: 'work' | 'aggregate' | 'events';
   readonly functionName: string;
   readonly batchSize: number;
   readonly visibilityTimeoutSeconds?: number;
@@ -25,8 +29,12 @@ const queues = openLocalQueues(
     ? { visibilityTimeoutSeconds: data.visibilityTimeoutSeconds }
     : {},
 );
-const mod = (await import(data.handlerUrl)) as { handler: SqsHandler };
-const consumer = new QueueConsumer(queues[data.queue], mod.handler, {
+const mod = (await import(data.handlerUrl)) as { handler: SqsHandler & S3Handler };
+const handler =
+  data.queue === 'events'
+    ? s3EventConsumer(mod.handler, new FsObjectStore({ root: join(data.home, 'store') }))
+    : mod.handler;
+const consumer = new QueueConsumer(queues[data.queue], handler, {
   functionName: data.functionName,
   batchSize: data.batchSize,
 });

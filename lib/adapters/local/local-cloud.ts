@@ -1,14 +1,13 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { S3Event } from 'aws-lambda';
-import { keys } from '../../engine/keys.js';
 import type { ObjectStore } from '../../ports.js';
 import { FsObjectStore } from './fs-object-store.js';
-import { lambdaContext, s3PutEvent } from './lambda-events.js';
+import { s3PutEvent } from './lambda-events.js';
 import { type LocalQueues, openLocalQueues } from './local-queues.js';
 import { isProcessAlive } from './process-alive.js';
 import { type ConsumerStats, QueueConsumer, type SqsHandler } from './queue-consumer.js';
+import { type S3Handler, s3EventConsumer } from './s3-event-consumer.js';
 
 /** The handler modules the local cloud runs: the very files Lambda runs (`functions/*`). */
 export interface LocalHandlers {
@@ -24,6 +23,12 @@ export interface LocalCloudOptions {
   readonly handlers: LocalHandlers;
   /** Worker "containers" (threads), so several cores really compute. @default 2 */
   readonly workerThreads?: number;
+  /**
+   * Preprocess "containers" (threads): the parts of a partitioned upload are preprocessed in
+   * parallel, one handler invocation per part, as Lambda runs one invocation per part.
+   * 0 runs the handler in this thread, one event at a time (cheaper to start). @default 0
+   */
+  readonly preprocessThreads?: number;
   /** Extra environment for the handlers (fault injection, backend). */
   readonly env?: Readonly<Record<string, string>>;
   /** Visibility timeout of the queues, seconds. @default 30 */
@@ -48,6 +53,7 @@ export class LocalCloud {
   public readonly queues: LocalQueues;
   private readonly threads: Worker[] = [];
   private readonly threadStats: ConsumerStats[] = [];
+  private readonly threadQueues: ('work' | 'events')[] = [];
   private aggregator: QueueConsumer | undefined;
   private events: QueueConsumer | undefined;
   private started = false;
@@ -87,13 +93,20 @@ export class LocalCloud {
       functionName: 'aggregator',
       batchSize: 10,
     });
-    this.events = new QueueConsumer(this.queues.events, (e) => this.invokePreprocess(e), {
-      functionName: 'preprocess-events',
-    });
+    const preprocessThreads = this.options.preprocessThreads ?? 0;
+    if (preprocessThreads === 0) {
+      const preprocess = (await import(this.options.handlers.preprocess)) as { handler: S3Handler };
+      this.events = new QueueConsumer(this.queues.events, s3EventConsumer(preprocess.handler, this.store), {
+        functionName: 'preprocess-events',
+      });
+    }
     const n = this.options.workerThreads ?? 2;
-    await Promise.all(Array.from({ length: n }, (_, i) => this.spawnWorker(i)));
+    await Promise.all([
+      ...Array.from({ length: n }, (_, i) => this.spawnWorker(i, 'work')),
+      ...Array.from({ length: preprocessThreads }, (_, i) => this.spawnWorker(i, 'events')),
+    ]);
     this.aggregator.start();
-    this.events.start();
+    this.events?.start();
   }
 
   /**
@@ -133,6 +146,7 @@ export class LocalCloud {
       ),
     );
     this.threads.length = 0;
+    this.threadQueues.length = 0;
   }
 
   /** Closes the queue database (after `stop`). */
@@ -143,20 +157,24 @@ export class LocalCloud {
   /** Handler invocations and message outcomes so far, per function. */
   public stats(): { worker: ConsumerStats; aggregator: ConsumerStats; preprocess: ConsumerStats } {
     const worker: ConsumerStats = { invocations: 0, succeeded: 0, failed: 0, crashed: 0 };
-    for (const s of this.threadStats) {
-      worker.invocations += s.invocations;
-      worker.succeeded += s.succeeded;
-      worker.failed += s.failed;
-      worker.crashed += s.crashed;
+    const preprocess: ConsumerStats = {
+      ...(this.events?.stats ?? { invocations: 0, succeeded: 0, failed: 0, crashed: 0 }),
+    };
+    for (const [i, s] of this.threadStats.entries()) {
+      const into = this.threadQueues[i] === 'events' ? preprocess : worker;
+      into.invocations += s.invocations;
+      into.succeeded += s.succeeded;
+      into.failed += s.failed;
+      into.crashed += s.crashed;
     }
     const zero = { invocations: 0, succeeded: 0, failed: 0, crashed: 0 };
-    return { worker, aggregator: this.aggregator?.stats ?? zero, preprocess: this.events?.stats ?? zero };
+    return { worker, aggregator: this.aggregator?.stats ?? zero, preprocess };
   }
 
   /** Writes an object the way `aws s3 cp` would, and emits its ObjectCreated event under `datasets/`. */
   public async putObject(key: string, body: AsyncIterable<Uint8Array>): Promise<void> {
     const { etag } = await this.store.putStream(key, body);
-    if (key.startsWith('datasets/')) {
+    if (key.startsWith(keys.uploadsPrefix)) {
       const size = (await this.store.head(key))?.size ?? 0;
       await this.queues.events.send(JSON.stringify(s3PutEvent(BUCKET, key, size, etag)));
     }
@@ -173,39 +191,8 @@ export class LocalCloud {
       : {};
   }
 
-  /** S3 notifications are queued as events (the S3 → Lambda async invoke), then handed over. */
-  private async invokePreprocess(event: { Records: { body: string }[] }): Promise<undefined> {
-    const mod = (await import(this.options.handlers.preprocess)) as {
-      handler: (e: S3Event, c: ReturnType<typeof lambdaContext>) => Promise<unknown>;
-    };
-    for (const record of event.Records as { body: string; messageId?: string }[]) {
-      try {
-        await mod.handler(JSON.parse(record.body) as S3Event, lambdaContext('preprocess'));
-      } catch (error) {
-        // Like an async invoke's on-failure record: the reason goes with the message, so its
-        // dead letter (after the retries) says why (`shardtrain dlq`).
-        if (record.messageId !== undefined) {
-          const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-          await this.store
-            .put(
-              keys.failure(record.messageId),
-              JSON.stringify({
-                messageId: record.messageId,
-                body: record.body,
-                reason,
-                at: new Date().toISOString(),
-              }),
-            )
-            .catch(() => undefined);
-        }
-        throw error;
-      }
-    }
-    return undefined;
-  }
-
-  private spawnWorker(index: number): Promise<void> {
-    const url = this.options.handlers.worker;
+  private spawnWorker(index: number, queue: 'work' | 'events'): Promise<void> {
+    const url = queue === 'work' ? this.options.handlers.worker : this.options.handlers.preprocess;
     const fromSource = url.endsWith('.ts');
     const entry = new URL(`./handler-thread.${fromSource ? 'ts' : 'js'}`, import.meta.url);
     const data = {
@@ -213,8 +200,8 @@ export class LocalCloud {
       home: this.options.home,
       env: { ...this.handlerEnv(), SHARDTRAIN_THREAD: String(index) },
       handlerUrl: url,
-      queue: 'work',
-      functionName: `worker-${index}`,
+      queue,
+      functionName: `${queue === 'work' ? 'worker' : 'preprocess'}-${index}`,
       batchSize: 1,
       ...(this.options.visibilityTimeoutSeconds !== undefined
         ? { visibilityTimeoutSeconds: this.options.visibilityTimeoutSeconds }
@@ -224,6 +211,7 @@ export class LocalCloud {
       ? new Worker(new URL('./ts-thread-bootstrap.mjs', import.meta.url), { workerData: data })
       : new Worker(entry, { workerData: data });
     this.threads.push(worker);
+    this.threadQueues.push(queue);
     const slot = this.threadStats.push({ invocations: 0, succeeded: 0, failed: 0, crashed: 0 }) - 1;
     return new Promise((resolve, reject) => {
       worker.on('message', (m: { type: string; stats?: ConsumerStats }) => {

@@ -185,12 +185,15 @@ export class ShardPipeline {
 
 /**
  * The thread's entry next to this module: `.js` in the build, `.ts` when running from sources
- * (tests, tsx; started through the tsx bootstrap). `undefined` where it is absent — a bundle
- * (one file per Lambda function) — and then the pipeline stays in the calling thread.
+ * (tests, tsx; started through the tsx bootstrap), `.mjs` beside a Lambda bundle (one file per
+ * function; the CDK bundles this entry next to it, see `threadBundleCommands` in cdk/). `undefined`
+ * where none is there, and then the pipeline stays in the calling thread.
  */
 function threadEntry(): { url: URL; fromSource: boolean } | undefined {
   const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(`./shard-thread.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-  if (url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) return undefined;
-  return { url, fromSource };
+  for (const ext of fromSource ? ['ts'] : ['js', 'mjs']) {
+    const url = new URL(`./shard-thread.${ext}`, import.meta.url);
+    if (url.protocol === 'file:' && existsSync(fileURLToPath(url))) return { url, fromSource };
+  }
+  return undefined;
 }

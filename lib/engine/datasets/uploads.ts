@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DatasetManifest } from '../../data/index.js';
 import { datasetManifestSchema, type PreprocessOptions, preprocessCsv } from '../../data/index.js';
 import { sniffedSource } from '../../data/sniff.js';
+import { readDocument, requireDocument } from '../../documents.js';
 import {
   DatasetError,
   InfrastructureError,
@@ -14,7 +15,6 @@ import type { ObjectStore } from '../../ports.js';
 import { assertDatasetName } from '../../validation/inputs.js';
 import { excerpt } from '../../validation/text.js';
 import { keys } from '../keys.js';
-import { readJson } from '../training/job-store.js';
 
 /** What happened to one uploaded file; `shardtrain datasets` lists these. */
 export const uploadRecordSchema = z.discriminatedUnion('state', [
@@ -165,9 +165,9 @@ export async function listUploads(store: ObjectStore, dataset?: string): Promise
   const infos = (await store.list(prefix)).filter((i) => /\/uploads\/[^/]+\.json$/.test(i.key));
   const records: UploadRecord[] = [];
   for (const info of infos) {
-    const raw = await readJson(store, info.key);
-    const parsed = uploadRecordSchema.safeParse(raw);
-    if (parsed.success) records.push(parsed.data);
+    // A record that is not one (a half-written or foreign object) is left out of the list.
+    const record = await readDocument(store, info.key, uploadRecordSchema).catch(() => undefined);
+    if (record !== undefined) records.push(record);
   }
   return records.sort((a, b) => a.at.localeCompare(b.at) || a.uploadId.localeCompare(b.uploadId));
 }
@@ -191,7 +191,11 @@ export async function resolveDataset(
     v = last.version;
   }
   const manifestKey = keys.manifest(dataset, v);
-  const raw = await readJson(store, manifestKey);
-  if (raw === undefined) throw new NotFoundError(`dataset "${dataset}" has no version ${v}`);
-  return { manifest: datasetManifestSchema.parse(raw), manifestKey };
+  const manifest = await requireDocument(
+    store,
+    manifestKey,
+    datasetManifestSchema,
+    () => new NotFoundError(`dataset "${dataset}" has no version ${v}`),
+  );
+  return { manifest, manifestKey };
 }

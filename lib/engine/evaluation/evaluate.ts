@@ -2,7 +2,7 @@ import type { DatasetManifest } from '../../data/index.js';
 import { loadRows } from '../../data/index.js';
 import { DatasetError } from '../../errors.js';
 import type { ObjectStore } from '../../ports.js';
-import { type ModelArtifact, predictRows } from '../serving/model-artifact.js';
+import { type ModelArtifact, outputKind, predictRows } from '../serving/model-artifact.js';
 import {
   type BinaryMetrics,
   binaryMetrics,
@@ -79,14 +79,14 @@ export async function evaluateModel(
 ): Promise<EvaluationMetrics> {
   const ys: number[] = [];
   const preds: number[] = [];
-  const toClass = model.kind === 'linear' ? undefined : classMapper(manifest, model);
+  const toClass = outputKind(model) === 'linear' ? undefined : classMapper(manifest, model);
   let row = 0;
   for await (const block of modelRows(store, manifest, model, true)) {
     const { values } = predictRows(model, block.x, block.rows);
     for (let r = 0; r < block.rows; r++, row++) ys.push(toClass ? toClass(block.y[r]!, row) : block.y[r]!);
     for (const v of values) preds.push(v);
   }
-  if (model.kind === 'linear') return regressionMetrics(ys, preds);
-  if (model.kind === 'logistic') return binaryMetrics(ys, preds);
+  if (outputKind(model) === 'linear') return regressionMetrics(ys, preds);
+  if (outputKind(model) === 'logistic') return binaryMetrics(ys, preds);
   return multiclassMetrics(ys, preds, model.classes?.length ?? 0);
 }

@@ -3,7 +3,7 @@ import { loadRows } from '../../data/index.js';
 import { DatasetError } from '../../errors.js';
 import type { ObjectStore } from '../../ports.js';
 import { isHoldoutRow } from '../datasets/holdout.js';
-import { type ModelArtifact, predictRows } from '../serving/model-artifact.js';
+import { type ModelArtifact, outputKind, predictRows } from '../serving/model-artifact.js';
 import { HOLDOUT_SEED } from '../training/job-plan.js';
 import { binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics.js';
 
@@ -51,11 +51,11 @@ export async function holdoutMetrics(
     });
     const raw = rows.map((row) => row[target.index]!);
     const { k, values } = predictRows(m, x, rows.length);
-    if (m.kind === 'linear') return { ...regressionMetrics(raw, values) };
+    if (outputKind(m) === 'linear') return { ...regressionMetrics(raw, values) };
     const classes = m.classes ?? [];
     // A label the model never saw counts as a miss with probability ~0 (clipped in logloss).
     const y = raw.map((v) => classes.indexOf(label(v)));
-    if (m.kind === 'logistic') {
+    if (outputKind(m) === 'logistic') {
       const mb = binaryMetrics(
         y.map((c) => (c === 1 ? 1 : 0)),
         values,

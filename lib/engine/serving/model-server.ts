@@ -1,8 +1,8 @@
 import { toFiniteNumber } from '../../data/csv/parse-number.js';
-import { DatasetError, NotFoundError } from '../../errors.js';
-import { type ModelRegistry, parseModelRef } from '../../registry/index.js';
+import { DatasetError } from '../../errors.js';
+import type { ModelRegistry } from '../../registry/index.js';
 import { excerpt } from '../../validation/text.js';
-import { type ModelArtifact, parseModelArtifact, predictRows } from './model-artifact.js';
+import { type ModelArtifact, outputKind, parseModelArtifact, predictRows } from './model-artifact.js';
 
 /** One prediction: the value (linear), or the class label and class probabilities. */
 export type Prediction =
@@ -19,23 +19,8 @@ export class ModelServer {
 
   public constructor(private readonly registry: ModelRegistry) {}
 
-  /** Which version a reference points at right now. */
-  public async resolveVersion(ref: string): Promise<{ name: string; version: number }> {
-    const parsed = parseModelRef(ref);
-    const { name } = parsed;
-    if (parsed.kind === 'version') return { name, version: parsed.version };
-    if (parsed.kind === 'alias') {
-      const v = await this.registry.getAlias(name, parsed.alias);
-      if (v === undefined) throw new NotFoundError(`model ${name} has no alias "${parsed.alias}"`);
-      return { name, version: v };
-    }
-    const latest = await this.registry.latestVersion(name);
-    if (latest === undefined) throw new NotFoundError(`model ${name} has no versions`);
-    return { name, version: latest.version };
-  }
-
   public async model(ref: string): Promise<{ name: string; version: number; artifact: ModelArtifact }> {
-    const { name, version } = await this.resolveVersion(ref);
+    const { name, version } = await this.registry.resolveVersion(ref);
     const key = `${name}@${version}`;
     let artifact = this.models.get(key);
     if (artifact === undefined) {
@@ -94,9 +79,9 @@ export class ModelServer {
     }
     const classes = artifact.classes ?? [];
     const predictions = rows.map((_, i): Prediction => {
-      if (artifact.kind === 'linear') return { value: values[i]! };
+      if (outputKind(artifact) === 'linear') return { value: values[i]! };
       const probs =
-        artifact.kind === 'logistic'
+        outputKind(artifact) === 'logistic'
           ? [1 - values[i]!, values[i]!]
           : Array.from(values.subarray(i * k, (i + 1) * k));
       const best = probs.indexOf(Math.max(...probs));

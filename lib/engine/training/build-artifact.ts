@@ -1,5 +1,6 @@
 import { toOriginalUnits } from '../../data/index.js';
 import type { TrainState } from '../../optim/index.js';
+import { type MlpLayers, mlpLayersFromParams } from '../serving/mlp-artifact.js';
 import type { ModelArtifact } from '../serving/model-artifact.js';
 import type { JobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
@@ -27,7 +28,16 @@ export function buildArtifact(
   let intercept: ModelArtifact['intercept'];
   let loss = lastLoss;
   let classes: string[] | undefined;
-  if (plan.target.kind === 'regression') {
+  let layers: MlpLayers | undefined;
+  if (spec.model === 'mlp') {
+    // No linear form: the network, transform (and target scaling) folded in, is the model.
+    const scale = plan.target.kind === 'regression' ? plan.target : null;
+    layers = mlpLayersFromParams(plan.config.spec, params, plan.transform, scale);
+    coefficients = {};
+    intercept = 0;
+    if (scale !== null) loss = lastLoss * scale.std * scale.std;
+    else classes = plan.target.kind === 'classification' ? plan.target.classLabels : undefined;
+  } else if (plan.target.kind === 'regression') {
     const { mean, std } = plan.target;
     const b = block(0);
     // ŷ = mean + std·(b + w·z): scale the whole model by std, then shift the intercept by mean.
@@ -71,5 +81,6 @@ export function buildArtifact(
     metrics: { loss, epochs: state.epoch, rounds: state.round },
     backend,
     steps: state.round,
+    ...(layers !== undefined ? { layers } : {}),
   };
 }

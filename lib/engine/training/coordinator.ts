@@ -1,15 +1,16 @@
 import type { DatasetManifest } from '../../data/index.js';
+import { readDocument } from '../../documents.js';
 import { ProtocolError } from '../../errors.js';
 import type { GradientKernel, ShardResult, TrainState } from '../../optim/index.js';
 import { applyRound, computeTask, initTrainState, planRound } from '../../optim/index.js';
 import type { ObjectStore } from '../../ports.js';
 import { keys } from '../keys.js';
-import { isFiniteModel, type ModelArtifact } from '../serving/model-artifact.js';
+import { isFiniteModel, type ModelArtifact, storedModelDocument } from '../serving/model-artifact.js';
 import { buildArtifact } from './build-artifact.js';
 import { isDiverged, recordDivergence, TrainingDivergedError } from './diverged.js';
 import { makeJobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
-import { JobCache, type JobContext, readJson, readState, writeJsonIfAbsent } from './job-store.js';
+import { JobCache, type JobContext, readState, shardResultDocument, writeJsonIfAbsent } from './job-store.js';
 import { INLINE_STATE_MAX_BYTES, type ResultMessage, type WorkMessage } from './protocol.js';
 import { noteFanOut, writeRoundRecord } from './round-records.js';
 
@@ -207,7 +208,7 @@ export async function handleResult(deps: EngineDeps, msg: ResultMessage): Promis
   if (state === undefined) return 'stale';
   const results: ShardResult[] = [];
   for (let shard = 0; shard < w; shard++) {
-    const r = await readJson<ShardResult>(store, keys.job.result(jobId, msg.round, shard));
+    const r = await readDocument(store, keys.job.result(jobId, msg.round, shard), shardResultDocument);
     if (r === undefined) return 'waiting';
     results.push(r);
   }
@@ -289,7 +290,8 @@ export async function finishJob(
   }
   await writeJsonIfAbsent(deps.store, keys.job.model(ctx.spec.jobId), artifact);
   await at(deps, 'finish:after-model');
-  const stored = (await readJson<ModelArtifact>(deps.store, keys.job.model(ctx.spec.jobId))) ?? artifact;
+  const stored =
+    (await readDocument(deps.store, keys.job.model(ctx.spec.jobId), storedModelDocument)) ?? artifact;
   if ((await deps.store.head(keys.job.registered(ctx.spec.jobId))) !== undefined) return stored;
   if (deps.onFinish !== undefined) await deps.onFinish({ spec: ctx.spec, ctx, state, artifact: stored });
   // Clean up before the marker: a client waiting for `registered` then finds the job as it stays.

@@ -1,20 +1,23 @@
+import { z } from 'zod';
+import { readDocument } from '../../documents.js';
 import { UsageError } from '../../errors.js';
 import type { TrainState } from '../../optim/index.js';
 import type { ObjectStore } from '../../ports.js';
 import { keys } from '../keys.js';
-import { readJson, writeJsonIfAbsent } from './job-store.js';
+import { writeJsonIfAbsent } from './job-store.js';
 
 /** What `jobs/<id>/failed.json` holds for a job that stopped without a model. */
-export interface JobFailure {
-  readonly v: 1;
-  readonly jobId: string;
-  readonly reason: 'diverged';
+export const jobFailureSchema = z.object({
+  v: z.literal(1),
+  jobId: z.string(),
+  reason: z.literal('diverged'),
   /** The round whose loss, gradient or parameters became non-finite. */
-  readonly round: number;
+  round: z.number().int().nonnegative(),
   /** The step size that round used (what to lower). */
-  readonly lr: number | null;
-  readonly message: string;
-}
+  lr: z.number().nullable(),
+  message: z.string(),
+});
+export type JobFailure = z.infer<typeof jobFailureSchema>;
 
 /** A job whose loss or parameters became non-finite: nothing is registered (exit 2: lower --lr). */
 export class TrainingDivergedError extends UsageError {
@@ -52,10 +55,10 @@ export async function recordDivergence(
 ): Promise<JobFailure> {
   const failure = divergedFailure(jobId, state);
   await writeJsonIfAbsent(store, keys.job.failed(jobId), failure);
-  return (await readJson<JobFailure>(store, keys.job.failed(jobId))) ?? failure;
+  return (await readJobFailure(store, jobId)) ?? failure;
 }
 
 /** The failure record of a job, if it stopped without a model. */
 export async function readJobFailure(store: ObjectStore, jobId: string): Promise<JobFailure | undefined> {
-  return readJson<JobFailure>(store, keys.job.failed(jobId));
+  return readDocument(store, keys.job.failed(jobId), jobFailureSchema);
 }

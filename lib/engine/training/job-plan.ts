@@ -1,7 +1,8 @@
 import type { DatasetManifest, FeatureTransform } from '../../data/index.js';
 import { fitTransform, populationVariance, validateTarget } from '../../data/index.js';
-import { DatasetError } from '../../errors.js';
+import { DatasetError, UsageError } from '../../errors.js';
 import type {
+  MlpHead,
   ModelSpec,
   OptimizerConfig,
   ScheduleInput,
@@ -57,7 +58,10 @@ export function makeJobPlan(
   manifestKey: string,
   options: { readonly queued?: boolean } = {},
 ): JobPlan {
-  const info = validateTarget(manifest, spec.target, spec.model);
+  if (spec.model !== 'mlp' && spec.options.hidden !== undefined)
+    throw new UsageError(`--hidden sets an mlp's layers; it does not apply to --model ${spec.model}`);
+  const head = spec.model === 'mlp' ? mlpHeadFor(manifest, spec.target) : spec.model;
+  const info = validateTarget(manifest, spec.target, head);
   // The same checks as the CLI's, for jobs from pipelines and stored specs.
   assertModelName(spec.modelName);
   assertFeatureList(spec.features, spec.target);
@@ -110,9 +114,10 @@ export function makeJobPlan(
   const modelSpec: ModelSpec = {
     kind: spec.model,
     numFeatures: k,
-    ...(target.kind === 'classification' && spec.model === 'softmax'
+    ...(target.kind === 'classification' && head === 'softmax'
       ? { numClasses: target.classValues.length }
       : {}),
+    ...(spec.model === 'mlp' ? { hidden: spec.options.hidden ?? [...MLP_DEFAULT_HIDDEN], head } : {}),
     ...(spec.options.l2 !== undefined ? { l2: spec.options.l2 } : {}),
   };
   const shape = { rows: trainRows, numFeatures: k, partitions: spec.workers };
@@ -143,6 +148,29 @@ export function makeJobPlan(
     partitions,
     ...(grouping !== null ? { grouping } : {}),
   };
+}
+
+/** An mlp's hidden layers when `--hidden` is not given: scikit-learn's MLP default (100,). */
+export const MLP_DEFAULT_HIDDEN = [100] as const;
+
+/**
+ * The head an mlp gets, decided by its target as scikit-learn's `type_of_target` does: a
+ * categorical column, or a numeric one whose (at most 64) distinct values are all whole numbers,
+ * is a class target — 2 classes → logistic (sigmoid), more → softmax; anything else is regression
+ * (linear head on the standardised target).
+ */
+export function mlpHeadFor(manifest: DatasetManifest, target: string): MlpHead {
+  const column = manifest.columns.find((c) => c.name === target);
+  if (column === undefined) return 'linear'; // validateTarget names the missing column
+  const values = column.distinct?.values;
+  const classes =
+    column.type === 'categorical'
+      ? (column.categories?.length ?? 0)
+      : values?.every(Number.isInteger)
+        ? values.length
+        : 0;
+  if (classes < 2) return 'linear';
+  return classes === 2 ? 'logistic' : 'softmax';
 }
 
 /** Maps the user's flags onto the optimizer library's config; unset flags keep its defaults. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SOLVER_CHOICES } from '../../optim/solvers/choose-solver.js';
 
 /** Names accepted by `--model`. */
-export const MODEL_KINDS = ['linear', 'logistic', 'softmax'] as const;
+export const MODEL_KINDS = ['linear', 'logistic', 'softmax', 'mlp'] as const;
 export const ALGORITHMS = ['sgd', 'minibatch', 'batch'] as const;
 export const OPTIMIZERS = ['plain', 'momentum', 'adam'] as const;
 export const SCHEDULES = [
@@ -36,6 +36,8 @@ export const trainOptionsSchema = z.object({
   seed: z.number().int().nonnegative().optional(),
   sync: z.enum(SYNC_MODES).optional(),
   localSteps: z.number().int().positive().optional(),
+  /** mlp only: hidden layer sizes (`--hidden 128,64`); default [100], as scikit-learn's MLP. */
+  hidden: z.array(z.number().int().min(1).max(4096)).min(1).max(8).optional(),
 });
 export type TrainOptions = z.infer<typeof trainOptionsSchema>;
 

@@ -1,24 +1,56 @@
+import { z } from 'zod';
 import type { DatasetManifest } from '../../data/index.js';
 import { datasetManifestSchema } from '../../data/index.js';
-import { NotFoundError, ProtocolError } from '../../errors.js';
-import type { Batch, TrainState } from '../../optim/index.js';
+import { readDocument, requireDocument, storedAs } from '../../documents.js';
+import { NotFoundError, ProtocolError, type ShardtrainError } from '../../errors.js';
+import type { Batch, ShardResult, TrainState } from '../../optim/index.js';
 import type { ObjectStore } from '../../ports.js';
 import { keys } from '../keys.js';
 import type { JobPlan } from './job-plan.js';
 import { type JobSpec, jobSpecSchema } from './job-spec.js';
 import { loadPartition } from './partition-data.js';
 
-const decoder = new TextDecoder();
+const count = z.number().int().nonnegative();
 
-/** Reads a JSON document; `undefined` when the key does not exist. */
-export async function readJson<T = unknown>(store: ObjectStore, key: string): Promise<T | undefined> {
-  const obj = await store.get(key);
-  if (obj === undefined) return undefined;
-  try {
-    return JSON.parse(decoder.decode(obj.body)) as T;
-  } catch (cause) {
-    throw new ProtocolError(`stored document ${key} is not valid JSON`, { cause });
-  }
+/**
+ * `jobs/<id>/state/<round>.json`: the round is checked, and the fields every reader uses are
+ * checked when present (a report reads a state for its last record alone); kept bit for bit as stored.
+ */
+export const trainStateDocument = storedAs<TrainState>(
+  z.looseObject({
+    round: count,
+    epoch: count.optional(),
+    params: z.array(z.number()).optional(),
+    status: z.looseObject({ status: z.enum(['running', 'done']) }).optional(),
+    last: z.looseObject({ round: count, epoch: count }).nullable().optional(),
+  }),
+);
+
+/** `jobs/<id>/plan.json`. */
+export const jobPlanDocument = storedAs<JobPlan>(
+  z.looseObject({
+    v: z.literal(1),
+    jobId: z.string(),
+    manifestKey: z.string(),
+    config: z.looseObject({}),
+    transform: z.looseObject({}),
+    target: z.looseObject({ kind: z.enum(['regression', 'classification']) }),
+    partitions: z.array(z.object({ start: count, end: count, rows: count })),
+  }),
+);
+
+/** `scratch/jobs/<id>/results/<round>/<shard>.json`: one worker's answer. */
+export const shardResultDocument = storedAs<ShardResult>(
+  z.looseObject({ v: z.literal(1), kind: z.string(), round: count, partition: count }),
+);
+
+/** The spec of a job; `missing()` (default: `NotFoundError` naming the job) when there is none. */
+export function readJobSpec(
+  store: ObjectStore,
+  jobId: string,
+  missing: () => ShardtrainError = () => new NotFoundError(`no job "${jobId}" (see: shardtrain jobs)`),
+): Promise<JobSpec> {
+  return requireDocument(store, keys.job.spec(jobId), jobSpecSchema, missing);
 }
 
 /** Writes a JSON document only if none is there; true when this call wrote it. */
@@ -118,26 +150,30 @@ export class JobCache {
 
 /** Loads spec, plan and manifest of a job; `ProtocolError` when the job does not exist. */
 export async function loadJobContext(store: ObjectStore, jobId: string): Promise<JobContext> {
-  const rawSpec = await readJson(store, keys.job.spec(jobId));
-  if (rawSpec === undefined) throw new ProtocolError(`job ${jobId} does not exist`);
-  const spec = jobSpecSchema.parse(rawSpec);
-  const plan = await readJson<JobPlan>(store, keys.job.plan(jobId));
-  if (plan === undefined) throw new ProtocolError(`job ${jobId} has no plan yet`);
-  const rawManifest = await readJson(store, plan.manifestKey);
-  if (rawManifest === undefined) {
-    throw new NotFoundError(`dataset manifest ${plan.manifestKey} of job ${jobId} is missing`);
-  }
-  return { spec, plan, manifest: datasetManifestSchema.parse(rawManifest) };
+  const spec = await readJobSpec(store, jobId, () => new ProtocolError(`job ${jobId} does not exist`));
+  const plan = await requireDocument(
+    store,
+    keys.job.plan(jobId),
+    jobPlanDocument,
+    () => new ProtocolError(`job ${jobId} has no plan yet`),
+  );
+  const manifest = await requireDocument(
+    store,
+    plan.manifestKey,
+    datasetManifestSchema,
+    () => new NotFoundError(`dataset manifest ${plan.manifestKey} of job ${jobId} is missing`),
+  );
+  return { spec, plan, manifest };
 }
 
 /** The training state at the start of `round`, if it was written. */
 export function readState(store: ObjectStore, jobId: string, round: number): Promise<TrainState | undefined> {
-  return readJson<TrainState>(store, keys.job.state(jobId, round));
+  return readDocument(store, keys.job.state(jobId, round), trainStateDocument);
 }
 
 /** The newest state written for a job (the highest round), if any. */
 export async function latestState(store: ObjectStore, jobId: string): Promise<TrainState | undefined> {
   const list = await store.list(keys.job.statePrefix(jobId));
   const last = list.at(-1);
-  return last === undefined ? undefined : readJson<TrainState>(store, last.key);
+  return last === undefined ? undefined : readDocument(store, last.key, trainStateDocument);
 }

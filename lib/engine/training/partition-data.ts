@@ -27,26 +27,16 @@ export async function loadPartition(
 ): Promise<Batch> {
   const part = plan.partitions[p];
   if (part === undefined) throw new RangeError(`job ${spec.jobId} has no partition ${p}`);
-  return loadRange(store, manifest, spec, plan, part, false, rows);
+  return loadRange(store, manifest, spec, plan, part, rows);
 }
 
-/** The held-out rows of the whole dataset, prepared like a partition (for holdout metrics). */
-export async function loadHoldout(
-  store: ObjectStore,
-  manifest: DatasetManifest,
-  spec: JobSpec,
-  plan: JobPlan,
-): Promise<Batch> {
-  return loadRange(store, manifest, spec, plan, { start: 0, end: manifest.rows, rows: 0 }, true);
-}
-
+/** The training rows (holdout rows left out) of one partition's range. */
 async function loadRange(
   store: ObjectStore,
   manifest: DatasetManifest,
   spec: JobSpec,
   plan: JobPlan,
   part: PartitionPlan,
-  holdout: boolean,
   rows?: RowSource,
 ): Promise<Batch> {
   const block = await (rows ?? ((s, e) => loadRows(store, manifest, s, e)))(part.start, part.end);
@@ -58,7 +48,7 @@ async function loadRange(
   });
   const keep: number[] = [];
   for (let r = 0; r < sel.rows; r++) {
-    if (isHoldoutRow(part.start + r, spec.holdoutFraction, HOLDOUT_SEED) === holdout) keep.push(r);
+    if (!isHoldoutRow(part.start + r, spec.holdoutFraction, HOLDOUT_SEED)) keep.push(r);
   }
   const d = sel.d;
   const x = new Float32Array(keep.length * d);

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { readDocument } from '../../documents.js';
 import { ProtocolError } from '../../errors.js';
+import type { ObjectStore } from '../../ports.js';
 import { excerpt } from '../../validation/text.js';
+import { keys } from '../keys.js';
 
 /**
  * Queue messages between the coordinator, the workers and the aggregator. Every schema carries
@@ -64,6 +67,20 @@ export function parseMessage<T>(schema: z.ZodType<T>, body: string): T {
     throw new ProtocolError(`message does not follow the schema at ${where}: ${issue?.message ?? 'invalid'}`);
   }
   return parsed.data;
+}
+
+/**
+ * What `keys.failure(messageId)` holds: the last failure of a queue message (written by the SQS
+ * batch wrapper), so a dead letter comes with its reason.
+ */
+export const messageFailureSchema = z.looseObject({ messageId: z.string(), reason: z.string() });
+
+/** The recorded reason of a queue message's last failure, if one was recorded. */
+export async function messageFailureReason(
+  store: ObjectStore,
+  messageId: string,
+): Promise<string | undefined> {
+  return (await readDocument(store, keys.failure(messageId), messageFailureSchema))?.reason;
 }
 
 /** FIFO deduplication id for a result notification: one per (job, round, shard). */

@@ -2,8 +2,7 @@ import { ProtocolError } from '../../errors.js';
 import { resolveDataset } from '../datasets/uploads.js';
 import { keys } from '../keys.js';
 import { type EngineDeps, finishJob, handleResult, startJob } from './coordinator.js';
-import { type JobSpec, jobSpecSchema } from './job-spec.js';
-import { latestState, loadJobContext, readJson } from './job-store.js';
+import { latestState, loadJobContext, readJobSpec } from './job-store.js';
 import type { WorkMessage } from './protocol.js';
 import { writeRoundRecord } from './round-records.js';
 
@@ -15,9 +14,7 @@ import { writeRoundRecord } from './round-records.js';
  * Returns the number of work messages sent.
  */
 export async function resumeJob(deps: EngineDeps, jobId: string): Promise<number> {
-  const rawSpec = await readJson(deps.store, keys.job.spec(jobId));
-  if (rawSpec === undefined) throw new ProtocolError(`job ${jobId} does not exist`);
-  const spec: JobSpec = jobSpecSchema.parse(rawSpec);
+  const spec = await readJobSpec(deps.store, jobId, () => new ProtocolError(`job ${jobId} does not exist`));
   const state = await latestState(deps.store, jobId);
   if (state === undefined) {
     const { manifest, manifestKey } = await resolveDataset(

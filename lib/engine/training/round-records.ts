@@ -1,7 +1,8 @@
+import { z } from 'zod';
+import { readDocument, storedAs } from '../../documents.js';
 import type { StopReason, TrainState } from '../../optim/index.js';
 import type { ObjectStore } from '../../ports.js';
 import { keys } from '../keys.js';
-import { readJson } from './job-store.js';
 
 /**
  * One applied round of a job, stored at `jobs/<id>/metrics/<round>.json` by the aggregator right
@@ -27,6 +28,18 @@ export interface RoundMetrics {
   /** `at` in milliseconds since the epoch, sub-millisecond (for per-round timings). */
   readonly atMs: number;
 }
+
+/** `jobs/<id>/metrics/<round>.json` (a diverged round's loss is stored as null). */
+export const roundMetricsDocument = storedAs<RoundMetrics>(
+  z.looseObject({
+    jobId: z.string(),
+    round: z.number().int().nonnegative(),
+    epoch: z.number().int().nonnegative(),
+    loss: z.number().nullable(),
+    gradNorm: z.number().nullable(),
+    lr: z.number().nullable(),
+  }),
+);
 
 /** When each job's current round was fanned out, as this process saw it (for `roundMs`). */
 const fannedOut = new Map<string, { round: number; at: number }>();
@@ -76,7 +89,7 @@ export async function writeRoundRecord(
 export async function readRoundRecords(store: ObjectStore, jobId: string, from = 0): Promise<RoundMetrics[]> {
   const listed = await store.list(keys.job.metricsPrefix(jobId));
   const wanted = listed.filter((i) => i.key >= keys.job.metrics(jobId, from));
-  const records = await Promise.all(wanted.map((i) => readJson<RoundMetrics>(store, i.key)));
+  const records = await Promise.all(wanted.map((i) => readDocument(store, i.key, roundMetricsDocument)));
   return records.filter((r): r is RoundMetrics => r !== undefined);
 }
 
@@ -110,5 +123,5 @@ export async function latestRoundRecord(
     if (await has(mid)) lo = mid;
     else hi = mid;
   }
-  return readJson<RoundMetrics>(store, keys.job.metrics(jobId, lo));
+  return readDocument(store, keys.job.metrics(jobId, lo), roundMetricsDocument);
 }

@@ -4,6 +4,7 @@ import type { RowSelection } from '../models/batch.js';
 import type { ModelSpec } from '../models/model-spec.js';
 import { numOutputs, paramCount } from '../models/model-spec.js';
 import type { GradientKernel, LossAndGradient } from './gradient-kernel.js';
+import { mlpTfjsLossAndGradient } from './mlp-tfjs.js';
 
 /** The tfjs namespace as loaded by `selectBackend` (kept as a parameter so nothing imports tfjs eagerly). */
 export type TfModule = typeof Tf;
@@ -40,6 +41,7 @@ export class TfjsKernel implements GradientKernel {
     const rows = Math.max(0, sel.end - sel.start);
     if (rows === 0) return { lossSum: 0, rows: 0 };
     const { xs, ys } = gatherRows(sel);
+    if (spec.kind === 'mlp') return mlpTfjsLossAndGradient(tf, spec, params, xs, ys, rows, outGradSum);
     const wFlat = new Float32Array(d * k);
     const bFlat = new Float32Array(k);
     for (let c = 0; c < k; c++) {

@@ -4,6 +4,7 @@ import { logisticLoss, sigmoid } from '../models/link-functions.js';
 import type { ModelSpec } from '../models/model-spec.js';
 import { numOutputs, paramCount } from '../models/model-spec.js';
 import type { GradientKernel, LossAndGradient } from './gradient-kernel.js';
+import { mlpLossAndGradient } from './mlp-kernel.js';
 
 /**
  * Plain-JavaScript kernel: float32 inputs, float64 accumulation, rows blocked by four.
@@ -19,6 +20,7 @@ export class TypedArrayKernel implements GradientKernel {
     sel: RowSelection,
     outGradSum: Float64Array,
   ): LossAndGradient {
+    if (spec.kind === 'mlp') return mlpLossAndGradient(spec, params, sel, outGradSum);
     const d = sel.batch.d;
     if (d !== spec.numFeatures) {
       throw new UsageError(`batch has ${d} features but the model expects ${spec.numFeatures}`);

@@ -6,6 +6,7 @@ import type { Batch, RowSelection } from '../models/batch.js';
 import type { ModelSpec } from '../models/model-spec.js';
 import { numOutputs, paramCount } from '../models/model-spec.js';
 import type { GradientKernel, LossAndGradient } from './gradient-kernel.js';
+import { mlpLossAndGradient } from './mlp-kernel.js';
 
 /**
  * Rows per chunk. A selection is cut into chunks of this many rows from its start; each chunk's
@@ -347,6 +348,8 @@ export class WasmSimdKernel implements GradientKernel {
     outGradSum: Float64Array,
   ): LossAndGradient {
     if (this.closed) throw new Error('WasmSimdKernel is closed');
+    // MLPs run on the deterministic float64 back-propagation kernel (lib/optim/kernels/mlp-kernel.ts).
+    if (spec.kind === 'mlp') return mlpLossAndGradient(spec, params, sel, outGradSum);
     this.settle();
     const d = sel.batch.d;
     if (d !== spec.numFeatures) {

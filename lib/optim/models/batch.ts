@@ -25,8 +25,3 @@ export interface RowSelection {
 export function allRows(batch: Batch): RowSelection {
   return { batch, indices: null, start: 0, end: batch.rows };
 }
-
-/** Number of rows a selection covers. */
-export function selectionSize(sel: RowSelection): number {
-  return Math.max(0, sel.end - sel.start);
-}

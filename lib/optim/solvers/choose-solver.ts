@@ -41,9 +41,24 @@ export const NEWTON_MAX_PARAMS = 1000;
  */
 export function defaultL2(spec: ModelSpec, solver: Solver, rows: number): number | undefined {
   if (spec.l2 !== undefined || spec.kind === 'linear') return undefined;
+  if (spec.kind === 'mlp') return MLP_ALPHA / rows;
   if (solver !== 'newton' && solver !== 'lbfgs') return undefined;
   return 1 / rows;
 }
+
+/**
+ * An MLP's default penalty, on scikit-learn's scale: `alpha` adds ½·alpha·‖W‖²/n to the mean loss
+ * (biases excluded), i.e. λ = alpha/n here, for every solver. 0.1, not scikit-learn's 1e-4: a
+ * full-batch quasi-Newton solver has no mini-batch noise to regularise it, and at 1e-4 L-BFGS
+ * drives the digits training loss to ~1e-4 and stops at 96.2 % test accuracy (mean of 5 seeds)
+ * against MLPClassifier's 97.7 % (adam, 5 random states); at 0.1 it stops at 98.0 % after ~30
+ * rounds (at 1: 98.2 % after ~60). Measured in bench/mlp.ts, where scikit-learn's lbfgs with the
+ * same alpha runs alongside. `--l2` overrides it.
+ */
+export const MLP_ALPHA = 0.1;
+
+/** Iterations an MLP's L-BFGS runs at most by default: scikit-learn's MLP `max_iter = 200`. */
+export const MLP_MAX_ITER = 200;
 
 /** A resolved choice and why it was made (stored in the job plan and printed by `train`). */
 export interface SolverDecision {
@@ -74,6 +89,7 @@ export function chooseSolver(
     return { solver: 'gd', reason: `gradient descent: implied by ${gdOptions.join(', ')}` };
   }
   const p = paramCount(spec);
+  if (spec.kind === 'mlp') return chooseMlpSolver(spec, requested, p);
   if (requested !== undefined && requested !== 'auto') {
     if (requested === 'normal' && spec.kind !== 'linear')
       throw new UsageError(
@@ -101,4 +117,27 @@ export function chooseSolver(
         solver: 'lbfgs',
         reason: `${spec.kind} with ${p} > ${NEWTON_MAX_PARAMS} parameters: L-BFGS (a Hessian would cost more than the rounds it saves)`,
       };
+}
+
+/**
+ * mlp: `auto` is L-BFGS, as scikit-learn's MLPClassifier(solver='lbfgs') recommends for small
+ * data, because it reaches scikit-learn's accuracy in far fewer rounds — what a serverless job
+ * pays for. Measured on digits (1797 × 64, 10 classes, hidden (100,), 80/20 split, 4 partitions;
+ * bench/mlp.ts): L-BFGS reached MLPClassifier's test accuracy (97.8 %, adam, 3 random states) in
+ * ~26 rounds and stopped at 31 (grad-tol) with 98.0 % (3 seeds); full-batch Adam GD needed 395
+ * rounds, and mini-batch Adam (scikit-learn's own way) one round per mini-batch, ~1300 for 140
+ * epochs. An L-BFGS round costs four gradient passes (its trial steps) but one fan-out. Newton
+ * and the normal equations do not apply: the loss is not convex and no Hessian of hidden layers
+ * is shipped.
+ */
+function chooseMlpSolver(spec: ModelSpec, requested: SolverChoice | undefined, p: number): SolverDecision {
+  if (requested === 'normal' || requested === 'newton')
+    throw new UsageError(`--solver ${requested} does not fit an mlp (a non-convex network); use lbfgs or gd`);
+  if (requested === 'lbfgs' || requested === 'gd')
+    return { solver: requested, reason: `asked for (--solver ${requested})` };
+  const layers = (spec.hidden ?? []).join(',');
+  return {
+    solver: 'lbfgs',
+    reason: `mlp (hidden ${layers}, ${p} parameters): L-BFGS, as scikit-learn's MLPClassifier(solver='lbfgs') for small data; on digits it reached MLPClassifier's accuracy in ~26 rounds where Adam GD took ~400 (bench/mlp.ts)`,
+  };
 }

@@ -1,3 +1,4 @@
+import { UsageError } from '../../errors.js';
 import type { Batch } from '../models/batch.js';
 import { sigmoid } from '../models/link-functions.js';
 import type { ModelSpec } from '../models/model-spec.js';
@@ -15,6 +16,8 @@ import { packedLength, packedRowStart } from './packed.js';
  * // logistic at θ = 0 (p = ½, weight ¼), one row x = 2: ¼·[[1, 2], [2, 4]] → packed [0.25, 0.5, 1]
  */
 export function hessianSum(spec: ModelSpec, params: ArrayLike<number>, batch: Batch): Float64Array {
+  if (spec.kind === 'mlp')
+    throw new UsageError('an mlp has no Newton Hessian here; use --solver lbfgs or gd');
   const n = paramCount(spec);
   const k = numOutputs(spec);
   const s = batch.d + 1;

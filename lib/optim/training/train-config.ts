@@ -1,11 +1,11 @@
 import { UsageError } from '../../errors.js';
 import type { ModelSpec } from '../models/model-spec.js';
-import { validateSpec } from '../models/model-spec.js';
+import { headKind, validateSpec } from '../models/model-spec.js';
 import type { OptimizerConfig } from '../optimizers/create-optimizer.js';
 import type { ScheduleConfig } from '../schedules/make-schedule.js';
 import { makeSchedule } from '../schedules/make-schedule.js';
 import type { Solver, SolverChoice } from '../solvers/choose-solver.js';
-import { chooseSolver, defaultL2, SOLVERS } from '../solvers/choose-solver.js';
+import { chooseSolver, defaultL2, MLP_ALPHA, MLP_MAX_ITER, SOLVERS } from '../solvers/choose-solver.js';
 import { SOLVER_DEFAULTS } from '../solvers/solver-stopping.js';
 
 /** `batch`: every row every round; `minibatch`: global batch B; `sgd`: B = 1. */
@@ -158,7 +158,8 @@ const CURVATURE = { linear: 1, logistic: 0.25, softmax: 0.5 } as const;
 
 /** lr = 1/(c·(d+1) + λ): stable for full-batch GD on standardised features (see {@link DEFAULTS}). */
 export function safeLearningRate(spec: ModelSpec): number {
-  return 1 / (CURVATURE[spec.kind] * (spec.numFeatures + 1) + (spec.l2 ?? 0));
+  // mlp: the bound of its head on the input width (a heuristic there: the loss is not convex)
+  return 1 / (CURVATURE[headKind(spec)] * (spec.numFeatures + 1) + (spec.l2 ?? 0));
 }
 
 /** The gradient-descent-only options present in `input`, named as their CLI flags. */
@@ -261,7 +262,8 @@ function solverFields(
   rows: number,
 ): Pick<TrainConfig, 'spec' | 'solver' | 'solverReason' | 'solverTol'> {
   const { solver, reason } = chooseSolver(input.spec, input.solver, gdOptionsOf(input));
-  const maxIter = input.maxEpochs ?? SOLVER_DEFAULTS.maxIter;
+  const mlp = input.spec.kind === 'mlp';
+  const maxIter = input.maxEpochs ?? (mlp ? MLP_MAX_ITER : SOLVER_DEFAULTS.maxIter);
   const l2 = defaultL2(input.spec, solver, rows);
   return {
     spec: l2 === undefined ? input.spec : { ...input.spec, l2 },
@@ -269,7 +271,9 @@ function solverFields(
     solverReason:
       l2 === undefined
         ? reason
-        : `${reason}; l2 = 1/n = ${l2.toPrecision(3)} (scikit-learn's C = 1; --l2 0 for none)`,
+        : mlp
+          ? `${reason}; l2 = alpha/n = ${l2.toPrecision(3)} (alpha = ${MLP_ALPHA}, see MLP_ALPHA; --l2 0 for none)`
+          : `${reason}; l2 = 1/n = ${l2.toPrecision(3)} (scikit-learn's C = 1; --l2 0 for none)`,
     solverTol: { gtol: input.tol ?? SOLVER_DEFAULTS.gtol, ftol: SOLVER_DEFAULTS.ftol, maxIter },
   };
 }

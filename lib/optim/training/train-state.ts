@@ -69,9 +69,9 @@ export interface TrainState {
   readonly solver?: SolverState | null;
 }
 
-/** The state before round 0: zero parameters, fresh optimizer, nothing observed. */
+/** The state before round 0: zero parameters (mlp: seeded He initialisation), fresh optimizer, nothing observed. */
 export function initTrainState(config: TrainConfig): TrainState {
-  const params = initParams(config.spec);
+  const params = initParams(config.spec, config.seed);
   return {
     v: 1,
     round: 0,

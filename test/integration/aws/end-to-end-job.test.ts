@@ -36,7 +36,7 @@ import { resolveDataset } from '../../../lib/engine/datasets/uploads.js';
 import { keys } from '../../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../../lib/engine/serving/model-artifact.js';
 import { type JobSpec, jobSpecSchema, type TrainOptions } from '../../../lib/engine/training/job-spec.js';
-import { latestState, readJson } from '../../../lib/engine/training/job-store.js';
+import { latestState } from '../../../lib/engine/training/job-store.js';
 import { seedExample, toCsv } from '../../../lib/examples/generators.js';
 import type { TrainState } from '../../../lib/optim/index.js';
 import {
@@ -47,6 +47,7 @@ import {
   startLocalSqs,
   startS3rver,
 } from '../../support/aws-servers.js';
+import { readJson } from '../../support/stored-json.js';
 
 /** The handlers' modules, imported after the environment is set (see `beforeAll`). */
 interface Handlers {

@@ -12,6 +12,7 @@ import { GetObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MIN_PART_SIZE, S3ObjectStore } from '../../../lib/adapters/aws/index.js';
 import { type LocalS3, startS3rver } from '../../support/aws-servers.js';
+import { objectStoreConformance } from '../../support/conformance/object-store.js';
 
 const MiB = 1024 * 1024;
 
@@ -23,6 +24,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await s3.stop();
+});
+
+let conformancePrefixes = 0;
+objectStoreConformance('S3ObjectStore (s3rver)', {
+  create: () => storeAt(`conformance-${++conformancePrefixes}`),
+  conditionalWrites: false,
 });
 
 function storeAt(prefix: string): S3ObjectStore {

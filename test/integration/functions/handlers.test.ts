@@ -6,9 +6,9 @@ import { handler as retrainHandler } from '../../../functions/retrain.js';
 import { FsObjectStore } from '../../../lib/adapters/local/index.js';
 import { keys } from '../../../lib/engine/keys.js';
 import { jobSpecSchema } from '../../../lib/engine/training/job-spec.js';
-import { readJson } from '../../../lib/engine/training/job-store.js';
 import { seedExample } from '../../../lib/examples/generators.js';
 import { removeTemp, runCli, tempDir, writeCsv } from '../../support/cli.js';
+import { readJson } from '../../support/stored-json.js';
 
 const context = {
   functionName: 'test',

@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { report } from '../../../cli/commands/report.js';
 import type { Io } from '../../../cli/output.js';
 import { Session } from '../../../cli/session.js';
+import { keys } from '../../../lib/engine/keys.js';
 import { linearProblem, toCsv } from '../../../lib/examples/generators.js';
 import type { ObjectLinks } from '../../../lib/ports.js';
-import { reportKey, writeJobReport } from '../../../lib/report/index.js';
+import { writeJobReport } from '../../../lib/report/index.js';
 import { removeTemp, runCli, tempDir, writeCsv } from '../../support/cli.js';
 
 describe('Function: writeJobReport', () => {
@@ -57,7 +58,7 @@ describe('Function: writeJobReport', () => {
 
   it('report --url signs a GET of the stored report as HTML, writing it first when missing', async () => {
     const { store } = session.home;
-    await store.delete(reportKey(jobId));
+    await store.delete(keys.job.report(jobId));
     const signed: unknown[][] = [];
     const links: ObjectLinks = {
       presignGet: async (...args) => {
@@ -73,6 +74,6 @@ describe('Function: writeJobReport', () => {
 
     expect(out).toEqual([`https://bucket.example/jobs/${jobId}/report.html?signed`]);
     expect(signed).toEqual([[`jobs/${jobId}/report.html`, 86_400, 'text/html; charset=utf-8']]);
-    expect(await store.head(reportKey(jobId))).toBeDefined();
+    expect(await store.head(keys.job.report(jobId))).toBeDefined();
   });
 });

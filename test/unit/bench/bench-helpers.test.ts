@@ -49,7 +49,15 @@ describe('Function: quickMode / intKnob', () => {
 
 describe('Function: selectedSections', () => {
   it('runs every section by default and keeps run order for a subset', () => {
-    expect(selectedSections(undefined)).toEqual(['optim', 'data', 'coordination', 'local-sgd', 'solvers']);
+    expect(selectedSections(undefined)).toEqual([
+      'optim',
+      'data',
+      'coordination',
+      'local-sgd',
+      'solvers',
+      'mlp',
+      'partitions',
+    ]);
     expect(selectedSections('local-sgd, optim')).toEqual(['optim', 'local-sgd']);
   });
 

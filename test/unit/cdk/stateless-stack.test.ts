@@ -109,7 +109,7 @@ describe('Class: ShardtrainStatelessStack', () => {
       });
     });
 
-    it('triggers preprocess on ObjectCreated under datasets/ ending in .csv or .parquet', () => {
+    it('triggers preprocess on ObjectCreated under datasets/ ending in .csv, .parquet or /_SUCCESS', () => {
       // Assess
       const [, notifications] = resourceByPrefix(
         template,
@@ -131,11 +131,34 @@ describe('Class: ShardtrainStatelessStack', () => {
           { Name: 'suffix', Value: '.parquet' },
         ]),
       );
+      expect(config.LambdaFunctionConfigurations[2]?.Filter.Key.FilterRules).toEqual(
+        expect.arrayContaining([
+          { Name: 'prefix', Value: 'datasets/' },
+          { Name: 'suffix', Value: '/_SUCCESS' },
+        ]),
+      );
+      // Every object of a partitioned version reaches the function through exactly one rule
+      // (S3 refuses overlapping rules), and a flat upload still does.
+      const rules = config.LambdaFunctionConfigurations.map((c) =>
+        Object.fromEntries(
+          (c.Filter.Key.FilterRules as { Name: string; Value: string }[]).map((r) => [r.Name, r.Value]),
+        ),
+      );
+      const matching = (key: string) =>
+        rules.filter((r) => key.startsWith(r.prefix ?? '') && key.endsWith(r.suffix ?? '')).length;
+      for (const key of [
+        'datasets/d/data.csv',
+        'datasets/d/v1/part-00000.csv',
+        'datasets/d/v1/part-00001.parquet',
+        'datasets/d/v1/_SUCCESS',
+      ])
+        expect(matching(key), key).toBe(1);
+      expect(matching('datasets/d/v1/_SUCCESS.crc')).toBe(0);
       template.hasResourceProperties('Custom::S3BucketNotifications', {
         BucketName: { 'Fn::ImportValue': 'ShardtrainStatefulStack-DataBucketName' },
         NotificationConfiguration: {
-          // One configuration per suffix (.csv, .parquet), both to the preprocess function.
-          LambdaFunctionConfigurations: [0, 1].map(() => ({
+          // One configuration per suffix (.csv, .parquet, /_SUCCESS), all to the preprocess function.
+          LambdaFunctionConfigurations: [0, 1, 2].map(() => ({
             Events: ['s3:ObjectCreated:*'],
             Filter: Match.anyValue(),
             LambdaFunctionArn: {

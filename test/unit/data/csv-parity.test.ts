@@ -8,7 +8,7 @@ import {
 } from '../../../lib/data/index.js';
 import { ShardPipeline } from '../../../lib/data/shard/shard-pipeline.js';
 import { DatasetError } from '../../../lib/errors.js';
-import { csvSource, MemoryObjectStore } from './memory-object-store.js';
+import { csvSource, MemoryObjectStore } from '../../support/memory-object-store.js';
 
 /**
  * The shared table of issue 9: the fast scanner must accept and reject exactly what the csv-parse

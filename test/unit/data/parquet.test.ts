@@ -2,7 +2,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
 import { type DatasetManifest, loadRows, preprocessCsv } from '../../../lib/data/index.js';
 import { DatasetError } from '../../../lib/errors.js';
-import { csvSource, MemoryObjectStore } from './memory-object-store.js';
+import { csvSource, MemoryObjectStore } from '../../support/memory-object-store.js';
 
 /**
  * Parquet uploads (issue 9): a Parquet file is validated like the CSV that spells the same table

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { datasetManifestSchema, loadRows, preprocessCsv, selectColumns } from '../../../lib/data/index.js';
 import { DatasetError, NotFoundError } from '../../../lib/errors.js';
-import { csvSource, MemoryObjectStore } from './memory-object-store.js';
+import { csvSource, MemoryObjectStore } from '../../support/memory-object-store.js';
 
 async function run(text: string, store = new MemoryObjectStore(), shardRows = 2) {
   const manifest = await preprocessCsv({

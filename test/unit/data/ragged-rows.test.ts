@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { preprocessCsv } from '../../../lib/data/index.js';
 import { DatasetError } from '../../../lib/errors.js';
-import { csvSource, MemoryObjectStore } from './memory-object-store.js';
+import { csvSource, MemoryObjectStore } from '../../support/memory-object-store.js';
 
 describe('Function: preprocessCsv, ragged rows', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadRows, preprocessCsv, RowCollector } from '../../../lib/data/index.js';
-import { csvSource, MemoryObjectStore } from './memory-object-store.js';
+import { csvSource, MemoryObjectStore } from '../../support/memory-object-store.js';
 
 /**
  * The in-process handoff (issue 9): `train --data … --runner inprocess` trains from the rows the

@@ -10,7 +10,7 @@ import {
   toOriginalUnits,
 } from '../../../lib/data/index.js';
 import { UsageError } from '../../../lib/errors.js';
-import { csvSource, MemoryObjectStore } from './memory-object-store.js';
+import { csvSource, MemoryObjectStore } from '../../support/memory-object-store.js';
 
 // a = 1..4, b = 2a (perfectly correlated), c = 5 (constant), d alternates
 const CSV = 'a,b,c,d,t\n1,2,5,1,0\n2,4,5,-1,1\n3,6,5,1,0\n4,8,5,-1,1\n';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type DatasetManifest, preprocessCsv, validateTarget } from '../../../lib/data/index.js';
 import { DatasetError } from '../../../lib/errors.js';
-import { csvSource, MemoryObjectStore } from './memory-object-store.js';
+import { csvSource, MemoryObjectStore } from '../../support/memory-object-store.js';
 
 // price: continuous; label: 2 classes; species: 3 labels; flag: numeric 0/1; one: a single class;
 // const: one categorical label

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../../lib/engine/keys.js';
-import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
 import {
   type EngineDeps,
   type FinishedJob,
@@ -10,10 +9,12 @@ import {
   startJob,
 } from '../../../lib/engine/training/coordinator.js';
 import { TrainingDivergedError } from '../../../lib/engine/training/diverged.js';
-import { JobCache, readJson, readState } from '../../../lib/engine/training/job-store.js';
+import { JobCache, readState } from '../../../lib/engine/training/job-store.js';
 import type { TrainState } from '../../../lib/optim/index.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
 import { recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
+import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
+import { readJson } from '../../support/stored-json.js';
 
 async function setup(jobId = 'job-guard') {
   const store = new SimObjectStore();

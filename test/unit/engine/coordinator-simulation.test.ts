@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
-import { simulate } from '../../../lib/engine/simulation/simulator.js';
 import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
-import { latestState, readJson } from '../../../lib/engine/training/job-store.js';
+import { latestState } from '../../../lib/engine/training/job-store.js';
 import type { RoundMetrics } from '../../../lib/engine/training/round-records.js';
 import {
   bitDifferences,
@@ -14,6 +12,9 @@ import {
   seedSpec,
   simulatedRun,
 } from '../../support/engine-fixtures.js';
+import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
+import { simulate } from '../../support/simulation/simulator.js';
+import { readJson } from '../../support/stored-json.js';
 
 /** Content hashes of the two fixture datasets (the version is a pure function of the CSV bytes). */
 const versions = async () => ({

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../../lib/engine/keys.js';
-import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
 import {
   type EngineDeps,
   type FinishedJob,
@@ -9,7 +8,7 @@ import {
   handleWork,
   startJob,
 } from '../../../lib/engine/training/coordinator.js';
-import { JobCache, loadJobContext, readJson, readState } from '../../../lib/engine/training/job-store.js';
+import { JobCache, loadJobContext, readState } from '../../../lib/engine/training/job-store.js';
 import {
   parseMessage,
   type ResultMessage,
@@ -22,6 +21,8 @@ import { seedExample } from '../../../lib/examples/generators.js';
 import type { ShardResult } from '../../../lib/optim/index.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
 import { recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
+import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
+import { readJson } from '../../support/stored-json.js';
 
 /** `inlineStateMaxBytes` 0: states stay in the store (the messages are the bare ids below). */
 async function setup(jobId = 'job-unit', inlineStateMaxBytes = 0) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
-import { type SeededMessage, simulate } from '../../../lib/engine/simulation/simulator.js';
 import { latestState } from '../../../lib/engine/training/job-store.js';
 import { bitDifferences, referenceRun, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
+import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
+import { type SeededMessage, simulate } from '../../support/simulation/simulator.js';
 
 describe('Function: simulate', () => {
   describe('Method: poison messages', () => {

@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
-import { simulate } from '../../../lib/engine/simulation/simulator.js';
 import {
   type EngineDeps,
   handleResult,
@@ -18,6 +16,8 @@ import {
   seedSpec,
   simulatedRun,
 } from '../../support/engine-fixtures.js';
+import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
+import { simulate } from '../../support/simulation/simulator.js';
 
 describe('Function: simulate', () => {
   describe('Method: kill the whole cloud', () => {

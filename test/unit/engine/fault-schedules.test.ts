@@ -1,6 +1,4 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FAULT_KINDS, type FaultKind, randomFaultPlan } from '../../../lib/engine/simulation/fault-plan.js';
-import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
 import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
 import {
   bitDifferences,
@@ -11,6 +9,8 @@ import {
   seedSpec,
   simulatedRun,
 } from '../../support/engine-fixtures.js';
+import { FAULT_KINDS, type FaultKind, randomFaultPlan } from '../../support/simulation/fault-plan.js';
+import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
 
 /**
  * Exactly-once effect under at-least-once delivery: every seeded fault schedule (crashes at every

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HistogramBuilder } from '../../../lib/data/index.js';
 import { ingestUpload, isRetryable, listUploads } from '../../../lib/engine/datasets/uploads.js';
 import { DatasetError, InfrastructureError, ShardtrainError, UsageError } from '../../../lib/errors.js';
-import { MemoryObjectStore, overrideStore } from '../registry/memory-store.js';
+import { MemoryObjectStore, overrideStore } from '../../support/memory-object-store.js';
 
 /** Issue 11, defect 1: whatever the bytes, an upload ends ready or failed with its reason. */
 describe('Function: ingestUpload', () => {

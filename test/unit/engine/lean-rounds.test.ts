@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../../lib/engine/keys.js';
-import { SimObjectStore } from '../../../lib/engine/simulation/sim-object-store.js';
 import {
   type EngineDeps,
   handleResult,
@@ -10,7 +9,7 @@ import {
 } from '../../../lib/engine/training/coordinator.js';
 import { makeJobPlan } from '../../../lib/engine/training/job-plan.js';
 import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
-import { JobCache, latestState, readJson } from '../../../lib/engine/training/job-store.js';
+import { JobCache, latestState } from '../../../lib/engine/training/job-store.js';
 import type { ResultMessage, WorkMessage } from '../../../lib/engine/training/protocol.js';
 import type { RoundMetrics } from '../../../lib/engine/training/round-records.js';
 import { readRoundRecords } from '../../../lib/engine/training/round-records.js';
@@ -30,6 +29,8 @@ import {
   seedDataset,
   seedSpec,
 } from '../../support/engine-fixtures.js';
+import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
+import { readJson } from '../../support/stored-json.js';
 
 /**
  * Runs a job through the coordinator with a synchronous "queue": every work message, then every

@@ -3,7 +3,7 @@ import type { ModelArtifact } from '../../../lib/engine/serving/model-artifact.j
 import { ModelServer } from '../../../lib/engine/serving/model-server.js';
 import { DatasetError } from '../../../lib/errors.js';
 import { ModelRegistry } from '../../../lib/registry/index.js';
-import { MemoryObjectStore } from '../registry/memory-store.js';
+import { MemoryObjectStore } from '../../support/memory-object-store.js';
 
 function linear(intercept: number, slope: number): ModelArtifact {
   return {

@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { PreconditionFailedError } from '../../../lib/errors.js';
-import { MemoryObjectStore } from './memory-store.js';
+import { objectStoreConformance } from '../../support/conformance/object-store.js';
+import { MemoryObjectStore } from '../../support/memory-object-store.js';
+
+objectStoreConformance('MemoryObjectStore (tests)', { create: () => new MemoryObjectStore() });
 
 describe('Class: MemoryObjectStore', () => {
   describe('Method: put', () => {
-    it('put-if-absent fails when the key exists and leaves the object unchanged', async () => {
-      // Prepare
-      const store = new MemoryObjectStore();
-      await store.put('k', 'first', { ifNoneMatch: '*' });
-
-      // Act
-      const second = store.put('k', 'second', { ifNoneMatch: '*' });
-
-      // Assess
-      await expect(second).rejects.toBeInstanceOf(PreconditionFailedError);
-      const got = await store.get('k');
-      expect(new TextDecoder().decode(got!.body)).toBe('first');
-    });
-
     it('ifMatch writes only over the etag it names, and never creates', async () => {
       // Prepare
       const store = new MemoryObjectStore();

@@ -6,8 +6,8 @@ import {
   UsageError,
 } from '../../../lib/errors.js';
 import { AliasConflictError, type AliasMove, ModelRegistry } from '../../../lib/registry/index.js';
+import { MemoryObjectStore, overrideStore } from '../../support/memory-object-store.js';
 import { manualClock, RecordingSink, versionInput } from './fixtures.js';
-import { MemoryObjectStore, overrideStore } from './memory-store.js';
 
 const ALIASES_KEY = 'registry/models/houses/aliases.json';
 

@@ -6,8 +6,8 @@ import {
   UsageError,
 } from '../../../lib/errors.js';
 import { ModelRegistry } from '../../../lib/registry/index.js';
+import { MemoryObjectStore, overrideStore } from '../../support/memory-object-store.js';
 import { manualClock, RecordingSink, versionInput } from './fixtures.js';
-import { MemoryObjectStore, overrideStore } from './memory-store.js';
 
 const V1_KEY = 'registry/models/houses/versions/000001.json';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../lib/errors.js';
 import { ModelRegistry } from '../../../lib/registry/index.js';
+import { MemoryObjectStore } from '../../support/memory-object-store.js';
 import { manualClock, versionInput } from './fixtures.js';
-import { MemoryObjectStore } from './memory-store.js';
 
 describe('Class: ModelRegistry, issue 11', () => {
   describe('Method: createVersion / setAlias with non-finite numbers', () => {

@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgeEventSink } from '../../../../lib/adapters/aws/index.js';
 import { InfrastructureError } from '../../../../lib/errors.js';
+import { eventSinkConformance } from '../../../support/conformance/event-sink.js';
 
 const client = new EventBridgeClient({ region: 'us-east-1' });
 const events = mockClient(client);
@@ -17,6 +18,23 @@ const event = {
   time: '2024-05-06T07:08:09.000Z',
   detail: { model: 'churn', alias: 'champion', from: 3, to: 4 },
 } as const;
+
+// What EventBridge received, read back from the mocked client's PutEvents calls.
+eventSinkConformance('EventBridgeEventSink (mocked client)', {
+  create() {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    return new EventBridgeEventSink({ eventBusName: 'shardtrain-bus', client });
+  },
+  async published() {
+    return events.commandCalls(PutEventsCommand).flatMap((call) =>
+      (call.args[0].input.Entries ?? []).map((entry) => ({
+        type: entry.DetailType!,
+        time: entry.Time!.toISOString(),
+        detail: JSON.parse(entry.Detail!) as Record<string, unknown>,
+      })),
+    );
+  },
+});
 
 describe('Class: EventBridgeEventSink', () => {
   describe('Method: publish', () => {

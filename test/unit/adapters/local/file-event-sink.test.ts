@@ -4,6 +4,17 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileEventSink } from '../../../../lib/adapters/local/file-event-sink.js';
 import { ProtocolError } from '../../../../lib/errors.js';
+import { eventSinkConformance } from '../../../support/conformance/event-sink.js';
+
+let conformanceDir: string | undefined;
+eventSinkConformance('FileEventSink (local)', {
+  async create() {
+    conformanceDir = await mkdtemp(path.join(tmpdir(), 'event-conf-'));
+    return new FileEventSink({ path: path.join(conformanceDir, 'events.jsonl') });
+  },
+  published: (sink) => (sink as FileEventSink).readEvents(),
+  cleanUp: () => rm(conformanceDir!, { recursive: true, force: true }),
+});
 
 describe('Class: FileEventSink', () => {
   let directory: string;

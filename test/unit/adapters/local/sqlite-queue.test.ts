@@ -4,8 +4,33 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteQueueBroker } from '../../../../lib/adapters/local/sqlite-queue-broker.js';
 import { NotFoundError, UsageError } from '../../../../lib/errors.js';
+import { queueConformance } from '../../../support/conformance/queue.js';
 
 const T0 = Date.UTC(2025, 0, 1);
+
+// The port's contract (delivery, visibility, FIFO order, deduplication) is the shared suite, on
+// the real clock; the tests below are the SQLite queue's own (clock-driven timing, redrive, limits).
+let conformance: { directory: string; broker: SqliteQueueBroker; queues: number } | undefined;
+queueConformance('SqliteQueue (local)', {
+  async create({ fifo }) {
+    if (conformance === undefined) {
+      const directory = await mkdtemp(path.join(tmpdir(), 'sqlite-conf-'));
+      conformance = {
+        directory,
+        broker: new SqliteQueueBroker({ path: path.join(directory, 'q.db') }),
+        queues: 0,
+      };
+    }
+    conformance.queues += 1;
+    return conformance.broker.createQueue({ name: `q${conformance.queues}${fifo ? '.fifo' : ''}` });
+  },
+  async cleanUp() {
+    if (conformance === undefined) return;
+    conformance.broker.close();
+    await rm(conformance.directory, { recursive: true, force: true });
+    conformance = undefined;
+  },
+});
 
 describe('Class: SqliteQueue', () => {
   let directory: string;

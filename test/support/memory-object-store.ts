@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { PreconditionFailedError } from '../../../lib/errors.js';
-import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../../lib/ports.js';
-import { putIfAbsentVia } from '../../../lib/put-if-absent.js';
+import { PreconditionFailedError } from '../../lib/errors.js';
+import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../lib/ports.js';
+import { putIfAbsentVia } from '../../lib/put-if-absent.js';
 
 interface Entry {
   body: Uint8Array;
@@ -18,13 +18,34 @@ const encoder = new TextEncoder();
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * In-memory ObjectStore with S3's conditional-put semantics: `ifNoneMatch: '*'` fails when the
- * key exists, `ifMatch` fails when it is absent or its etag differs; both throw
+ * THE in-memory ObjectStore of the tests, with S3's conditional-put semantics: `ifNoneMatch: '*'`
+ * fails when the key exists, `ifMatch` fails when it is absent or its etag differs; both throw
  * PreconditionFailedError and leave the object unchanged. The check and the write happen in one
- * synchronous step (atomic), while every call yields first so callers interleave.
+ * synchronous step (atomic), while every call yields first so callers interleave. It passes the
+ * ObjectStore conformance suite (test/support/conformance/object-store.ts). Records every
+ * successful put and every delete; `failPut` injects a put failure.
  */
 export class MemoryObjectStore implements ObjectStore {
-  private readonly objects = new Map<string, Entry>();
+  public readonly objects = new Map<string, Entry>();
+  /** Keys of the puts that succeeded, in order. */
+  public readonly puts: string[] = [];
+  /** Keys deleted, in order. */
+  public readonly deletes: string[] = [];
+  /** When set, `put` to a key for which this returns true throws. */
+  public failPut: ((key: string) => boolean) | undefined;
+  private readonly clock: () => number;
+  private readonly interleave: boolean;
+
+  /**
+   * @param options.clock - time in ms stamped as `lastModified` (default: the wall clock).
+   * @param options.interleave - yield before every call so concurrent callers interleave
+   *   (default true); the simulator turns it off and schedules the interleaving itself.
+   */
+  public constructor(options: { clock?: () => number; interleave?: boolean } = {}) {
+    this.clock = options.clock ?? Date.now;
+    this.interleave = options.interleave ?? true;
+  }
+
   private readonly afterGetHooks = new Map<string, AfterGetHook>();
   private sequence = 0;
   /** Conditional puts rejected so far (for asserting that retries happened). */
@@ -40,7 +61,7 @@ export class MemoryObjectStore implements ObjectStore {
   }
 
   public async get(key: string): Promise<StoredObject | undefined> {
-    await tick();
+    if (this.interleave) await tick();
     const entry = this.objects.get(key);
     const result = entry === undefined ? undefined : { body: entry.body.slice(), etag: entry.etag };
     const hook = this.afterGetHooks.get(key);
@@ -61,13 +82,14 @@ export class MemoryObjectStore implements ObjectStore {
   }
 
   public async head(key: string): Promise<ObjectInfo | undefined> {
-    await tick();
+    if (this.interleave) await tick();
     const entry = this.objects.get(key);
     return entry === undefined ? undefined : info(key, entry);
   }
 
   public async put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<{ etag: string }> {
-    await tick();
+    if (this.interleave) await tick();
+    if (this.failPut?.(key)) throw new Error(`injected put failure for ${key}`);
     const existing = this.objects.get(key);
     if (options.ifNoneMatch === '*' && existing !== undefined) return this.reject(key);
     if (options.ifMatch !== undefined && existing?.etag !== options.ifMatch) return this.reject(key);
@@ -75,7 +97,8 @@ export class MemoryObjectStore implements ObjectStore {
     this.sequence += 1;
     // The sequence number makes rewriting identical bytes still change the etag's uniqueness per write.
     const etag = `"${createHash('md5').update(bytes).update(String(this.sequence)).digest('hex')}"`;
-    this.objects.set(key, { body: bytes, etag, lastModified: new Date() });
+    this.objects.set(key, { body: bytes, etag, lastModified: new Date(this.clock()) });
+    this.puts.push(key);
     return { etag };
   }
 
@@ -90,14 +113,15 @@ export class MemoryObjectStore implements ObjectStore {
   }
 
   public async list(prefix: string): Promise<ObjectInfo[]> {
-    await tick();
+    if (this.interleave) await tick();
     return this.keys()
       .filter((key) => key.startsWith(prefix))
       .map((key) => info(key, this.objects.get(key)!));
   }
 
   public async delete(key: string): Promise<void> {
-    await tick();
+    if (this.interleave) await tick();
+    this.deletes.push(key);
     this.objects.delete(key);
   }
 
@@ -124,4 +148,10 @@ export function overrideStore(base: ObjectStore, overrides: Partial<ObjectStore>
     delete: (key) => base.delete(key),
     ...overrides,
   };
+}
+
+/** A CSV string as a byte stream cut into `chunk`-byte pieces (to cross chunk boundaries). */
+export async function* csvSource(text: string, chunk = 7): AsyncGenerator<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  for (let i = 0; i < bytes.length; i += chunk) yield bytes.subarray(i, i + chunk);
 }

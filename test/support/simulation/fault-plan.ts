@@ -1,5 +1,5 @@
-import { seededRng } from '../../examples/random.js';
-import { CHECKPOINTS, type CheckpointName } from '../training/coordinator.js';
+import { CHECKPOINTS, type CheckpointName } from '../../../lib/engine/training/coordinator.js';
+import { seededRng } from '../../../lib/examples/random.js';
 
 /** The kinds of fault the simulator injects. */
 export const FAULT_KINDS = ['crash', 'duplicate', 'reorder', 'straggler', 'kill'] as const;
