@@ -1,7 +1,7 @@
 /**
  * Solvers: rounds and wall time to the reference solution per solver, next to scikit-learn's
- * lbfgs iterations and test metrics on the same 80/20 split; and the whole process on a 200k × 32
- * logistic CSV (`shardtrain train --runner inprocess`) against a pandas + scikit-learn script.
+ * lbfgs iterations and test metrics on the same 80/20 split; and the whole process on 200k × 32 and
+ * 1M × 32 logistic CSVs against a pandas + scikit-learn script (`bench/whole-process.ts`).
  *
  * Method. A child `/usr/bin/python3` (scikit-learn's bundled diabetes 442 × 10, breast_cancer
  * 569 × 30, digits 1797 × 64 × 10 classes; else synthetic data of the same shapes and no
@@ -15,19 +15,20 @@
  * classifiers default to scikit-learn's objective (C = 1: l2 = 1/n_train); rows `…, l2 0` run
  * them unpenalised (gd's default objective).
  *
- * Knobs: `BENCH_SOLVERS_ROWS` (whole-process CSV rows, default 200 000; quick 20 000),
+ * Knobs: `BENCH_WHOLE_ROWS` / `BENCH_WHOLE_PAIRS` (see bench/whole-process.ts; the older
+ * `BENCH_SOLVERS_ROWS` still sets the sizes),
  * `BENCH_SOLVERS_GD=0` leaves out the GD rows (3000 rounds on digits; default on, off in quick).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { Batch, ModelSpec, SolverChoice, TrainState } from '../lib/optim/index.js';
 import { fit as fitModel, predict, resolveTrainConfig } from '../lib/optim/index.js';
-import { intKnob, quickMode, roundTo } from './stats.js';
+import { quickMode, roundTo } from './stats.js';
 import { writeSyntheticCsv } from './synthetic-csv.js';
+import { runWholeProcessBench } from './whole-process.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -78,20 +79,6 @@ for name, loader, kind in [("diabetes", datasets.load_diabetes, "linear"),
                 "train": paths["train"], "test": paths["test"],
                 "sklearn": {"nIter": n_iter, "metric": metric, "seconds": secs}})
 print(json.dumps({"problems": res, "sklearn": __import__("sklearn").__version__}))
-`;
-
-const WHOLE = `
-import sys, time, json
-t = time.perf_counter()
-import pandas as pd
-from sklearn.preprocessing import StandardScaler
-from sklearn.linear_model import LogisticRegression
-df = pd.read_csv(sys.argv[1])
-X = df.drop(columns=["y"]).values; y = df["y"].values
-Xs = StandardScaler().fit_transform(X)
-m = LogisticRegression().fit(Xs, y)
-print(json.dumps({"nIter": int(m.n_iter_[0]), "trainAccuracy": float((m.predict(Xs) == y).mean()),
-                  "inScriptSeconds": time.perf_counter() - t}))
 `;
 
 function readCsvMatrix(text: string): number[][] {
@@ -278,71 +265,6 @@ async function syntheticProblems(dir: string): Promise<SkProblem[]> {
   return out;
 }
 
-/** The whole-process comparison on an n × 32 logistic CSV. */
-async function wholeProcess(
-  dir: string,
-  rows: number,
-  hasSklearn: boolean,
-): Promise<Record<string, unknown>> {
-  const file = path.join(dir, 'wide.csv');
-  const bytes = await writeSyntheticCsv(file, { kind: 'logistic', rows, features: 32, seed: 11 });
-  // dist/bench/solvers.js (npm run bench) or bench/solvers.ts (tsx): bin/ is two or one levels up
-  const cli = [
-    fileURLToPath(new URL('../../bin/shardtrain.js', import.meta.url)),
-    fileURLToPath(new URL('../bin/shardtrain.js', import.meta.url)),
-  ].find((f) => existsSync(f))!;
-  const t0 = performance.now();
-  const ours = spawnSync(
-    process.execPath,
-    [
-      cli,
-      '--home',
-      path.join(dir, 'home'),
-      'train',
-      '--data',
-      file,
-      '--target',
-      'y',
-      '--model',
-      'logistic',
-      '--runner',
-      'inprocess',
-      '--json',
-    ],
-    { encoding: 'utf8', timeout: 600_000 },
-  );
-  const oursS = (performance.now() - t0) / 1000;
-  if (ours.status !== 0) throw new Error(`shardtrain train failed: ${ours.stderr.slice(-400)}`);
-  const j = JSON.parse(ours.stdout.trim().split('\n').at(-1)!) as {
-    steps: number;
-    wallMs: number;
-    solver?: { name: string };
-  };
-  const result: Record<string, unknown> = {
-    rows,
-    features: 32,
-    csvMb: roundTo(bytes / 1e6, 1),
-    shardtrainSeconds: roundTo(oursS, 2),
-    /** Of which training (after the upload and ingest, which are the next issue's). */
-    shardtrainTrainSeconds: roundTo(j.wallMs / 1000, 2),
-    shardtrainRounds: j.steps,
-    shardtrainSolver: j.solver?.name,
-  };
-  if (!hasSklearn) return { ...result, anchor: 'missing (no scikit-learn in /usr/bin/python3)' };
-  const t1 = performance.now();
-  const sk = spawnSync(PYTHON, ['-c', WHOLE, file], { encoding: 'utf8', timeout: 600_000 });
-  const skS = (performance.now() - t1) / 1000;
-  if (sk.status !== 0) return { ...result, anchor: `python failed: ${sk.stderr.slice(-200)}` };
-  const s = JSON.parse(sk.stdout.trim().split('\n').at(-1)!) as { nIter: number; trainAccuracy: number };
-  return {
-    ...result,
-    sklearnSeconds: roundTo(skS, 2),
-    sklearnIter: s.nIter,
-    sklearnTrainAccuracy: roundTo(s.trainAccuracy, 4),
-    ratio: roundTo(oursS / skS, 2),
-  };
-}
-
 export async function runSolversBench(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Record<string, unknown>> {
@@ -382,9 +304,11 @@ export async function runSolversBench(
         'sk metric': r.sklearnMetric,
       })),
     );
-    const wholeRows = intKnob('BENCH_SOLVERS_ROWS', quick ? 20_000 : 200_000, env);
-    const whole = await wholeProcess(dir, wholeRows, hasSklearn);
-    console.log('whole process, logistic CSV:', JSON.stringify(whole));
+    // BENCH_SOLVERS_ROWS (older knob) still picks the sizes when BENCH_WHOLE_ROWS is not set
+    const whole = await runWholeProcessBench({
+      ...env,
+      BENCH_WHOLE_ROWS: env.BENCH_WHOLE_ROWS ?? env.BENCH_SOLVERS_ROWS,
+    });
     return { sklearn: parsed.sklearn ?? null, anchor: hasSklearn ? 'scikit-learn' : 'missing', rows, whole };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -60,10 +60,12 @@ function solversMd(s: Json): string {
       `| ${fmt(r.problem)} | ${fmt(r.solver)} | ${fmt(r.rounds)} | ${fmt(r.stop)} | ${fmt(r.ms)} | ${fmt(r.lossGap)} | ${fmt(r.testMetric)} | ${fmt(r.roundsToSklearnMetric)} | ${fmt(r.sklearnIter)} | ${fmt(r.sklearnMetric)} |`,
     );
   if (isObj(s.whole)) {
-    const w = s.whole;
-    lines.push(
-      `\nwhole process, ${fmt(w.rows)} × ${fmt(w.features)} logistic CSV (${fmt(w.csvMb)} MB): shardtrain train --runner inprocess ${fmt(w.shardtrainSeconds)} s (training ${fmt(w.shardtrainTrainSeconds)} s: ${fmt(w.shardtrainSolver)}, ${fmt(w.shardtrainRounds)} rounds) vs pandas + scikit-learn ${fmt(w.sklearnSeconds)} s (${fmt(w.sklearnIter)} iterations): ratio ${fmt(w.ratio)}${w.anchor !== undefined ? `; anchor ${fmt(w.anchor)}` : ''}`,
-    );
+    const results = Array.isArray(s.whole.results) ? (s.whole.results as Json[]) : [];
+    if (results.length === 0) lines.push(`\nwhole process: anchor ${fmt(s.whole.anchor)}`);
+    for (const w of results)
+      lines.push(
+        `\nwhole process, ${fmt(w.rows)} × ${fmt(w.features)} logistic CSV (${fmt(w.csvMb)} MB), ${fmt(w.pairs)} pair(s) in turn: shardtrain train --runner inprocess ${fmt(w.shardtrainSeconds)} s (training ${fmt(w.shardtrainTrainSeconds)} s: ${fmt(w.shardtrainSolver)}, ${fmt(w.shardtrainRounds)} rounds) vs pandas + scikit-learn ${fmt(w.sklearnSeconds)} s (${fmt(w.sklearnIter)} iterations): median ratio ${fmt(w.ratio)}; test accuracy ${fmt(w.shardtrainTestAccuracy)} vs ${fmt(w.sklearnTestAccuracy)} on ${fmt(w.testRows)} rows; load ${fmt(w.loadAverage)}`,
+      );
   }
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@ import {
   readPackageVersion,
   runtimeFor,
 } from '../lib/app/index.js';
+import type { RowCollector } from '../lib/data/index.js';
 import { readDocument } from '../lib/documents.js';
 import {
   ingestUpload,
@@ -167,13 +168,17 @@ export class Session {
     }
   }
 
-  /** Preprocesses in this process without the queues (`--runner inprocess`). */
-  public async uploadInProcess(file: string, dataset: string): Promise<UploadRecord> {
+  /**
+   * Preprocesses in this process without the queues (`--runner inprocess`). With `rows`, the
+   * parsed rows are also kept in memory for a job that trains right away.
+   */
+  public async uploadInProcess(file: string, dataset: string, rows?: RowCollector): Promise<UploadRecord> {
     assertDatasetName(dataset);
     await checkLocalFile(file);
     const key = keys.upload(dataset, uploadFileName(file));
     await this.home.store.putStream(key, await openFile(file));
-    return ingestUpload(this.home.store, key);
+    if (rows !== undefined) rows.bytesHint = (await this.home.store.head(key))?.size;
+    return ingestUpload(this.home.store, key, rows === undefined ? {} : { preprocess: { onRows: rows.add } });
   }
 }
 

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { backendLabel } from '../../lib/app/index.js';
+import { RowCollector } from '../../lib/data/index.js';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
 import { buildJobSpec } from '../../lib/engine/training/build-job-spec.js';
@@ -69,13 +70,23 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   // Everything the user named is checked before anything is uploaded or started.
   const request = checkTrainRequest(args);
   let datasetName = args.dataset;
+  // An in-process upload keeps the rows it parses: the job trains from them, not the shards.
+  let uploaded: { version?: string; rows: RowCollector } | undefined;
   if (args.data !== undefined) {
     datasetName = datasetNameFor(args.data);
     if (args.runner === 'local') await session.upload(args.data, datasetName);
-    else await session.uploadInProcess(args.data, datasetName);
+    else {
+      const rows = new RowCollector();
+      const record = await session.uploadInProcess(args.data, datasetName, rows);
+      uploaded = { version: record.state === 'ready' ? record.version : undefined, rows };
+    }
   }
   const { store, registry } = session.home;
   const { manifest, manifestKey } = await resolveDataset(store, datasetName!);
+  const fresh =
+    uploaded?.version === manifest.version && uploaded.rows.rows === manifest.rows
+      ? uploaded.rows
+      : undefined;
   const spec = buildJobSpec(
     {
       dataset: datasetName!,
@@ -105,8 +116,15 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     backend = backendLabel(runtime.backend);
     if (!args.json) io.err(`backend: ${backend}; runner: in-process, ${spec.workers} worker(s)`);
     const bar = progressBar(io, 1, 'training');
-    const result = await runInProcess(runtime.engine(), spec, manifest, manifestKey, (r) =>
-      bar.update(0, `epoch ${r.epoch} loss ${r.loss.toPrecision(5)}`),
+    const result = await runInProcess(
+      {
+        ...runtime.engine(),
+        ...(fresh !== undefined ? { rows: (start: number, end: number) => fresh.range(start, end) } : {}),
+      },
+      spec,
+      manifest,
+      manifestKey,
+      (r) => bar.update(0, `epoch ${r.epoch} loss ${r.loss.toPrecision(5)}`),
     );
     bar.stop();
     artifact = result.artifact;

@@ -21,6 +21,7 @@ export {
   preprocessCsv,
 } from './preprocess.js';
 export { loadRows } from './read/load-rows.js';
+export { RowCollector } from './read/row-collector.js';
 export { type SelectColumnsOptions, type Selection, selectColumns } from './read/select-columns.js';
 export {
   Compression,

@@ -53,6 +53,13 @@ export interface PreprocessOptions {
   readonly manifestKey?: string;
   /** Called after each shard is stored (progress bars). */
   readonly onShard?: (entry: ShardEntry) => void;
+  /**
+   * Called with each block of parsed rows before it is stored: `block` holds rows `firstRow …`
+   * (`cols` floats a row, the shard's values) and is valid only during the call (copy it;
+   * `RowCollector.add` does). `bytesRead`: file bytes read so far. An in-process job trains
+   * from these instead of reading the shards back.
+   */
+  readonly onRows?: (block: Float32Array, firstRow: number, cols: number, bytesRead: number) => void;
 }
 
 const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -157,6 +164,7 @@ export async function preprocessCsv(options: PreprocessOptions): Promise<Dataset
       // thread for big blocks); at most one is in flight, and the block source fills the other of
       // its two buffers meanwhile.
       if (pending !== undefined) await pending;
+      options.onRows?.(block, rows, cols, csvBytes);
       const write = store1(block, filled, cols, rows);
       write.catch(() => {}); // observed later by `await pending`; avoid an unhandled rejection meanwhile
       pending = write;

@@ -1,13 +1,11 @@
 import { DatasetError } from '../errors.js';
-import { excerpt } from '../validation/text.js';
-import { isNonFiniteSpelling } from './csv/parse-number.js';
 
 /**
  * File-level checks that run on the first bytes of an upload before the CSV parser sees it:
- * compressed and binary files, text that is not UTF-8, a delimiter other than ",", and a column
- * whose first data row disagrees with the rest of the sample (the row decoder decides a
- * column's type from its first data row). Each is refused by name with a {@link DatasetError}.
- * The parser keeps owning every per-row check; this module never parses more than the sample.
+ * compressed and binary files, text that is not UTF-8, and a delimiter other than ",". Each is
+ * refused by name with a {@link DatasetError}. The parser owns every per-row check, column types
+ * included (decided on the whole file by the row decoder: a column mixing numbers and text is
+ * refused wherever the odd cell is); this module never parses more than the sample.
  */
 
 /** Bytes read from the front of a file for {@link sniffHead}. */
@@ -81,40 +79,6 @@ function checkText(text: string, file: string, complete: boolean): void {
           `the header is delimited by ${name}, not commas; save the file with "," as the delimiter`,
         );
       }
-    }
-  }
-  checkFirstRowTypes(lines, file);
-}
-
-const NUMBER = /^\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*$/;
-
-/**
- * The row decoder types a column by its first data row; a first row that is text where the rest
- * of the sample is numeric would silently turn a numeric column categorical. Refuse that, naming
- * the line and column (only for simple unquoted samples).
- */
-function checkFirstRowTypes(lines: readonly string[], file: string): void {
-  const rows = lines.slice(0, 2001).filter((l) => l.trim() !== '');
-  if (rows.length < 3 || rows.some((l) => l.includes('"'))) return;
-  const names = rows[0]!.split(',');
-  const first = rows[1]!.split(',');
-  if (first.length !== names.length) return;
-  for (let c = 0; c < names.length; c++) {
-    const cell = first[c]!;
-    if (cell.trim() === '' || NUMBER.test(cell) || isNonFiniteSpelling(cell.trim())) continue;
-    let numeric = 0;
-    let seen = 0;
-    for (const row of rows.slice(2)) {
-      const cells = row.split(',');
-      if (cells.length !== names.length) continue;
-      seen++;
-      if (NUMBER.test(cells[c]!)) numeric++;
-    }
-    if (seen >= 2 && numeric / seen >= 0.9) {
-      throw new DatasetError(
-        { file, line: 2, column: names[c]! },
-        `${excerpt(cell)} is not a number, but ${numeric} of the next ${seen} rows are: fix the first data row`,
-      );
     }
   }
 }

@@ -1,4 +1,5 @@
 import { DatasetError } from '../../errors.js';
+import { excerpt } from '../../validation/text.js';
 import { isNonFiniteSpelling, parseNumberCell, toFiniteNumber } from './parse-number.js';
 
 /** Largest magnitude a float32 shard holds; larger finite values would become ±Infinity. */
@@ -7,21 +8,27 @@ export const FLOAT32_MAX = 3.4028234663852886e38;
 /** At most this many distinct labels in a categorical column. */
 export const MAX_CATEGORIES = 1024;
 
-/** Column type as decided by the first data row. */
+/** Column type: numbers throughout, or labels throughout. */
 export const ColumnType = { numeric: 'numeric', categorical: 'categorical' } as const;
 export type ColumnType = (typeof ColumnType)[keyof typeof ColumnType];
 
 /**
- * Turns CSV records into float32 rows. The first data row decides each column's type: a cell
- * that is a finite number makes the column numeric, anything else makes it categorical. In a
- * categorical column each label becomes its class index, in order of first appearance.
- * Every problem is a {@link DatasetError} naming file, line and column.
+ * Turns CSV records into float32 rows. A column's type holds for the whole file: numeric when
+ * every cell is a finite number, categorical when none is. A column that mixes the two is
+ * refused at the first cell of the other kind, naming that line and the column's first data line
+ * (like pandas' mixed-types warning, but an error: a stray word in a numeric column, or one
+ * number among labels, is almost always a typo, and guessing would silently turn a numeric
+ * feature into thousands of labels or a label into a value). In a categorical column each label
+ * becomes its class index, in order of first appearance. Every problem is a
+ * {@link DatasetError} naming file, line and column.
  */
 export class RowDecoder {
   private types: ColumnType[] | undefined;
   private readonly labelIndex: (Map<string, number> | undefined)[] = [];
   private readonly labels: string[][] = [];
   private firstDataLine = 0;
+  /** The first data row's cells (quoted in the mixed-types error). */
+  private firstCells: readonly string[] = [];
 
   public constructor(
     public readonly names: readonly string[],
@@ -85,6 +92,7 @@ export class RowDecoder {
 
   private decideTypes(cells: readonly string[], line: number): void {
     this.firstDataLine = line;
+    this.firstCells = cells;
     this.types = cells.map((cell, c) => {
       const parsed = parseNumberCell(cell);
       if (parsed.kind === 'empty') this.fail(line, c, 'empty cell; every cell needs a value');
@@ -105,7 +113,7 @@ export class RowDecoder {
     this.fail(
       line,
       c,
-      `"${cell}" is not a number (the column is numeric because its first data row, line ${this.firstDataLine}, is a number)`,
+      `${excerpt(cell)} is not a number, but line ${this.firstDataLine} of this column is: a column holds numbers or labels, not both`,
     );
   }
 
@@ -117,6 +125,13 @@ export class RowDecoder {
     if (label.length === 0) this.fail(line, c, 'empty cell; every cell needs a value');
     if (isNonFiniteSpelling(label))
       this.fail(line, c, `"${cell}" looks like a missing value (NaN/Infinity are not allowed)`);
+    if (parseNumberCell(label).kind === 'number') {
+      this.fail(
+        line,
+        c,
+        `${excerpt(label)} is a number, but line ${this.firstDataLine} of this column is text (${excerpt(this.firstCells[c]!.trim())}): a column holds numbers or labels, not both`,
+      );
+    }
     if (index.size >= MAX_CATEGORIES) {
       this.fail(
         line,

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { DatasetStatsAccumulator } from '../stats/dataset-stats.js';
 import { encodeShard } from './shard-codec.js';
@@ -11,7 +10,6 @@ import type { ShardThreadReply, ShardThreadRequest } from './shard-pipeline.js';
  */
 const port = parentPort!;
 let accumulator: DatasetStatsAccumulator | undefined;
-const hash = createHash('sha256');
 
 function reply(message: ShardThreadReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -35,12 +33,6 @@ port.on('message', (request: ShardThreadRequest) => {
         reply({ type: 'done', id: request.id, bytes }, [bytes.buffer as ArrayBuffer]);
         return;
       }
-      case 'hash':
-        hash.update(request.chunk);
-        return;
-      case 'digest':
-        reply({ type: 'done', id: request.id, hex: hash.digest('hex') });
-        return;
       case 'summary':
         reply({ type: 'summary', summary: accumulator!.result() });
         return;

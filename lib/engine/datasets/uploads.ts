@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { DatasetManifest } from '../../data/index.js';
-import { datasetManifestSchema, preprocessCsv } from '../../data/index.js';
+import { datasetManifestSchema, type PreprocessOptions, preprocessCsv } from '../../data/index.js';
 import { sniffedSource } from '../../data/sniff.js';
 import { readDocument, requireDocument } from '../../documents.js';
 import {
@@ -75,7 +75,12 @@ export function uploadIdFor(key: string, etag: string): string {
 export async function ingestUpload(
   store: ObjectStore,
   key: string,
-  options: { uploadId?: string; now?: () => Date } = {},
+  options: {
+    uploadId?: string;
+    now?: () => Date;
+    /** Passed to `preprocessCsv` (an in-process upload keeps the parsed rows, see `RowCollector`). */
+    preprocess?: Pick<PreprocessOptions, 'compression' | 'onRows'>;
+  } = {},
 ): Promise<UploadRecord> {
   const parsed = parseUploadKey(key);
   if (parsed === undefined) throw new UsageError(`${excerpt(key)} is not under datasets/<name>/`);
@@ -96,7 +101,14 @@ export async function ingestUpload(
     if (raw === undefined) throw new NotFoundError(`uploaded object ${excerpt(key)} does not exist`);
     // File-level checks (compressed, binary, not UTF-8, other delimiter) before the parser.
     const source = await sniffedSource(raw, file);
-    const manifest = await preprocessCsv({ source, file, dataset, store, prefix: keys.processedPrefix });
+    const manifest = await preprocessCsv({
+      ...options.preprocess,
+      source,
+      file,
+      dataset,
+      store,
+      prefix: keys.processedPrefix,
+    });
     record = {
       ...base,
       state: 'ready',

@@ -7,7 +7,7 @@ import { type EngineDeps, finishJob } from './coordinator.js';
 import { makeJobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
 import { type JobContext, writeJsonIfAbsent } from './job-store.js';
-import { loadPartition } from './partition-data.js';
+import { loadPartition, type RowSource } from './partition-data.js';
 import { type RoundMetrics, roundRecordOf } from './round-records.js';
 
 /** Progress of a run, one call per applied round. */
@@ -19,7 +19,10 @@ export type RoundListener = (record: RoundRecord & { readonly maxEpochs: number 
  * process (W gradients, summed at the "server", one update), bit-identical to the queued run.
  */
 export async function runInProcess(
-  deps: Pick<EngineDeps, 'store' | 'kernel' | 'backend' | 'onFinish'>,
+  deps: Pick<EngineDeps, 'store' | 'kernel' | 'backend' | 'onFinish'> & {
+    /** The dataset version's rows already in memory (a fresh in-process upload); else the shards. */
+    readonly rows?: RowSource;
+  },
   spec: JobSpec,
   manifest: DatasetManifest,
   manifestKey: string,
@@ -31,7 +34,7 @@ export async function runInProcess(
   const ctx: JobContext = { spec, plan, manifest };
   const partitions = [];
   for (let p = 0; p < plan.partitions.length; p++) {
-    partitions.push(await loadPartition(deps.store, manifest, spec, plan, p));
+    partitions.push(await loadPartition(deps.store, manifest, spec, plan, p, deps.rows));
   }
   // The same per-round records the aggregator writes, so status and reports read one history
   // whichever runner trained the job; roundMs here is pure compute (there is no coordination).

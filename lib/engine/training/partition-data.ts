@@ -1,10 +1,16 @@
-import type { DatasetManifest } from '../../data/index.js';
+import type { DatasetManifest, Shard } from '../../data/index.js';
 import { applyTransform, loadRows, selectColumns } from '../../data/index.js';
 import type { Batch } from '../../optim/index.js';
 import type { ObjectStore } from '../../ports.js';
 import { isHoldoutRow } from '../datasets/holdout.js';
 import { HOLDOUT_SEED, type JobPlan, type PartitionPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
+
+/**
+ * Rows `[start, end)` of the job's dataset version from somewhere other than its shards (the
+ * rows an in-process upload has just parsed); must give exactly the shards' values.
+ */
+export type RowSource = (start: number, end: number) => Shard | Promise<Shard>;
 
 /**
  * Loads partition `p` of a job as the model sees it: rows of its range that are not held out,
@@ -17,10 +23,11 @@ export async function loadPartition(
   spec: JobSpec,
   plan: JobPlan,
   p: number,
+  rows?: RowSource,
 ): Promise<Batch> {
   const part = plan.partitions[p];
   if (part === undefined) throw new RangeError(`job ${spec.jobId} has no partition ${p}`);
-  return loadRange(store, manifest, spec, plan, part);
+  return loadRange(store, manifest, spec, plan, part, rows);
 }
 
 /** The training rows (holdout rows left out) of one partition's range. */
@@ -30,8 +37,9 @@ async function loadRange(
   spec: JobSpec,
   plan: JobPlan,
   part: PartitionPlan,
+  rows?: RowSource,
 ): Promise<Batch> {
-  const block = await loadRows(store, manifest, part.start, part.end);
+  const block = await (rows ?? ((s, e) => loadRows(store, manifest, s, e)))(part.start, part.end);
   const target = plan.target;
   const sel = selectColumns(manifest, block, {
     target: spec.target,

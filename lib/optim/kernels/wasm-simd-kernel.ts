@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { UsageError } from '../../errors.js';
+import { InfrastructureError, UsageError } from '../../errors.js';
 import type { Batch, RowSelection } from '../models/batch.js';
 import type { ModelSpec } from '../models/model-spec.js';
 import { numOutputs, paramCount } from '../models/model-spec.js';
@@ -40,7 +40,21 @@ const B = 13;
 const SLOTS = 14;
 const SLOT_BYTES = 15;
 const STOP = 16;
+/** Bit t set: worker thread t has exited (its own exit handler, or the parent's exit event). */
+const DEAD = 17;
+/** Worker thread t + 1 that exited holding a chunk (the call cannot complete), else 0. */
+const LOST = 18;
+/** That thread's exit code. */
+const LOST_CODE = 19;
+/** Tests only: worker thread t exits (process.exit) right after claiming its next chunk. */
+const FAULT = 20;
 const SCRATCH = 32; // + thread number: that thread's scratch address
+const CLAIM = 64; // + thread number: 1 + the chunk that thread computes, -1 while claiming, 0 idle
+/** NEXT after a call is abandoned: no chunk of it is claimed any more. */
+const ABANDONED = 1 << 30;
+const CTRL_INTS = 128;
+/** A call gives up when no chunk finishes for this long (a worker that died without a word). */
+const STALL_MS = 60_000;
 
 type ChunkFn = (...args: number[]) => number;
 
@@ -65,18 +79,34 @@ const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { module, memory, thread } = workerData;
 const chunk = new WebAssembly.Instance(module, { env: { memory } }).exports.chunk;
-const c = new Int32Array(memory.buffer, 0, 64);
+const c = new Int32Array(memory.buffer, 0, ${CTRL_INTS});
+// Dying (an uncaught error, a trap, process.exit) while holding a chunk would leave the calling
+// thread waiting for it forever: say so in the shared block and wake it.
+process.on('exit', (code) => {
+  if (Atomics.load(c, ${STOP}) !== 0) return;
+  Atomics.or(c, ${DEAD}, 1 << thread);
+  if (Atomics.load(c, ${CLAIM} + thread) !== 0 && Atomics.compareExchange(c, ${LOST}, 0, thread + 1) === 0)
+    Atomics.store(c, ${LOST_CODE}, code);
+  Atomics.notify(c, ${DONE});
+});
 parentPort.postMessage('ready');
 for (;;) {
   const gen = Atomics.load(c, ${GEN});
   if (Atomics.load(c, ${STOP}) !== 0) break;
   for (;;) {
+    Atomics.store(c, ${CLAIM} + thread, -1);
     const i = Atomics.add(c, ${NEXT}, 1);
     const n = Atomics.load(c, ${NCHUNKS});
-    if (i >= n) break;
+    if (i >= n) {
+      Atomics.store(c, ${CLAIM} + thread, 0);
+      break;
+    }
+    Atomics.store(c, ${CLAIM} + thread, i + 1);
+    if (Atomics.load(c, ${FAULT}) === thread) process.exit(70);
     const rs = c[${RS}] + i * ${CHUNK_ROWS};
     chunk(c[${KIND}], c[${K}], c[${D}], c[${X}], c[${Y}], c[${IDX}], rs, Math.min(c[${RE}], rs + ${CHUNK_ROWS}),
       c[${W}], c[${B}], c[${SLOTS}] + i * c[${SLOT_BYTES}], c[${SCRATCH} + thread]);
+    Atomics.store(c, ${CLAIM} + thread, 0);
     if (Atomics.add(c, ${DONE}, 1) + 1 === n) Atomics.notify(c, ${DONE});
   }
   Atomics.wait(c, ${GEN}, gen);
@@ -198,6 +228,13 @@ const instances = new Map<number, Promise<WasmSimdKernel>>();
  * `lossAndGradient` is synchronous: the calling thread takes chunks too and then blocks in
  * `Atomics.wait` until the workers are done. Use {@link WasmSimdKernel.create} (cached per
  * thread count) and {@link WasmSimdKernel.close} to stop the workers.
+ * - A worker thread that dies never hangs a call. Dying while computing a chunk (an error, a
+ *   trap, `process.exit`), it marks the shared block and wakes the caller, and the call throws an
+ *   {@link InfrastructureError} naming the thread and its exit code; a call where no chunk
+ *   finishes for a minute throws too (a thread gone without a word). Either way, and when a
+ *   thread exits between calls, the kernel goes on with the threads it has left (the bits do not
+ *   depend on the thread count) and leaves the per-process cache, so the next `create()` starts
+ *   a full pool.
  */
 export class WasmSimdKernel implements GradientKernel {
   public readonly name = 'wasm-simd';
@@ -207,6 +244,8 @@ export class WasmSimdKernel implements GradientKernel {
   private callBytes = 1 << 20;
   private top: number;
   private closed = false;
+  /** Tests only: the next call leaves every chunk to the worker threads. */
+  private callerIdleOnce = false;
 
   private constructor(
     public readonly threads: number,
@@ -251,7 +290,43 @@ export class WasmSimdKernel implements GradientKernel {
           }),
       ),
     );
-    return new WasmSimdKernel(threads, memory, chunk, workers);
+    const kernel = new WasmSimdKernel(threads, memory, chunk, workers);
+    workers.forEach((w, i) => {
+      w.on('error', () => {}); // the exit event below (and the call, if one was running) reports it
+      w.on('exit', () => kernel.lostThread(i + 1));
+    });
+    return kernel;
+  }
+
+  /** Worker thread `thread` has exited: mark it, and let the next `create()` start a full pool. */
+  private lostThread(thread: number): void {
+    if (this.closed) return;
+    Atomics.or(this.ctrl(), DEAD, 1 << thread);
+    // only this kernel's entry (a pool rebuilt for the same count is left alone)
+    void instances.get(this.threads)?.then((k) => {
+      if (k === this) instances.delete(this.threads);
+    });
+  }
+
+  /** Worker threads still running. */
+  public get liveThreads(): number {
+    const dead = Atomics.load(this.ctrl(), DEAD);
+    return 1 + this.workers.filter((_, i) => (dead & (1 << (i + 1))) === 0).length;
+  }
+
+  /**
+   * Tests only: worker thread `thread` (1 … threads − 1) exits with code 70 right after claiming a
+   * chunk of the next call, and the calling thread takes no chunk in that call, so the call must
+   * notice the lost chunk.
+   */
+  public failThreadForTests(thread: number): void {
+    Atomics.store(this.ctrl(), FAULT, thread);
+    this.callerIdleOnce = true;
+  }
+
+  /** Tests only: the worker thread object of `thread` (1 … threads − 1). */
+  public workerForTests(thread: number): Worker {
+    return this.workers[thread - 1]!;
   }
 
   /** Stops the worker threads; the kernel cannot be used afterwards. */
@@ -275,6 +350,7 @@ export class WasmSimdKernel implements GradientKernel {
     if (this.closed) throw new Error('WasmSimdKernel is closed');
     // MLPs run on the deterministic float64 back-propagation kernel (lib/optim/kernels/mlp-kernel.ts).
     if (spec.kind === 'mlp') return mlpLossAndGradient(spec, params, sel, outGradSum);
+    this.settle();
     const d = sel.batch.d;
     if (d !== spec.numFeatures) {
       throw new UsageError(`batch has ${d} features but the model expects ${spec.numFeatures}`);
@@ -335,14 +411,14 @@ export class WasmSimdKernel implements GradientKernel {
     c[NCHUNKS] = nChunks;
     Atomics.store(c, DONE, 0);
     Atomics.store(c, NEXT, 0); // publishes everything above to the workers' Atomics.add
-    if (this.workers.length > 0 && nChunks > 1) {
+    const callerIdle = this.callerIdleOnce;
+    this.callerIdleOnce = false;
+    if (this.workers.length > 0 && (nChunks > 1 || callerIdle)) {
       Atomics.add(c, GEN, 1);
       Atomics.notify(c, GEN);
     }
-    drain(c, this.chunk, 0);
-    for (let done = Atomics.load(c, DONE); done < nChunks; done = Atomics.load(c, DONE)) {
-      Atomics.wait(c, DONE, done);
-    }
+    if (!callerIdle) drain(c, this.chunk, 0);
+    this.waitForChunks(c, nChunks);
 
     // the fixed reduction: chunk 0, 1, 2, … whoever computed them
     const slots = new Float64Array(this.memory.buffer, slotsAt, nChunks * (p + 1));
@@ -356,7 +432,66 @@ export class WasmSimdKernel implements GradientKernel {
   }
 
   private ctrl(): Int32Array {
-    return new Int32Array(this.memory.buffer, 0, 64);
+    return new Int32Array(this.memory.buffer, 0, CTRL_INTS);
+  }
+
+  /**
+   * Blocks until all `n` chunks are done; throws when a worker thread died holding one, or when
+   * none finishes for {@link STALL_MS}.
+   */
+  private waitForChunks(c: Int32Array, n: number): void {
+    let done = Atomics.load(c, DONE);
+    let since = performance.now();
+    while (done < n) {
+      const lost = Atomics.load(c, LOST);
+      if (lost !== 0) {
+        this.abandon(c);
+        Atomics.store(c, LOST, 0);
+        Atomics.store(c, FAULT, 0);
+        this.lostThread(lost - 1);
+        throw new InfrastructureError(
+          `gradient kernel: worker thread ${lost - 1} of ${this.threads} exited (code ${Atomics.load(c, LOST_CODE)}) while computing a chunk; this call is abandoned, the kernel goes on with ${this.liveThreads} thread(s)`,
+        );
+      }
+      Atomics.wait(c, DONE, done, 1000);
+      const now = Atomics.load(c, DONE);
+      if (now !== done) {
+        done = now;
+        since = performance.now();
+      } else if (performance.now() - since > STALL_MS) {
+        this.abandon(c);
+        throw new InfrastructureError(
+          `gradient kernel: no chunk finished in ${STALL_MS / 1000} s (${done} of ${n} done); a worker thread is presumed dead`,
+        );
+      }
+    }
+  }
+
+  /** No chunk of the current call is claimed any more (live workers finish the one they hold). */
+  private abandon(c: Int32Array): void {
+    Atomics.store(c, NEXT, ABANDONED);
+  }
+
+  /**
+   * Before a call: a previous call that threw may have left live workers finishing a chunk of it;
+   * wait for them (they would count into this call's DONE otherwise).
+   */
+  private settle(): void {
+    const c = this.ctrl();
+    const start = performance.now();
+    for (let t = 1; t < this.threads; t++) {
+      for (;;) {
+        const dead = (Atomics.load(c, DEAD) & (1 << t)) !== 0;
+        const claim = Atomics.load(c, CLAIM + t);
+        if (dead || claim === 0) break;
+        if (performance.now() - start > STALL_MS) {
+          throw new InfrastructureError(
+            `gradient kernel: worker thread ${t} did not finish a chunk in ${STALL_MS / 1000} s`,
+          );
+        }
+        Atomics.wait(c, CLAIM + t, claim, 10);
+      }
+    }
   }
 
   /** Makes the per-call area at least `bytes` long; growing it drops the resident batches. */

@@ -119,9 +119,12 @@ describe('Function: preprocessCsv', () => {
     expect(Array.from(rows.data)).toEqual([1.5, 0, -2000, 1]);
   });
 
-  it('stores categorical labels that look like numbers as labels after the first row', async () => {
-    const { manifest } = await run('k,v\na,1\n7,2\n');
-    expect(manifest.columns[0]!.categories).toEqual(['a', '7']);
+  // Until issues 9/11 "7" here became a label after a text first row; a column's type now holds
+  // for the whole file, so a number among labels is refused (see 'validation' below).
+  it('refuses a label column with a number in it, naming the line and the first label', async () => {
+    const e = await rejection('k,v\na,1\n7,2\n');
+    expect([e.line, e.column]).toEqual([3, 'k']);
+    expect(e.message).toMatch(/"7" is a number, but line 2 of this column is text \("a"\)/);
   });
 
   describe('validation', () => {
@@ -158,8 +161,31 @@ describe('Function: preprocessCsv', () => {
       const e = await rejection('a,b\n1,2\n3,4\n5,6\n7,abc\n');
       expect([e.file, e.line, e.column]).toEqual(['data.csv', 5, 'b']);
       expect(e.message).toBe(
-        'data.csv line 5, column "b": "abc" is not a number (the column is numeric because its first data row, line 2, is a number)',
+        'data.csv line 5, column "b": "abc" is not a number, but line 2 of this column is: a column holds numbers or labels, not both',
       );
+    });
+
+    it('rejects a text first row of a numeric column, naming both lines (types hold for the whole file)', async () => {
+      const e = await rejection('a,b\nabc,1\n2,2\n3,3\n');
+      expect([e.file, e.line, e.column]).toEqual(['data.csv', 3, 'a']);
+      expect(e.message).toBe(
+        'data.csv line 3, column "a": "2" is a number, but line 2 of this column is text ("abc"): a column holds numbers or labels, not both',
+      );
+    });
+
+    it('rejects a numeric column that turns to text far into a big file', async () => {
+      // 500 000 numeric rows (past THREAD_MIN_BYTES, several shards), then one word
+      const body = Array.from({ length: 500_000 }, (_, i) => `${i},${i % 3}`).join('\n');
+      const store = new MemoryObjectStore();
+      const e = await preprocessCsv({
+        source: csvSource(`a,b\n${body}\n12,oops\n`, 1 << 20),
+        file: 'data.csv',
+        dataset: 'ds',
+        store,
+      }).catch((error: unknown) => error);
+      expect(e).toBeInstanceOf(DatasetError);
+      expect([(e as DatasetError).line, (e as DatasetError).column]).toEqual([500_002, 'b']);
+      expect(store.keys()).toEqual([]);
     });
 
     for (const bad of ['NaN', 'nan', 'Infinity', '-inf', 'INF', '1e999']) {
