@@ -53,7 +53,8 @@ describe('Class: RowDecoder', () => {
     const out = new Float32Array(1);
     d.decode(['1'], 7, out, 0);
     expect(failure(() => d.decode(['abc'], 9, out, 0)).message).toBe(
-      'f.csv line 9, column "a": "abc" is not a number (the column is numeric because its first data row, line 7, is a number)',
+      // The wording names the row that decided the column numeric (types hold for the whole file).
+      'f.csv line 9, column "a": "abc" is not a number, but line 7 of this column is: a column holds numbers or labels, not both',
     );
     expect(failure(() => d.decode([''], 10, out, 0)).message).toBe(
       'f.csv line 10, column "a": empty cell; every cell needs a value',
