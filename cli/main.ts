@@ -17,6 +17,7 @@ import { readJson } from '../lib/engine/training/job-store.js';
 import { resumeJob } from '../lib/engine/training/resume.js';
 import { NotFoundError } from '../lib/errors.js';
 import { seedExample, toCsv } from '../lib/examples/generators.js';
+import { PLACEMENT_CHOICES, type PlacementChoice } from '../lib/planner/placement.js';
 import { afterUpload } from './commands/after-upload.js';
 import { evaluate, predict } from './commands/evaluate.js';
 import {
@@ -167,6 +168,12 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .option('--seed <S>', 'random seed', seedFlag)
     .addOption(new Option('--runner <name>', 'where to run').choices(['local', 'inprocess']).default('local'))
     .addOption(
+      new Option(
+        '--placement <where>',
+        'auto: the planner chooses (printed with its reason, stored in the job plan); inprocess; lambda (the queued runner: local cloud here, SQS + Lambda on AWS); batch (the Batch GPU job; a child process here). Default: auto on AWS, lambda here',
+      ).choices(PLACEMENT_CHOICES),
+    )
+    .addOption(
       new Option('--sync <mode>', 'gd: one gradient per round; local-sgd: K local steps, averaged').choices(
         SYNC_MODES,
       ),
@@ -212,6 +219,8 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
           ...(o.holdout !== undefined ? { holdout: o.holdout as number } : {}),
           workers: o.workers as number,
           runner: o.runner as 'local',
+          runnerExplicit: cmd.getOptionValueSource('runner') === 'cli',
+          ...(o.placement !== undefined ? { placement: o.placement as PlacementChoice } : {}),
           options,
           json: o.json === true,
         },
@@ -450,10 +459,10 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
     .requiredOption('--dataset <name>', 'dataset (its newest version)')
     .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).default('linear'))
     .option('--classes <K>', 'classes (softmax)', positiveInt, 2)
-    .option('--rounds <R>', 'expected rounds (epochs × steps per epoch)', positiveInt, 200)
-    .addOption(
-      new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS).default('batch'),
-    )
+    .option('--rounds <R>', "expected rounds (default: the solver's own estimate)", positiveInt)
+    .addOption(new Option('--solver <name>', 'solver (default auto, as train)').choices(SOLVER_CHOICES))
+    .addOption(new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS))
+    .option('--calibrate', "measure this machine's kernel again (cached per machine under the home)")
     .option('--batch-size <B>', 'mini-batch size', positiveInt)
     .option('--deadline <s>', 'finish within this many seconds', positive)
     .option('--fastest', 'pick the fastest placement, not the cheapest')
@@ -466,8 +475,10 @@ function buildProgram(session: (cmd: Command) => Session, io: Io): Command {
           dataset: o.dataset as string,
           model: o.model as 'linear',
           classes: o.classes as number,
-          rounds: o.rounds as number,
-          algorithm: o.algorithm as 'batch',
+          ...(o.rounds !== undefined ? { rounds: o.rounds as number } : {}),
+          ...(o.solver !== undefined ? { solver: o.solver as TrainOptions['solver'] & string } : {}),
+          ...(o.algorithm !== undefined ? { algorithm: o.algorithm as 'batch' } : {}),
+          calibrate: o.calibrate === true,
           ...(o.batchSize !== undefined ? { batchSize: o.batchSize as number } : {}),
           ...(o.deadline !== undefined ? { deadline: o.deadline as number } : {}),
           fastest: o.fastest === true,

@@ -3,7 +3,7 @@ import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
 import { readJobFailure, TrainingDivergedError } from '../../lib/engine/training/diverged.js';
 import type { JobPlan } from '../../lib/engine/training/job-plan.js';
-import type { JobSpec } from '../../lib/engine/training/job-spec.js';
+import type { JobPlacement, JobSpec } from '../../lib/engine/training/job-spec.js';
 import { readJson } from '../../lib/engine/training/job-store.js';
 import { latestRoundRecord } from '../../lib/engine/training/round-records.js';
 import { InfrastructureError } from '../../lib/errors.js';
@@ -18,6 +18,8 @@ export interface TrainResult {
   readonly artifact: ModelArtifact;
   readonly backend: string;
   readonly runner: string;
+  /** Where the job ran and why (`train --placement`). */
+  readonly placement?: JobPlacement;
   readonly wallMs: number;
   /** How the model was fitted (absent for jobs that predate solvers). */
   readonly solver?: SolverSummary;
@@ -108,6 +110,7 @@ export function printTrainResult(io: Io, r: TrainResult, json: boolean): void {
     ...(r.solver !== undefined ? { solver: r.solver } : {}),
     backend: r.backend,
     runner: r.runner,
+    ...(r.placement !== undefined ? { placement: r.placement } : {}),
     wallMs: r.wallMs,
   };
   if (json) {

@@ -17,6 +17,7 @@ import { latestState, readJson } from '../../lib/engine/training/job-store.js';
 import { findJobVersion, registerJobModel } from '../../lib/engine/training/register-model.js';
 import { DatasetError, UsageError } from '../../lib/errors.js';
 import { selectBackend } from '../../lib/optim/index.js';
+import type { PlacementChoice } from '../../lib/planner/index.js';
 import type { ModelRegistry } from '../../lib/registry/index.js';
 import { assertModelName } from '../../lib/registry/names.js';
 import {
@@ -29,6 +30,7 @@ import {
 import { type Io, progressBar } from '../output.js';
 import { datasetNameFor, type Session } from '../session.js';
 import { printTrainResult, solverSummary, type TrainResult, waitForJob } from './job-progress.js';
+import { jobPlacement, planPlacement, runOnBatch } from './placement.js';
 import { roundPlanLine, summarizeRoundPlan } from './plan-line.js';
 
 export interface TrainArgs {
@@ -40,6 +42,10 @@ export interface TrainArgs {
   readonly name?: string;
   readonly workers: number;
   readonly runner: 'local' | 'inprocess';
+  /** `--runner` was given on the command line (not its default). */
+  readonly runnerExplicit?: boolean;
+  /** `--placement`; absent: `auto` on AWS, the local cloud (as `--runner local`) on a local home. */
+  readonly placement?: PlacementChoice;
   readonly pca?: number;
   readonly holdout?: number;
   readonly options: TrainOptions;
@@ -79,10 +85,11 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   }
   // Everything the user named is checked before anything is uploaded or started.
   const request = checkTrainRequest(args);
+  const requested = requestedPlacement(args, session.cloudKind);
   let datasetName = args.dataset;
   if (args.data !== undefined) {
     datasetName = datasetNameFor(args.data);
-    if (args.runner === 'local') await session.upload(args.data, datasetName);
+    if (requested === 'lambda') await session.upload(args.data, datasetName);
     else await session.uploadInProcess(args.data, datasetName);
   }
   const { store, registry } = session.home;
@@ -100,7 +107,7 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
       `no numeric feature columns besides "${args.target}"`,
     );
   }
-  const spec: JobSpec = jobSpecSchema.parse({
+  const draft: JobSpec = jobSpecSchema.parse({
     v: 1,
     jobId: newJobId(datasetName!, args.model),
     createdAt: new Date().toISOString(),
@@ -114,16 +121,37 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     ...(args.pca !== undefined ? { reduction: { kind: 'pca', k: args.pca } } : {}),
     holdoutFraction: args.holdout ?? 0,
   });
+  // Where it runs: the planner prices the queued plan (its rounds are what Lambda pays for).
+  const planned = await planPlacement(
+    session,
+    makeJobPlan(draft, manifest, manifestKey, { queued: true }),
+    manifest,
+  );
+  const placement = jobPlacement(requested, planned.summary);
+  const spec: JobSpec = { ...draft, placement };
+  const runner: 'local' | 'inprocess' = placement.placement === 'lambda' ? 'local' : 'inprocess';
   // The plan first: the solver, how steps become rounds, how many, and the expected time (an upper bound).
-  const plan = makeJobPlan(spec, manifest, manifestKey, { queued: args.runner === 'local' });
+  const plan = makeJobPlan(spec, manifest, manifestKey, { queued: runner === 'local' });
   if (!args.json) {
     io.err(`solver: ${plan.config.solver} (${plan.config.solverReason})`);
-    io.err(roundPlanLine(summarizeRoundPlan(plan, args.runner), args.runner));
+    io.err(
+      requested === 'auto'
+        ? `placement: ${placement.placement} (auto; ${planned.why}): ${placement.reason}`
+        : `placement: ${placement.placement} (asked for; the planner would choose ${placement.planned}: ${placement.reason})`,
+    );
+    io.err(roundPlanLine(summarizeRoundPlan(plan, runner), runner));
   }
   const started = Date.now();
   let artifact: ModelArtifact;
   let backend: string;
-  if (args.runner === 'inprocess') {
+  if (placement.placement === 'batch') {
+    if (!args.json)
+      io.err(
+        `runner: Batch job entry point (${session.cloudKind === 'aws' ? 'AWS Batch' : 'a local child process'})`,
+      );
+    artifact = (await runOnBatch(session, spec, io, !args.json)).artifact;
+    backend = artifact.backend ?? 'unknown';
+  } else if (runner === 'inprocess') {
     const selection = await selectBackend();
     backend = backendLabel(selection);
     if (!args.json) io.err(`backend: ${backend}; runner: in-process, ${spec.workers} worker(s)`);
@@ -157,12 +185,32 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     jobId: spec.jobId,
     artifact,
     backend,
-    runner: args.runner,
+    runner: placement.placement === 'batch' ? 'batch' : runner,
+    placement,
     wallMs: Date.now() - started,
     solver: solverSummary(plan, spec, await latestState(store, spec.jobId)),
   };
   printTrainResult(io, result, args.json);
   return result;
+}
+
+/**
+ * The placement asked for: `--placement` (which must agree with an explicit `--runner`), else an
+ * explicit `--runner` (local = the queued runner = `lambda`, inprocess = `inprocess`), else `auto`
+ * on AWS and the local cloud (`lambda`) on a local home, as before `--placement` existed.
+ */
+export function requestedPlacement(args: TrainArgs, cloud: 'local' | 'aws'): PlacementChoice {
+  const fromRunner = args.runner === 'local' ? 'lambda' : 'inprocess';
+  if (args.placement !== undefined) {
+    if (args.runnerExplicit === true && args.placement !== 'auto' && args.placement !== fromRunner) {
+      throw new UsageError(
+        `--runner ${args.runner} contradicts --placement ${args.placement}; give only --placement`,
+      );
+    }
+    return args.placement;
+  }
+  if (args.runnerExplicit === true) return fromRunner;
+  return cloud === 'aws' ? 'auto' : 'lambda';
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { DatasetManifest } from '../../data/index.js';
 import {
   applyRound,
+  type Batch,
   computeTask,
   initTrainState,
   PermutationCache,
@@ -80,7 +81,7 @@ export async function runCheckpointed(
   let state = saved ?? initTrainState(config);
   const resumedFrom = state.round;
   if (saved === undefined) await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, 0), state);
-  const partitions = [];
+  const partitions: Batch[] = [];
   for (let p = 0; p < plan.partitions.length; p++) {
     partitions.push(await loadPartition(deps.store, manifest, spec, plan, p));
   }
