@@ -14,10 +14,10 @@ import {
 import { resolveDataset } from '../datasets/uploads.js';
 import { holdoutMetrics } from '../evaluation/holdout-eval.js';
 import { type ModelArtifact, parseModelArtifact } from '../serving/model-artifact.js';
-import type { FinishedJob } from '../training/coordinator.js';
-import { type EngineDeps, startJob } from '../training/coordinator.js';
+import type { EngineDeps, FinishedJob } from '../training/coordinator.js';
 import { type JobSpec, jobSpecSchema, MODEL_KINDS, trainOptionsSchema } from '../training/job-spec.js';
 import { readJson } from '../training/job-store.js';
+import { type PlaceJobDeps, startPlacedJob } from '../training/place-job.js';
 
 /** A saved training definition: what to train, when, and the gate a new model must pass. */
 export const pipelineSchema = z.object({
@@ -82,7 +82,7 @@ export type PipelineDecision =
     };
 
 /** Everything a pipeline step needs: the engine (to start jobs), the registry, events. */
-export interface PipelineDeps {
+export interface PipelineDeps extends PlaceJobDeps {
   readonly engine: EngineDeps;
   readonly registry: ModelRegistry;
   readonly events: EventSink;
@@ -165,7 +165,8 @@ export async function runPipeline(
     holdoutFraction: p.holdoutFraction,
     pipeline: name,
   });
-  await startJob(deps.engine, spec, manifest, manifestKey);
+  // Placed by the planner, as `train --placement auto` (Batch when a launcher is wired).
+  await startPlacedJob(deps, spec, manifest, manifestKey);
   return { kind: 'started', jobId: spec.jobId };
 }
 

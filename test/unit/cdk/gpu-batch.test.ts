@@ -18,7 +18,7 @@ describe('Class: GpuBatch', () => {
       spot: true,
     });
     template = Template.fromStack(stack);
-  });
+  }, 240_000); // hashing the image's build context (the repository root) is slow on a loaded machine
 
   describe('Method: constructor (spot: true)', () => {
     it('builds the job image from batch/Dockerfile as a Docker image asset (linux/amd64)', () => {
