@@ -93,7 +93,9 @@ export class GpuBatch extends Construct {
       const ce = new batch.ManagedEc2EcsComputeEnvironment(this, id, {
         vpc: this.vpc,
         vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-        instanceTypes: (props.instanceTypes ?? DEFAULT_GPU_INSTANCE_TYPES).map((t) => new ec2.InstanceType(t)),
+        instanceTypes: (props.instanceTypes ?? DEFAULT_GPU_INSTANCE_TYPES).map(
+          (t) => new ec2.InstanceType(t),
+        ),
         useOptimalInstanceClasses: false, // "optimal" means CPU-only families
         images: [{ imageType: batch.EcsMachineImageType.ECS_AL2_NVIDIA }],
         spot,
@@ -117,7 +119,9 @@ export class GpuBatch extends Construct {
     this.jobQueue = new batch.JobQueue(this, 'JobQueue', {
       computeEnvironments: [
         { computeEnvironment: this.computeEnvironment, order: 1 },
-        ...(this.onDemandFallback !== undefined ? [{ computeEnvironment: this.onDemandFallback, order: 2 }] : []),
+        ...(this.onDemandFallback !== undefined
+          ? [{ computeEnvironment: this.onDemandFallback, order: 2 }]
+          : []),
       ],
     });
 
