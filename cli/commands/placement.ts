@@ -56,10 +56,33 @@ export function machineKey(): string {
  * The kernel's measured throughput on this machine: read from `<home>/calibration/<machine>.json`,
  * or measured (about 0.3 s) on first use, when the kernel changed, or when `fresh` is set.
  */
-export async function hostCalibration(session: Session, fresh = false): Promise<KernelCalibration> {
+export async function hostCalibration(
+  session: Session,
+  fresh = false,
+  measure = true,
+): Promise<KernelCalibration> {
   const machine = machineKey();
   const dir = join(session.root, 'calibration');
   const file = join(dir, `${machine}.json`);
+  if (!measure) {
+    // A placement that was asked for: the cached figure if there is one, else the cost model's
+    // per-vCPU figure × cores — no 0.3 s measurement for a note.
+    try {
+      return calibrationSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+    } catch {
+      return {
+        v: 1,
+        kernel: 'nominal',
+        machine,
+        rows: 0,
+        features: 0,
+        repetitions: 0,
+        seconds: 0,
+        rowFeaturesPerSecond: DEFAULT_COST_MODEL.rowFeaturesPerVcpuSecond * os.availableParallelism(),
+        measuredAt: new Date(0).toISOString(),
+      };
+    }
+  }
   const { kernel } = await selectBackend();
   if (!fresh) {
     try {
@@ -93,8 +116,9 @@ export async function planPlacement(
   session: Session,
   plan: JobPlan,
   manifest: DatasetManifest,
+  measure = true,
 ): Promise<{ summary: PlacementDecisionSummary; candidates: PlacementCandidate[]; why: string }> {
-  const calibration = await hostCalibration(session);
+  const calibration = await hostCalibration(session, false, measure);
   const workload = workloadOf(
     plan.config,
     plan.partitions.map((p) => p.rows),

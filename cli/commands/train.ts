@@ -126,6 +126,7 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     session,
     makeJobPlan(draft, manifest, manifestKey, { queued: true }),
     manifest,
+    requested === 'auto', // only auto's decision is worth a calibration run
   );
   const placement = jobPlacement(requested, planned.summary);
   const spec: JobSpec = { ...draft, placement };
