@@ -105,13 +105,18 @@ export type LaunchStatus =
   | { readonly status: 'succeeded' }
   | { readonly status: 'failed'; readonly reason: string };
 
+/** What a launcher starts: the job, a name for the platform, the command and its environment. */
+export interface LaunchRequest {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly command: readonly string[];
+  /** Extra environment of the job (e.g. the key of its spec in the store). */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
 /** Starts a training job outside Lambda (AWS Batch GPU job on AWS, a child process locally). */
 export interface JobLauncher {
-  submit(request: {
-    jobId: string;
-    jobName: string;
-    command: readonly string[];
-  }): Promise<{ launchId: string }>;
+  submit(request: LaunchRequest): Promise<{ launchId: string }>;
   describe(launchId: string): Promise<LaunchStatus>;
 }
 

@@ -31,6 +31,7 @@ export const BATCH_IMAGE_CONTEXT_EXCLUDE = [
   '!batch',
   '!cli',
   '!bench',
+  '!scripts', // `npm run build` assembles the wasm kernel with scripts/build-wasm.mjs
   '**/*.test.ts',
 ] as const;
 
@@ -43,8 +44,13 @@ export interface GpuBatchProps {
   readonly vpc?: ec2.IVpc;
   /** Upper bound of the compute environment (0 when idle). @default 64 */
   readonly maxvCpus?: number;
-  /** Use Spot capacity (cheaper, can be reclaimed: the job resumes from its last saved round). @default false */
+  /**
+   * Spot capacity first (cheaper, can be reclaimed: the job resumes from its last checkpoint), with
+   * an on-demand compute environment behind it in the queue for when Spot has none. @default false
+   */
   readonly spot?: boolean;
+  /** Checkpoint interval of the job, seconds (well inside Spot's two-minute notice). @default 60 */
+  readonly checkpointSeconds?: number;
   /** @default DEFAULT_GPU_INSTANCE_TYPES */
   readonly instanceTypes?: readonly string[];
   /** vCPUs per job. @default 4 */
@@ -53,7 +59,7 @@ export interface GpuBatchProps {
   readonly jobMemory?: Size;
   /** @default Duration.hours(12) */
   readonly jobTimeout?: Duration;
-  /** Attempts per job (Spot reclaims count). @default 3 */
+  /** Attempts per job; only host evictions (Spot reclaims, host failures) are retried. @default 3 */
   readonly jobRetryAttempts?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
@@ -69,7 +75,10 @@ export interface GpuBatchProps {
  */
 export class GpuBatch extends Construct {
   public readonly vpc: ec2.IVpc;
+  /** The first compute environment of the queue (Spot when `spot` is set). */
   public readonly computeEnvironment: batch.ManagedEc2EcsComputeEnvironment;
+  /** The on-demand fallback behind the Spot environment; undefined without `spot`. */
+  public readonly onDemandFallback: batch.ManagedEc2EcsComputeEnvironment | undefined;
   public readonly jobQueue: batch.JobQueue;
   public readonly jobDefinition: batch.EcsJobDefinition;
   public readonly jobRole: iam.Role;
@@ -80,24 +89,40 @@ export class GpuBatch extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.vpc = props.vpc ?? this.createVpc(logRetention);
 
-    this.computeEnvironment = new batch.ManagedEc2EcsComputeEnvironment(this, 'ComputeEnvironment', {
-      vpc: this.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      instanceTypes: (props.instanceTypes ?? DEFAULT_GPU_INSTANCE_TYPES).map((t) => new ec2.InstanceType(t)),
-      useOptimalInstanceClasses: false, // "optimal" means CPU-only families
-      images: [{ imageType: batch.EcsMachineImageType.ECS_AL2_NVIDIA }],
-      spot: props.spot ?? false,
-      minvCpus: 0,
-      maxvCpus: props.maxvCpus ?? 64,
-      updateToLatestImageVersion: true,
-    });
-    acknowledge(
-      this.computeEnvironment,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
-      'The ECS container-instance role needs the ECS agent permissions; AWS keeps this managed policy current with the agent.',
-    );
+    const environment = (id: string, spot: boolean): batch.ManagedEc2EcsComputeEnvironment => {
+      const ce = new batch.ManagedEc2EcsComputeEnvironment(this, id, {
+        vpc: this.vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        instanceTypes: (props.instanceTypes ?? DEFAULT_GPU_INSTANCE_TYPES).map(
+          (t) => new ec2.InstanceType(t),
+        ),
+        useOptimalInstanceClasses: false, // "optimal" means CPU-only families
+        images: [{ imageType: batch.EcsMachineImageType.ECS_AL2_NVIDIA }],
+        spot,
+        // Spot: the pools least likely to be reclaimed, at the lowest price among them.
+        ...(spot ? { allocationStrategy: batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED } : {}),
+        minvCpus: 0,
+        maxvCpus: props.maxvCpus ?? 64,
+        updateToLatestImageVersion: true,
+      });
+      acknowledge(
+        ce,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
+        'The ECS container-instance role needs the ECS agent permissions; AWS keeps this managed policy current with the agent.',
+      );
+      return ce;
+    };
+    const spot = props.spot ?? false;
+    this.computeEnvironment = environment('ComputeEnvironment', spot);
+    // The queue tries its environments in order: Spot first, on-demand when Spot has no capacity.
+    this.onDemandFallback = spot ? environment('OnDemandComputeEnvironment', false) : undefined;
     this.jobQueue = new batch.JobQueue(this, 'JobQueue', {
-      computeEnvironments: [{ computeEnvironment: this.computeEnvironment, order: 1 }],
+      computeEnvironments: [
+        { computeEnvironment: this.computeEnvironment, order: 1 },
+        ...(this.onDemandFallback !== undefined
+          ? [{ computeEnvironment: this.onDemandFallback, order: 2 }]
+          : []),
+      ],
     });
 
     this.logGroup = new logs.LogGroup(this, 'JobLogs', {
@@ -119,6 +144,13 @@ export class GpuBatch extends Construct {
     this.jobDefinition = new batch.EcsJobDefinition(this, 'JobDefinition', {
       timeout: props.jobTimeout ?? Duration.hours(12),
       retryAttempts: props.jobRetryAttempts ?? 3,
+      // A host eviction (Spot reclaim: status reason "Host EC2 (instance i-…) terminated.") is
+      // retried and resumes from the last checkpoint; the job's own failure is final. The same
+      // rule as HOST_EVICTION_RETRY in lib/adapters/aws/batch-job-launcher.ts.
+      retryStrategies: [
+        batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onStatusReason: 'Host EC2*' })),
+        batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onReason: '*' })),
+      ],
       container: new batch.EcsEc2ContainerDefinition(this, 'Container', {
         image: ecs.ContainerImage.fromAsset(props.imageContextDir ?? REPO_ROOT, {
           file: 'batch/Dockerfile',
@@ -134,7 +166,9 @@ export class GpuBatch extends Construct {
         environment: {
           BUCKET_NAME: props.bucket.bucketName,
           EVENT_BUS_NAME: props.eventBus.eventBusName,
-          SHARDTRAIN_BACKEND: 'tensorflow',
+          // No SHARDTRAIN_BACKEND: the job picks tfjs on the GPU when one is visible, else the
+          // deterministic CPU kernel, and logs which.
+          SHARDTRAIN_CHECKPOINT_SECONDS: String(props.checkpointSeconds ?? 60),
           POWERTOOLS_SERVICE_NAME: 'shardtrain',
           POWERTOOLS_METRICS_NAMESPACE: 'Shardtrain',
         },

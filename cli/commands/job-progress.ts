@@ -4,7 +4,7 @@ import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
 import { storedModelDocument } from '../../lib/engine/serving/model-artifact.js';
 import { readJobFailure, TrainingDivergedError } from '../../lib/engine/training/diverged.js';
 import type { JobPlan } from '../../lib/engine/training/job-plan.js';
-import type { JobSpec } from '../../lib/engine/training/job-spec.js';
+import type { JobPlacement, JobSpec } from '../../lib/engine/training/job-spec.js';
 import { messageFailureReason } from '../../lib/engine/training/protocol.js';
 import { latestRoundRecord } from '../../lib/engine/training/round-records.js';
 import { InfrastructureError } from '../../lib/errors.js';
@@ -19,6 +19,8 @@ export interface TrainResult {
   readonly artifact: ModelArtifact;
   readonly backend: string;
   readonly runner: string;
+  /** Where the job ran and why (`train --placement`). */
+  readonly placement?: JobPlacement;
   readonly wallMs: number;
   /** How the model was fitted (absent for jobs that predate solvers). */
   readonly solver?: SolverSummary;
@@ -109,6 +111,7 @@ export function printTrainResult(io: Io, r: TrainResult, json: boolean): void {
     ...(r.solver !== undefined ? { solver: r.solver } : {}),
     backend: r.backend,
     runner: r.runner,
+    ...(r.placement !== undefined ? { placement: r.placement } : {}),
     wallMs: r.wallMs,
   };
   if (json) {

@@ -1,17 +1,52 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
-import { ALGORITHMS, MODEL_KINDS } from '../../lib/engine/training/job-spec.js';
+import { ALGORITHMS, MODEL_KINDS, SOLVER_CHOICES } from '../../lib/engine/training/job-spec.js';
 import { UsageError } from '../../lib/errors.js';
-import { planJobPlacement } from '../../lib/planner/index.js';
+import { resolveTrainConfig, type SolverChoice } from '../../lib/optim/index.js';
+import {
+  choosePlacement,
+  formatSeconds,
+  lambdaRowFeaturesPerSecond,
+  type PlacementCandidate,
+  type PlacementDecisionSummary,
+  workloadOf,
+} from '../../lib/planner/index.js';
 import { type CommandContext, parseOptions } from '../command-kit.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';
 import { positive, positiveInt } from '../validate.js';
+import { hostCalibration, hostCostModel } from './placement.js';
+
+/** What `plan --json` prints. */
+export interface PlanOutput {
+  readonly dataset: string;
+  readonly rows: number;
+  readonly features: number;
+  readonly classes: number;
+  readonly solver: string;
+  readonly rounds: number;
+  /** Where the round count comes from (the solver's estimate, or `--rounds`). */
+  readonly roundsWhy: string;
+  /** This machine's kernel throughput (cached per machine under the home) and Lambda's per memory size. */
+  readonly calibration: {
+    readonly kernel: string;
+    readonly machine: string;
+    readonly rowFeaturesPerSecond: number;
+    readonly measuredAt: string;
+    readonly lambdaRowFeaturesPerSecond: Readonly<Record<string, number>>;
+  };
+  readonly decision: PlacementDecisionSummary;
+  readonly candidates: readonly PlacementCandidate[];
+}
+
+const LAMBDA_SIZES = [512, 1024, 1769, 3008, 5308, 10240] as const;
 
 /**
- * `shardtrain plan`: where a training job on a dataset is cheapest (or fastest): in one process,
- * as a Lambda fan-out of W workers, or as a Batch GPU job — with every candidate's estimate.
+ * `shardtrain plan`: where a training job on a dataset runs best — in this process, as a Lambda
+ * fan-out of W workers, or as a Batch GPU job — with every candidate's seconds and dollars.
+ * Rounds come from the solver's own estimate unless `--rounds` is given; this machine's kernel
+ * speed from a short calibration (cached; `--calibrate` measures again).
  */
 export async function plan(
   session: Session,
@@ -19,61 +54,119 @@ export async function plan(
     dataset: string;
     model: (typeof MODEL_KINDS)[number];
     classes: number;
-    rounds: number;
-    algorithm: 'sgd' | 'minibatch' | 'batch';
+    solver?: SolverChoice;
+    rounds?: number;
+    algorithm?: 'sgd' | 'minibatch' | 'batch';
     batchSize?: number;
     deadline?: number;
     fastest: boolean;
     maxWorkers: number;
+    calibrate: boolean;
     json: boolean;
   },
   io: Io,
-) {
+): Promise<PlanOutput> {
   const { manifest } = await resolveDataset(session.home.store, o.dataset);
-  const features =
-    manifest.columns.filter((c) => c.type === 'numeric').length - (o.model === 'linear' ? 1 : 0);
+  const features = Math.max(
+    1,
+    manifest.columns.filter((c) => c.type === 'numeric').length - (o.model === 'linear' ? 1 : 0),
+  );
   if (o.algorithm === 'minibatch' && o.batchSize === undefined)
     throw new UsageError('--algorithm minibatch needs --batch-size');
-  const decision = planJobPlacement({
-    rows: manifest.rows,
-    features: Math.max(1, features),
-    classes: o.model === 'softmax' ? o.classes : 1,
-    datasetBytes: manifest.shardBytes,
-    rounds: o.rounds,
-    algorithm: o.algorithm,
-    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
-    constraints: {
-      maxWorkers: o.maxWorkers,
-      lambdaMemoryOptionsMb: [512, 1024, 1769, 3008, 5308, 10240],
-      preferCheapest: !o.fastest,
-      ...(o.deadline !== undefined ? { deadlineSeconds: o.deadline } : {}),
+  const classes = o.model === 'softmax' ? o.classes : 1;
+  const config = resolveTrainConfig(
+    {
+      spec: {
+        kind: o.model,
+        numFeatures: features,
+        ...(o.model === 'softmax' ? { numClasses: classes } : {}),
+      },
+      ...(o.solver !== undefined ? { solver: o.solver } : {}),
+      ...(o.algorithm !== undefined ? { algorithm: o.algorithm } : {}),
+      ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
     },
+    { rows: manifest.rows },
+  );
+  const { why, ...estimated } = workloadOf(config, [manifest.rows], manifest.shardBytes);
+  const workload = o.rounds === undefined ? estimated : { ...estimated, rounds: o.rounds };
+  const roundsWhy = o.rounds === undefined ? why : `--rounds ${o.rounds}`;
+  const calibration = await hostCalibration(session, o.calibrate);
+  const cost = hostCostModel(calibration);
+  const { summary, candidates } = choosePlacement(workload, cost, {
+    maxWorkers: o.maxWorkers,
+    ...(o.deadline !== undefined ? { deadlineSeconds: o.deadline } : {}),
   });
+  // --fastest: the fastest feasible candidate instead of the cheapest in time.
+  const decision = o.fastest ? fastestOf(summary, candidates) : summary;
+  const out: PlanOutput = {
+    dataset: o.dataset,
+    rows: manifest.rows,
+    features,
+    classes,
+    solver: config.solver,
+    rounds: workload.rounds,
+    roundsWhy,
+    calibration: {
+      kernel: calibration.kernel,
+      machine: calibration.machine,
+      rowFeaturesPerSecond: calibration.rowFeaturesPerSecond,
+      measuredAt: calibration.measuredAt,
+      lambdaRowFeaturesPerSecond: Object.fromEntries(
+        LAMBDA_SIZES.map((m) => [String(m), lambdaRowFeaturesPerSecond(m, cost)]),
+      ),
+    },
+    decision,
+    candidates,
+  };
   if (o.json) {
-    io.out(JSON.stringify(decision));
-    return decision;
+    io.out(JSON.stringify(out));
+    return out;
   }
   io.out(
-    `${o.dataset}: ${manifest.rows} rows × ${features} features, ${o.rounds} rounds → ${decision.label}`,
+    `${o.dataset}: ${manifest.rows} rows × ${features} features, solver ${config.solver}, ${workload.rounds} rounds (${roundsWhy}) → ${decision.label}`,
   );
   io.out(`  ${decision.reason}`);
-  for (const c of decision.candidates
-    .slice()
-    .sort((a, b) => a.costUsd - b.costUsd)
+  io.out(
+    `  this machine: ${calibration.kernel} at ${num(calibration.rowFeaturesPerSecond)} rows·features/s (measured ${calibration.measuredAt})`,
+  );
+  for (const c of candidates
+    .filter((x) => x.rejection === null)
+    .sort((a, b) => a.dollars - b.dollars)
     .slice(0, 12)) {
     io.out(
-      `  ${c.label.padEnd(36)} ${num(c.wallSeconds).padStart(9)} s  $${num(c.costUsd).padEnd(10)} ${c.rejection ?? (c.meetsDeadline ? '' : 'misses deadline')}`,
+      `  ${c.label.padEnd(36)} ${formatSeconds(c.seconds).padStart(10)}  $${num(c.dollars).padEnd(10)} ${c.meetsDeadline ? '' : 'misses deadline'}`,
     );
   }
-  return decision;
+  return out;
+}
+
+function fastestOf(
+  summary: PlacementDecisionSummary,
+  candidates: readonly PlacementCandidate[],
+): PlacementDecisionSummary {
+  const best = candidates
+    .filter((c) => c.rejection === null)
+    .sort((a, b) => a.seconds - b.seconds || a.dollars - b.dollars)[0];
+  if (best === undefined) return summary;
+  return {
+    placement: best.placement,
+    label: best.label,
+    reason: `${best.label} is the fastest feasible placement (--fastest): ${formatSeconds(best.seconds)}, $${best.dollars.toPrecision(3)}.`,
+    seconds: best.seconds,
+    dollars: best.dollars,
+    rounds: summary.rounds,
+    workers: best.workers,
+  };
 }
 
 export const planFlagsSchema = z.object({
   dataset: z.string(),
   model: z.enum(MODEL_KINDS),
   classes: z.number(),
-  rounds: z.number(),
-  algorithm: z.enum(ALGORITHMS),
+  rounds: z.number().optional(),
+  solver: z.enum(SOLVER_CHOICES).optional(),
+  algorithm: z.enum(ALGORITHMS).optional(),
+  calibrate: z.boolean().default(false),
   batchSize: z.number().optional(),
   deadline: z.number().optional(),
   fastest: z.boolean().default(false),
@@ -89,10 +182,10 @@ export function registerPlan(program: Command, { session, io }: CommandContext):
     .requiredOption('--dataset <name>', 'dataset (its newest version)')
     .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).default('linear'))
     .option('--classes <K>', 'classes (softmax)', positiveInt, 2)
-    .option('--rounds <R>', 'expected rounds (epochs × steps per epoch)', positiveInt, 200)
-    .addOption(
-      new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS).default('batch'),
-    )
+    .option('--rounds <R>', "expected rounds (default: the solver's own estimate)", positiveInt)
+    .addOption(new Option('--solver <name>', 'solver (default auto, as train)').choices(SOLVER_CHOICES))
+    .addOption(new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS))
+    .option('--calibrate', "measure this machine's kernel again (cached per machine under the home)")
     .option('--batch-size <B>', 'mini-batch size', positiveInt)
     .option('--deadline <s>', 'finish within this many seconds', positive)
     .option('--fastest', 'pick the fastest placement, not the cheapest')

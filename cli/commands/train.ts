@@ -22,6 +22,7 @@ import {
 import { latestState } from '../../lib/engine/training/job-store.js';
 import { findJobVersion } from '../../lib/engine/training/register-model.js';
 import { UsageError } from '../../lib/errors.js';
+import { PLACEMENT_CHOICES, type PlacementChoice } from '../../lib/planner/placement.js';
 import type { ModelRegistry } from '../../lib/registry/index.js';
 import { assertModelName } from '../../lib/registry/names.js';
 import {
@@ -36,6 +37,7 @@ import { type Io, progressBar } from '../output.js';
 import { datasetNameFor, type Session } from '../session.js';
 import { fraction, hiddenFlag, nonNeg, positive, positiveInt, seedFlag, workersFlag } from '../validate.js';
 import { printTrainResult, solverSummary, type TrainResult, waitForJob } from './job-progress.js';
+import { jobPlacement, planPlacement, runOnBatch } from './placement.js';
 import { roundPlanLine, summarizeRoundPlan } from './plan-line.js';
 
 export interface TrainArgs {
@@ -47,6 +49,10 @@ export interface TrainArgs {
   readonly name?: string;
   readonly workers: number;
   readonly runner: 'local' | 'inprocess';
+  /** `--runner` was given on the command line (not its default). */
+  readonly runnerExplicit?: boolean;
+  /** `--placement`; absent: `auto` on AWS, the local cloud (as `--runner local`) on a local home. */
+  readonly placement?: PlacementChoice;
   readonly pca?: number;
   readonly holdout?: number;
   readonly options: TrainOptions;
@@ -69,12 +75,13 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   }
   // Everything the user named is checked before anything is uploaded or started.
   const request = checkTrainRequest(args);
+  const requested = requestedPlacement(args, session.cloudKind);
   let datasetName = args.dataset;
   // An in-process upload keeps the rows it parses: the job trains from them, not the shards.
   let uploaded: { version?: string; rows: RowCollector } | undefined;
   if (args.data !== undefined) {
     datasetName = datasetNameFor(args.data);
-    if (args.runner === 'local') await session.upload(args.data, datasetName);
+    if (requested === 'lambda') await session.upload(args.data, datasetName);
     else {
       const rows = new RowCollector();
       const record = await session.uploadInProcess(args.data, datasetName, rows);
@@ -87,7 +94,7 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     uploaded?.version === manifest.version && uploaded.rows.rows === manifest.rows
       ? uploaded.rows
       : undefined;
-  const spec = buildJobSpec(
+  const draft = buildJobSpec(
     {
       dataset: datasetName!,
       target: args.target,
@@ -101,16 +108,38 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     },
     manifest,
   );
+  // Where it runs: the planner prices the queued plan (its rounds are what Lambda pays for).
+  const planned = await planPlacement(
+    session,
+    makeJobPlan(draft, manifest, manifestKey, { queued: true }),
+    manifest,
+    requested === 'auto', // only auto's decision is worth a calibration run
+  );
+  const placement = jobPlacement(requested, planned.summary);
+  const spec: JobSpec = { ...draft, placement };
+  const runner: 'local' | 'inprocess' = placement.placement === 'lambda' ? 'local' : 'inprocess';
   // The plan first: the solver, how steps become rounds, how many, and the expected time (an upper bound).
-  const plan = makeJobPlan(spec, manifest, manifestKey, { queued: args.runner === 'local' });
+  const plan = makeJobPlan(spec, manifest, manifestKey, { queued: runner === 'local' });
   if (!args.json) {
     io.err(`solver: ${plan.config.solver} (${plan.config.solverReason})`);
-    io.err(roundPlanLine(summarizeRoundPlan(plan, args.runner), args.runner));
+    io.err(
+      requested === 'auto'
+        ? `placement: ${placement.placement} (auto; ${planned.why}): ${placement.reason}`
+        : `placement: ${placement.placement} (asked for; the planner would choose ${placement.planned}: ${placement.reason})`,
+    );
+    io.err(roundPlanLine(summarizeRoundPlan(plan, runner), runner));
   }
   const started = Date.now();
   let artifact: ModelArtifact;
   let backend: string;
-  if (args.runner === 'inprocess') {
+  if (placement.placement === 'batch') {
+    if (!args.json)
+      io.err(
+        `runner: Batch job entry point (${session.cloudKind === 'aws' ? 'AWS Batch' : 'a local child process'})`,
+      );
+    artifact = (await runOnBatch(session, spec, io, !args.json)).artifact;
+    backend = artifact.backend ?? 'unknown';
+  } else if (runner === 'inprocess') {
     // The same wiring as the handlers: the model is registered and a pipeline's gate runs.
     const runtime = await session.inProcessRuntime();
     backend = backendLabel(runtime.backend);
@@ -141,12 +170,32 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
     jobId: spec.jobId,
     artifact,
     backend,
-    runner: args.runner,
+    runner: placement.placement === 'batch' ? 'batch' : runner,
+    placement,
     wallMs: Date.now() - started,
     solver: solverSummary(plan, spec, await latestState(store, spec.jobId)),
   };
   printTrainResult(io, result, args.json);
   return result;
+}
+
+/**
+ * The placement asked for: `--placement` (which must agree with an explicit `--runner`), else an
+ * explicit `--runner` (local = the queued runner = `lambda`, inprocess = `inprocess`), else `auto`
+ * on AWS and the local cloud (`lambda`) on a local home, as before `--placement` existed.
+ */
+export function requestedPlacement(args: TrainArgs, cloud: 'local' | 'aws'): PlacementChoice {
+  const fromRunner = args.runner === 'local' ? 'lambda' : 'inprocess';
+  if (args.placement !== undefined) {
+    if (args.runnerExplicit === true && args.placement !== 'auto' && args.placement !== fromRunner) {
+      throw new UsageError(
+        `--runner ${args.runner} contradicts --placement ${args.placement}; give only --placement`,
+      );
+    }
+    return args.placement;
+  }
+  if (args.runnerExplicit === true) return fromRunner;
+  return cloud === 'aws' ? 'auto' : 'lambda';
 }
 
 /**
@@ -182,6 +231,7 @@ export const trainFlagsSchema = trainOptionsSchema.extend({
   model: z.enum(MODEL_KINDS),
   workers: z.number(),
   runner: z.enum(['local', 'inprocess']),
+  placement: z.enum(PLACEMENT_CHOICES).optional(),
   features: z
     .string()
     .transform((s) => s.split(',').map((c) => c.trim()))
@@ -230,6 +280,12 @@ export function registerTrain(program: Command, { session, io }: CommandContext)
     .option('--seed <S>', 'random seed', seedFlag)
     .addOption(new Option('--runner <name>', 'where to run').choices(['local', 'inprocess']).default('local'))
     .addOption(
+      new Option(
+        '--placement <where>',
+        'auto: the planner chooses (printed with its reason, stored in the job plan); inprocess; lambda (the queued runner: local cloud here, SQS + Lambda on AWS); batch (the Batch GPU job; a child process here). Default: auto on AWS, lambda here',
+      ).choices(PLACEMENT_CHOICES),
+    )
+    .addOption(
       new Option('--sync <mode>', 'gd: one gradient per round; local-sgd: K local steps, averaged').choices(
         SYNC_MODES,
       ),
@@ -255,12 +311,28 @@ export function registerTrain(program: Command, { session, io }: CommandContext)
         holdout,
         workers,
         runner,
+        placement,
         json,
         ...options
       } = parseOptions(trainFlagsSchema, cmd);
       await train(
         session(cmd),
-        { dataset, data, target, model, features, name, pca, holdout, workers, runner, options, json },
+        {
+          dataset,
+          data,
+          target,
+          model,
+          features,
+          name,
+          pca,
+          holdout,
+          workers,
+          runner,
+          runnerExplicit: cmd.getOptionValueSource('runner') === 'cli',
+          ...(placement !== undefined ? { placement } : {}),
+          options,
+          json,
+        },
         io,
       );
     });

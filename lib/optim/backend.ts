@@ -62,8 +62,10 @@ export function loadTfjs(): Promise<TfModule> {
 export async function activateBackend(tf: TfModule, name: BackendName, why: string[] = []): Promise<boolean> {
   try {
     if (name === 'tensorflow') {
-      const spec = '@tensorflow/tfjs-node';
-      await import(spec);
+      // The CPU build where it is installed, else the CUDA build (the Batch GPU image has only that).
+      const cpu = '@tensorflow/tfjs-node';
+      const gpu = '@tensorflow/tfjs-node-gpu';
+      await import(cpu).catch(() => import(gpu));
     } else if (name === 'wasm') {
       // In Node the wasm backend finds tfjs-backend-wasm*.wasm next to its own dist file.
       await import('@tensorflow/tfjs-backend-wasm');

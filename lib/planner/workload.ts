@@ -19,6 +19,11 @@ export interface Workload {
   readonly batchSize?: number;
   /** Local steps per round (local-SGD); 1 by default. */
   readonly localSteps?: number;
+  /**
+   * Multiply-adds per row and output relative to a gradient's d (a solver's extra work: L-BFGS's
+   * four trial points = 4, Newton's Hessian, the normal equations' XᵀX); 1 by default.
+   */
+  readonly workFactor?: number;
 }
 
 /** Where a job runs. `in-process.memoryMb` is the Lambda size; absent when it runs on `inProcessHost`. */
@@ -46,6 +51,9 @@ export function validateWorkload(w: Workload): void {
   positiveInt('rounds', w.rounds);
   if (w.algorithm === 'minibatch') positiveInt('batchSize (required for minibatch)', w.batchSize);
   if (w.localSteps !== undefined) positiveInt('localSteps', w.localSteps);
+  if (w.workFactor !== undefined && !(w.workFactor > 0 && Number.isFinite(w.workFactor))) {
+    throw new UsageError(`planner: workFactor must be a positive number, got ${w.workFactor}`);
+  }
   if (!Number.isFinite(w.datasetBytes) || w.datasetBytes < 0) {
     throw new UsageError(`planner: datasetBytes must be a non-negative number, got ${w.datasetBytes}`);
   }
@@ -60,11 +68,11 @@ export function rowsPerStep(w: Workload): number {
 
 /**
  * Work of one worker in one round, in rows·features·outputs: min(⌈rowsPerStep / W⌉, ⌈n / W⌉)
- * × d × K × localSteps (`workers` = 1 for a single process).
+ * × d × K × localSteps × workFactor (`workers` = 1 for a single process).
  */
 export function workPerRound(w: Workload, workers: number): number {
   const local = Math.min(Math.ceil(rowsPerStep(w) / workers), Math.ceil(w.rows / workers));
-  return local * w.features * w.classes * (w.localSteps ?? 1);
+  return local * w.features * w.classes * (w.localSteps ?? 1) * (w.workFactor ?? 1);
 }
 
 /** Decoded float32 bytes of ⌈n / W⌉ rows: rows × (d + 1) × 4 (features plus the target). */

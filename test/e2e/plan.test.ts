@@ -1,27 +1,72 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedExample } from '../../lib/examples/generators.js';
 import { removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
 
+interface PlanJson {
+  solver: string;
+  rounds: number;
+  roundsWhy: string;
+  calibration: { kernel: string; machine: string; rowFeaturesPerSecond: number };
+  decision: { placement: string; reason: string };
+  candidates: {
+    placement: string;
+    workers: number;
+    memoryMb: number | null;
+    seconds: number;
+    dollars: number;
+  }[];
+}
+
 describe('Command: plan', () => {
   let dir: string;
-  beforeAll(() => {
+  const home = () => ['--home', `${dir}/home`];
+  beforeAll(async () => {
     dir = tempDir();
+    await runCli([...home(), 'upload', writeCsv(dir, 'seed.csv', seedExample()), '--dataset', 'seed']);
   });
   afterAll(() => removeTemp(dir));
 
   it('puts a 100-row job in one process and shows every kind of candidate', async () => {
-    const home = ['--home', `${dir}/home`];
-    await runCli([...home, 'upload', writeCsv(dir, 'seed.csv', seedExample()), '--dataset', 'seed']);
-    const out = await runCli([...home, 'plan', '--dataset', 'seed', '--json']);
-    expect(out.code).toBe(0);
-    const decision = out.json<{
-      placement: { kind: string };
-      candidates: { placement: { kind: string } }[];
-    }>();
-    // 100 rows × 1 feature × 200 rounds is microseconds of compute: any fan-out only adds cost.
-    expect(decision.placement.kind).toBe('in-process');
-    expect(new Set(decision.candidates.map((c) => c.placement.kind))).toEqual(
-      new Set(['in-process', 'lambda', 'batch-gpu']),
+    const out = await runCli([...home(), 'plan', '--dataset', 'seed', '--json']);
+    expect(out.code, out.err.join('\n')).toBe(0);
+    const plan = out.json<PlanJson>();
+    // 100 rows × 1 feature, one round of normal equations: any fan-out only adds cost.
+    expect(plan.decision.placement).toBe('inprocess');
+    expect(new Set(plan.candidates.map((c) => c.placement))).toEqual(
+      new Set(['inprocess', 'lambda', 'batch']),
     );
+    const lambda = plan.candidates.find(
+      (c) => c.placement === 'lambda' && c.workers === 4 && c.memoryMb === 1769,
+    );
+    expect(lambda).toBeDefined();
+    expect(lambda!.seconds).toBeGreaterThan(0);
+    expect(lambda!.dollars).toBeGreaterThan(0);
+  });
+
+  it("takes the rounds from the solver's own estimate, not a fixed 200", async () => {
+    const normal = (await runCli([...home(), 'plan', '--dataset', 'seed', '--json'])).json<PlanJson>();
+    expect(normal).toMatchObject({ solver: 'normal', rounds: 1 });
+    const lbfgs = (
+      await runCli([...home(), 'plan', '--dataset', 'seed', '--solver', 'lbfgs', '--json'])
+    ).json<PlanJson>();
+    expect(lbfgs).toMatchObject({ solver: 'lbfgs', rounds: 30 });
+    const given = (
+      await runCli([...home(), 'plan', '--dataset', 'seed', '--rounds', '7', '--json'])
+    ).json<PlanJson>();
+    expect(given).toMatchObject({ rounds: 7, roundsWhy: '--rounds 7' });
+  });
+
+  it('caches the calibration per machine under the home and measures again with --calibrate', async () => {
+    const first = (await runCli([...home(), 'plan', '--dataset', 'seed', '--json'])).json<PlanJson>();
+    const file = `${dir}/home/calibration/${first.calibration.machine}.json`;
+    expect(existsSync(file)).toBe(true);
+    const cached = (await runCli([...home(), 'plan', '--dataset', 'seed', '--json'])).json<PlanJson>();
+    expect(cached.calibration).toEqual(first.calibration);
+    const fresh = (
+      await runCli([...home(), 'plan', '--dataset', 'seed', '--calibrate', '--json'])
+    ).json<PlanJson>();
+    expect(fresh.calibration.kernel).toBe(first.calibration.kernel);
+    expect(fresh.calibration).not.toEqual(first.calibration); // a new measurement (new time stamp)
   });
 });

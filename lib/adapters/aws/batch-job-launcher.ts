@@ -1,10 +1,30 @@
-import { BatchClient, DescribeJobsCommand, type JobDetail, SubmitJobCommand } from '@aws-sdk/client-batch';
+import {
+  BatchClient,
+  DescribeJobsCommand,
+  type JobDetail,
+  type RetryStrategy,
+  SubmitJobCommand,
+} from '@aws-sdk/client-batch';
 import { NotFoundError } from '../../errors.js';
-import type { JobLauncher, LaunchStatus } from '../../ports.js';
+import type { JobLauncher, LaunchRequest, LaunchStatus } from '../../ports.js';
 import { infrastructureError } from './aws-error.js';
 
 /** Environment variable through which the container learns which shardtrain job it runs. */
 export const JOB_ID_ENV = 'SHARDTRAIN_JOB_ID';
+
+/**
+ * Retry only when the host went away (a Spot reclaim or a host failure: Batch's status reason
+ * starts "Host EC2 (instance …) terminated"); any other failure is the job's own and exits. The
+ * job resumes from its last checkpoint. Same rule as the job definition's in `cdk/constructs/gpu-batch.ts`;
+ * see the AWS Batch User Guide, "Automated job retries".
+ */
+export const HOST_EVICTION_RETRY: RetryStrategy = {
+  attempts: 3,
+  evaluateOnExit: [
+    { onStatusReason: 'Host EC2*', action: 'RETRY' },
+    { onReason: '*', action: 'EXIT' },
+  ],
+};
 
 /** Options of {@link BatchJobLauncher}. */
 export interface BatchJobLauncherOptions {
@@ -12,13 +32,18 @@ export interface BatchJobLauncherOptions {
   readonly jobQueue: string;
   /** Name, `name:revision` or ARN of the job definition (image, vCPUs, GPUs, memory). */
   readonly jobDefinition: string;
+  /** GPUs per job (a resource requirement override). @default 1 */
+  readonly gpus?: number;
+  /** @default HOST_EVICTION_RETRY */
+  readonly retryStrategy?: RetryStrategy;
   /** @default new BatchClient({}) */
   readonly client?: BatchClient;
 }
 
 /**
- * {@link JobLauncher} on AWS Batch: `submit` is `SubmitJob` with the command and
- * `SHARDTRAIN_JOB_ID` as container overrides; `describe` is `DescribeJobs` mapped to
+ * {@link JobLauncher} on AWS Batch: `submit` is `SubmitJob` with the command, `SHARDTRAIN_JOB_ID`
+ * and the request's environment (the spec key) and the GPU count as container overrides, and the
+ * host-eviction retry strategy; `describe` is `DescribeJobs` mapped to
  * {@link LaunchStatus}. The launch id is the Batch job id.
  *
  * @example
@@ -32,18 +57,19 @@ export class BatchJobLauncher implements JobLauncher {
   private readonly jobQueue: string;
   private readonly jobDefinition: string;
   private readonly client: BatchClient;
+  private readonly gpus: number;
+  private readonly retryStrategy: RetryStrategy;
 
   public constructor(options: BatchJobLauncherOptions) {
     this.jobQueue = options.jobQueue;
     this.jobDefinition = options.jobDefinition;
+    this.gpus = options.gpus ?? 1;
+    this.retryStrategy = options.retryStrategy ?? HOST_EVICTION_RETRY;
     this.client = options.client ?? new BatchClient({});
   }
 
-  public async submit(request: {
-    jobId: string;
-    jobName: string;
-    command: readonly string[];
-  }): Promise<{ launchId: string }> {
+  public async submit(request: LaunchRequest): Promise<{ launchId: string }> {
+    const extra = Object.entries(request.environment ?? {}).map(([name, value]) => ({ name, value }));
     try {
       const out = await this.client.send(
         new SubmitJobCommand({
@@ -52,8 +78,10 @@ export class BatchJobLauncher implements JobLauncher {
           jobDefinition: this.jobDefinition,
           containerOverrides: {
             command: [...request.command],
-            environment: [{ name: JOB_ID_ENV, value: request.jobId }],
+            environment: [{ name: JOB_ID_ENV, value: request.jobId }, ...extra],
+            resourceRequirements: [{ type: 'GPU', value: String(this.gpus) }],
           },
+          retryStrategy: this.retryStrategy,
         }),
       );
       if (out.jobId === undefined) throw new Error('the response carried no jobId');

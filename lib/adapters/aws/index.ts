@@ -6,6 +6,7 @@ export {
   BatchJobLauncher,
   type BatchJobLauncherOptions,
   batchJobName,
+  HOST_EVICTION_RETRY,
   JOB_ID_ENV,
   toLaunchStatus,
 } from './batch-job-launcher.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, promises as fs, openSync } from 'node:fs';
 import path from 'node:path';
 import { InfrastructureError, NotFoundError, UsageError } from '../../errors.js';
-import type { JobLauncher, LaunchStatus } from '../../ports.js';
+import type { JobLauncher, LaunchRequest, LaunchStatus } from '../../ports.js';
 import { isProcessAlive } from './process-alive.js';
 
 /** Options of {@link LocalJobLauncher}. */
@@ -83,11 +83,7 @@ export class LocalJobLauncher implements JobLauncher {
     this.env = options.env;
   }
 
-  public async submit(request: {
-    jobId: string;
-    jobName: string;
-    command: readonly string[];
-  }): Promise<{ launchId: string }> {
+  public async submit(request: LaunchRequest): Promise<{ launchId: string }> {
     const safeName = request.jobName.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64) || 'job';
     const launchId = `${safeName}-${randomBytes(4).toString('hex')}`;
     const argv = [...this.command, ...request.command];
@@ -99,7 +95,7 @@ export class LocalJobLauncher implements JobLauncher {
       const spec = JSON.stringify({ argv, exitFile: this.file(launchId, '.exit.json') });
       const supervisor = spawn(process.execPath, ['-e', SUPERVISOR, spec], {
         cwd: this.cwd,
-        ...(this.env !== undefined ? { env: this.env } : {}),
+        env: { ...this.env, ...request.environment },
         detached: true,
         stdio: ['ignore', logFd, logFd],
       });

@@ -1,7 +1,7 @@
 import { resolveDataset } from '../datasets/uploads.js';
 import { keys } from '../keys.js';
 import { buildJobSpec } from '../training/build-job-spec.js';
-import { startJob } from '../training/coordinator.js';
+import { startPlacedJob } from '../training/place-job.js';
 import { loadPipeline } from './pipeline-store.js';
 import { nowIso, type PipelineDecision, type PipelineDeps } from './schema.js';
 
@@ -55,7 +55,8 @@ export async function runPipeline(
     },
     manifest,
   );
-  await startJob(deps.engine, spec, manifest, manifestKey);
+  // Placed by the planner, as `train --placement auto` (Batch when a launcher is wired).
+  await startPlacedJob(deps, spec, manifest, manifestKey);
   await deps.events.publish({
     type: 'PipelineRunStarted',
     time: spec.createdAt,

@@ -4,6 +4,7 @@ import type { EventSink } from '../../ports.js';
 import type { DriftReport, ModelRegistry } from '../../registry/index.js';
 import type { EngineDeps } from '../training/coordinator.js';
 import { MODEL_KINDS, trainOptionsSchema } from '../training/job-spec.js';
+import type { PlaceJobDeps } from '../training/place-job.js';
 
 /** A saved training definition: what to train, when, and the gate a new model must pass. */
 export const pipelineSchema = z.object({
@@ -92,7 +93,7 @@ export const pipelineDecisionSchema = storedAs<PipelineDecision>(
 );
 
 /** Everything a pipeline step needs: the engine (to start jobs), the registry, events. */
-export interface PipelineDeps {
+export interface PipelineDeps extends PlaceJobDeps {
   readonly engine: EngineDeps;
   readonly registry: ModelRegistry;
   readonly events: EventSink;

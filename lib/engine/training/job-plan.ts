@@ -13,7 +13,7 @@ import { groupingFor, type RoundGrouping, resolveTrainConfig } from '../../optim
 import { assertModelName } from '../../registry/names.js';
 import { assertFeatureList } from '../../validation/inputs.js';
 import { isHoldoutRow, partitionRange } from '../datasets/holdout.js';
-import type { JobSpec, TrainOptions } from './job-spec.js';
+import type { JobPlacement, JobSpec, TrainOptions } from './job-spec.js';
 
 /** How the target is fed to the model: standardised (linear) or as class indices. */
 export type TargetPlan =
@@ -44,6 +44,8 @@ export interface JobPlan {
   readonly partitions: PartitionPlan[];
   /** Set when a queued run groups K stochastic steps per round (local SGD; see `groupingFor`). */
   readonly grouping?: RoundGrouping;
+  /** Where the job runs and why (the spec's placement decision). */
+  readonly placement?: JobPlacement;
 }
 
 /** The SEED used for the holdout row mask; fixed so every job on a dataset splits it alike. */
@@ -147,6 +149,7 @@ export function makeJobPlan(
     target,
     partitions,
     ...(grouping !== null ? { grouping } : {}),
+    ...(spec.placement !== undefined ? { placement: spec.placement } : {}),
   };
 }
 

@@ -41,6 +41,20 @@ export const trainOptionsSchema = z.object({
 });
 export type TrainOptions = z.infer<typeof trainOptionsSchema>;
 
+/** Where a job runs (`train --placement`), as stored with it. */
+export const jobPlacementSchema = z.object({
+  /** What was asked for: `auto` lets the planner choose. */
+  requested: z.enum(['auto', 'inprocess', 'lambda', 'batch']),
+  placement: z.enum(['inprocess', 'lambda', 'batch']),
+  /** The planner's choice and its one-sentence reason (kept when a placement was forced). */
+  planned: z.string(),
+  reason: z.string(),
+  seconds: z.number(),
+  dollars: z.number(),
+  rounds: z.number(),
+});
+export type JobPlacement = z.infer<typeof jobPlacementSchema>;
+
 /** A training job as stored at `jobs/<jobId>/spec.json`; immutable once written. */
 export const jobSpecSchema = z.object({
   v: z.literal(1),
@@ -65,6 +79,8 @@ export const jobSpecSchema = z.object({
       }),
     ])
     .optional(),
+  /** Where the job runs and why: the planner's decision (`--placement auto`) or the one asked for. */
+  placement: jobPlacementSchema.optional(),
   /** The pipeline that started this job; its promotion gate runs when the job finishes. */
   pipeline: z.string().optional(),
   /** Fraction of rows held out for evaluation (deterministic row mask), 0 = train on all rows. */

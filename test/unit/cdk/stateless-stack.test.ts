@@ -223,7 +223,7 @@ describe('Class: ShardtrainStatelessStack', () => {
           Image: { 'Fn::Sub': Match.stringLikeRegexp('dkr\\.ecr\\..*container-assets') },
           ResourceRequirements: Match.arrayWith([{ Type: 'GPU', Value: '1' }]),
           LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
-          Environment: Match.arrayWith([{ Name: 'SHARDTRAIN_BACKEND', Value: 'tensorflow' }]),
+          Environment: Match.arrayWith([{ Name: 'SHARDTRAIN_CHECKPOINT_SECONDS', Value: '60' }]),
         }),
       });
     });

@@ -26,7 +26,7 @@ function launcher(): BatchJobLauncher {
 
 describe('Class: BatchJobLauncher', () => {
   describe('Method: submit', () => {
-    it('submits the command and SHARDTRAIN_JOB_ID as container overrides', async () => {
+    it('submits the spec key, the job definition (the image), one GPU and the host-eviction retry', async () => {
       // Prepare
       batch.on(SubmitJobCommand).resolves({ jobId: 'batch-123', jobName: 'train-j1', jobArn: 'arn:x' });
 
@@ -34,7 +34,8 @@ describe('Class: BatchJobLauncher', () => {
       const result = await launcher().submit({
         jobId: 'j1',
         jobName: 'train j1',
-        command: ['train', '--job', 'j1'],
+        command: ['j1'],
+        environment: { SHARDTRAIN_SPEC_KEY: 'jobs/j1/spec.json' },
       });
 
       // Assess
@@ -44,8 +45,20 @@ describe('Class: BatchJobLauncher', () => {
         jobQueue: 'gpu-queue',
         jobDefinition: 'train:3',
         containerOverrides: {
-          command: ['train', '--job', 'j1'],
-          environment: [{ name: 'SHARDTRAIN_JOB_ID', value: 'j1' }],
+          command: ['j1'],
+          environment: [
+            { name: 'SHARDTRAIN_JOB_ID', value: 'j1' },
+            { name: 'SHARDTRAIN_SPEC_KEY', value: 'jobs/j1/spec.json' },
+          ],
+          resourceRequirements: [{ type: 'GPU', value: '1' }],
+        },
+        // A Spot reclaim ("Host EC2 (instance i-…) terminated.") is retried; the job's own failure is not.
+        retryStrategy: {
+          attempts: 3,
+          evaluateOnExit: [
+            { onStatusReason: 'Host EC2*', action: 'RETRY' },
+            { onReason: '*', action: 'EXIT' },
+          ],
         },
       });
     });

@@ -1,0 +1,110 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blobsProblem, seedExample } from '../../lib/examples/generators.js';
+import { ensureBuilt, removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
+
+interface TrainJson {
+  jobId: string;
+  runner: string;
+  steps: number;
+  model: { coefficients: Record<string, number>; intercept: number };
+  placement: { requested: string; placement: string; planned: string; reason: string; rounds: number };
+}
+
+/** The parameters of the final stored state of a job (`jobs/<id>/state/<round>.json`, the last one). */
+function finalParams(home: string, jobId: string): number[] {
+  const dir = join(home, 'store', 'jobs', jobId, 'state');
+  const last = readdirSync(dir).sort().at(-1)!;
+  return (JSON.parse(readFileSync(join(dir, last), 'utf8')) as { params: number[] }).params;
+}
+
+describe('Command: train --placement', () => {
+  let dir: string;
+  let file: string;
+  beforeAll(() => {
+    ensureBuilt(); // the Batch entry point runs compiled, as in the image
+    dir = tempDir();
+    // Overlapping blobs: 40 epochs of full-batch GD do not converge, so every round counts.
+    file = writeCsv(
+      dir,
+      'blobs.csv',
+      blobsProblem({
+        rows: 1500,
+        centres: [
+          [-0.5, -0.5, -0.5],
+          [0.5, 0.5, 0.5],
+        ],
+        labels: ['neg', 'pos'],
+        seed: 5,
+      }),
+    );
+  });
+  afterAll(() => removeTemp(dir));
+
+  it('batch (the Batch entry point in a child process) ends on the in-process bits', async () => {
+    // Prepare
+    const args = ['train', '--data', file, '--target', 'label', '--model', 'logistic'];
+    const flags = ['--solver', 'gd', '--workers', '3', '--epochs', '40', '--seed', '3', '--json'];
+
+    // Act
+    const inprocess = await runCli(['--home', join(dir, 'a'), ...args, '--placement', 'inprocess', ...flags]);
+    const batch = await runCli(['--home', join(dir, 'b'), ...args, '--placement', 'batch', ...flags]);
+
+    // Assess
+    expect(inprocess.code, inprocess.err.join('\n')).toBe(0);
+    expect(batch.code, batch.err.join('\n')).toBe(0);
+    const a = inprocess.json<TrainJson>();
+    const b = batch.json<TrainJson>();
+    expect(a.runner).toBe('inprocess');
+    expect(b.runner).toBe('batch');
+    expect(b.placement).toMatchObject({ requested: 'batch', placement: 'batch' });
+    expect(b.steps).toBeGreaterThan(20);
+    expect(b.steps).toBe(a.steps);
+    const pa = finalParams(join(dir, 'a'), a.jobId);
+    const pb = finalParams(join(dir, 'b'), b.jobId);
+    expect(pb.length).toBe(4);
+    expect(pb.filter((v, i) => !Object.is(v, pa[i]))).toEqual([]);
+    expect(b.model).toEqual(a.model);
+    // The job's log says which kernel it used (no GPU here: the deterministic CPU kernel).
+    const launches = join(dir, 'b', 'launches');
+    const log = readdirSync(launches).find((f) => f.endsWith('.log'))!;
+    expect(readFileSync(join(launches, log), 'utf8')).toMatch(/"mode":"cpu-deterministic","gpu":false/);
+  });
+
+  it('auto asks the planner, prints its reason and stores the decision in the job plan', async () => {
+    // Prepare
+    const home = join(dir, 'auto');
+    const seed = writeCsv(dir, 'seed.csv', seedExample());
+
+    // Act
+    const res = await runCli([
+      ...['--home', home, 'train', '--data', seed, '--target', 'y', '--model', 'linear'],
+      ...['--placement', 'auto', '--json'],
+    ]);
+
+    // Assess: 100 rows, one round of normal equations: this machine, at no cost, beats any fan-out.
+    expect(res.code, res.err.join('\n')).toBe(0);
+    const j = res.json<TrainJson>();
+    expect(j.runner).toBe('inprocess');
+    expect(j.placement).toMatchObject({
+      requested: 'auto',
+      placement: 'inprocess',
+      planned: 'in-process',
+      rounds: 1,
+    });
+    expect(j.placement.reason).toMatch(/^in-process is the cheapest of \d+ feasible placements/);
+    const plan = JSON.parse(readFileSync(join(home, 'store', 'jobs', j.jobId, 'plan.json'), 'utf8'));
+    expect(plan.placement).toEqual(j.placement);
+  });
+
+  it('refuses a --runner that contradicts --placement (exit 2, one line)', async () => {
+    const res = await runCli([
+      ...['--home', join(dir, 'bad'), 'train', '--data', file, '--target', 'label', '--model', 'logistic'],
+      ...['--runner', 'inprocess', '--placement', 'batch'],
+    ]);
+    expect(res.code).toBe(2);
+    expect(res.err).toHaveLength(1);
+    expect(res.err[0]).toMatch(/--runner inprocess contradicts --placement batch; give only --placement$/);
+  });
+});
