@@ -11,8 +11,7 @@
  * scikit-learn), `mlp` (digits accuracy, rounds and gradient rows/s next to scikit-learn's
  * MLPClassifier; bench/mlp.ts).
  *
- * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers,mlp` picks sections; `BENCH_QUICK=1` shrinks
- * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers,partitions` picks sections; `BENCH_QUICK=1` shrinks
+ * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers,mlp,partitions` picks sections; `BENCH_QUICK=1` shrinks
  * every section (under 2 minutes with `BENCH_CSV_MB=20`); `BENCH_CSV_MB` (default 1024, quick 32)
  * sizes the CSV; `BENCH_OUT` (default `bench-out`) is where the report goes; the sections' own
  * knobs are documented in their files.
