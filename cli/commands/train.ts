@@ -224,7 +224,8 @@ export function checkTrainRequest(args: TrainArgs): { modelName: string | undefi
 }
 
 /** The options of `shardtrain train`, as commander hands them over (flags already range-checked). */
-export const trainFlagsSchema = trainOptionsSchema.extend({
+/** The flags of `shardtrain train` that are not training options (those are `trainOptionsSchema`). */
+export const trainFlagsSchema = z.object({
   dataset: z.string().optional(),
   data: z.string().optional(),
   target: z.string(),
@@ -300,38 +301,16 @@ export function registerTrain(program: Command, { session, io }: CommandContext)
     .option('--name <model>', 'registry model name (default: the dataset name)')
     .option('--json', 'print one JSON object')
     .action(async (_o: unknown, cmd: Command) => {
-      const {
-        dataset,
-        data,
-        target,
-        model,
-        features,
-        name,
-        pca,
-        holdout,
-        workers,
-        runner,
-        placement,
-        json,
-        ...options
-      } = parseOptions(trainFlagsSchema, cmd);
+      // Two schemas over the same flags: where the job runs and on what, and how it trains.
+      const { placement, ...args } = parseOptions(trainFlagsSchema, cmd);
+      const options = parseOptions(trainOptionsSchema, cmd);
       await train(
         session(cmd),
         {
-          dataset,
-          data,
-          target,
-          model,
-          features,
-          name,
-          pca,
-          holdout,
-          workers,
-          runner,
+          ...args,
           runnerExplicit: cmd.getOptionValueSource('runner') === 'cli',
           ...(placement !== undefined ? { placement } : {}),
           options,
-          json,
         },
         io,
       );

@@ -9,7 +9,7 @@ import { DatasetError, NotFoundError, ShardtrainError } from '../../errors.js';
 import type { ObjectStore } from '../../ports.js';
 import { assertDatasetName } from '../../validation/inputs.js';
 import { keys } from '../keys.js';
-import { isRetryable, type UploadRecord, uploadIdFor, uploadRecordSchema } from './uploads.js';
+import { isRetryable, readyRecord, type UploadRecord, uploadIdFor, uploadRecordSchema } from './uploads.js';
 
 /**
  * Partitioned dataset versions, the way Spark and Hive write a table: the parts of one version go
@@ -327,14 +327,7 @@ async function writeRecord(
       datasetManifestSchema,
       () => new NotFoundError(manifestKey),
     );
-    record = {
-      ...base,
-      state: 'ready',
-      at: now().toISOString(),
-      version: outcome.version,
-      rows: manifest.rows,
-      columns: manifest.columns.map((c) => c.name),
-    };
+    record = readyRecord(base, manifest, now());
   }
   await store.put(statusKey, JSON.stringify(record));
   return record;

@@ -58,6 +58,22 @@ export function parseUploadKey(key: string): { dataset: string; file: string } |
   return { dataset: m[1]!, file: m[2]! };
 }
 
+/** The record of an upload that became dataset version `manifest.version`. */
+export function readyRecord(
+  base: { v: 1; uploadId: string; dataset: string; key: string },
+  manifest: Pick<DatasetManifest, 'version' | 'rows' | 'columns'>,
+  at: Date,
+): UploadRecord {
+  return {
+    ...base,
+    state: 'ready',
+    at: at.toISOString(),
+    version: manifest.version,
+    rows: manifest.rows,
+    columns: manifest.columns.map((c) => c.name),
+  };
+}
+
 /** Identifies one upload of an object: the same key and content give the same id. */
 export function uploadIdFor(key: string, etag: string): string {
   return createHash('sha256')
@@ -109,14 +125,7 @@ export async function ingestUpload(
       store,
       prefix: keys.processedPrefix,
     });
-    record = {
-      ...base,
-      state: 'ready',
-      at: now().toISOString(),
-      version: manifest.version,
-      rows: manifest.rows,
-      columns: manifest.columns.map((c) => c.name),
-    };
+    record = readyRecord(base, manifest, now());
   } catch (caught) {
     // Storage trouble is retried (the event is redelivered); anything about the bytes is final.
     if (isRetryable(caught)) throw caught;
