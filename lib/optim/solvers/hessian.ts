@@ -26,36 +26,62 @@ export function hessianSum(spec: ModelSpec, params: ArrayLike<number>, batch: Ba
   const tri = (s * (s + 1)) / 2;
   const pairs = (k * (k + 1)) / 2;
   const g = new Float64Array(pairs * tri);
-  const outer = new Float64Array(tri);
-  const xt = new Float64Array(s);
+  // Rows are taken four at a time (a tail block pads with zero rows, which add +0): each entry of
+  // the packed sums is loaded and stored once per block instead of once per row, the cost that
+  // dominates at these sizes. The order of additions is fixed by the rows, so a partition's sum
+  // is the same bits every time.
+  const B = 4;
+  const xt = new Float64Array(B * s);
   const z = new Float64Array(k);
-  const a = new Float64Array(k * k);
-  xt[0] = 1;
-  for (let r = 0; r < batch.rows; r++) {
-    const off = r * batch.d;
-    for (let j = 0; j < batch.d; j++) xt[j + 1] = batch.x[off + j]!;
-    let o = 0;
-    for (let j = 0; j < s; j++) {
-      const xj = xt[j]!;
-      for (let m = j; m < s; m++) outer[o++] = xj * xt[m]!;
+  const a = new Float64Array(B * k * k);
+  const coef = new Float64Array(B * s);
+  for (let r0 = 0; r0 < batch.rows; r0 += B) {
+    for (let b = 0; b < B; b++) {
+      const r = r0 + b;
+      const xb = b * s;
+      const ab = b * k * k;
+      if (r >= batch.rows) {
+        xt.fill(0, xb, xb + s);
+        a.fill(0, ab, ab + k * k);
+        continue;
+      }
+      const off = r * batch.d;
+      xt[xb] = 1;
+      for (let j = 0; j < batch.d; j++) xt[xb + j + 1] = batch.x[off + j]!;
+      for (let c = 0; c < k; c++) {
+        let v = 0;
+        for (let j = 0; j < s; j++) v += params[c * s + j]! * xt[xb + j]!;
+        z[c] = v;
+      }
+      if (spec.kind === 'linear') a[ab] = 1;
+      else if (spec.kind === 'logistic') {
+        const p = sigmoid(z[0]!);
+        a[ab] = p * (1 - p);
+      } else softmaxCurvature(z, k, a, ab);
     }
-    for (let c = 0; c < k; c++) {
-      let v = 0;
-      for (let j = 0; j < s; j++) v += params[c * s + j]! * xt[j]!;
-      z[c] = v;
-    }
-    if (spec.kind === 'linear') a[0] = 1;
-    else if (spec.kind === 'logistic') {
-      const p = sigmoid(z[0]!);
-      a[0] = p * (1 - p);
-    } else softmaxCurvature(z, k, a);
     let q = 0;
     for (let c = 0; c < k; c++) {
       for (let c2 = c; c2 < k; c2++, q++) {
-        const w = a[c * k + c2]!;
-        if (w === 0) continue;
-        const base = q * tri;
-        for (let m = 0; m < tri; m++) g[base + m] = g[base + m]! + w * outer[m]!;
+        const w0 = a[c * k + c2]!;
+        const w1 = a[k * k + c * k + c2]!;
+        const w2 = a[2 * k * k + c * k + c2]!;
+        const w3 = a[3 * k * k + c * k + c2]!;
+        if (w0 === 0 && w1 === 0 && w2 === 0 && w3 === 0) continue;
+        for (let j = 0; j < s; j++) {
+          coef[j] = w0 * xt[j]!;
+          coef[s + j] = w1 * xt[s + j]!;
+          coef[2 * s + j] = w2 * xt[2 * s + j]!;
+          coef[3 * s + j] = w3 * xt[3 * s + j]!;
+        }
+        let o = q * tri;
+        for (let j = 0; j < s; j++) {
+          const b0 = coef[j]!;
+          const b1 = coef[s + j]!;
+          const b2 = coef[2 * s + j]!;
+          const b3 = coef[3 * s + j]!;
+          for (let m = j; m < s; m++, o++)
+            g[o] = g[o]! + (b0 * xt[m]! + b1 * xt[s + m]! + b2 * xt[2 * s + m]! + b3 * xt[3 * s + m]!);
+        }
       }
     }
   }
@@ -78,8 +104,8 @@ export function hessianSum(spec: ModelSpec, params: ArrayLike<number>, batch: Ba
   return h;
 }
 
-/** a[c·k + c'] = δ_cc'·p_c − p_c·p_c' for p = softmax(z) (max-shifted). */
-function softmaxCurvature(z: Float64Array, k: number, a: Float64Array): void {
+/** a[at + c·k + c'] = δ_cc'·p_c − p_c·p_c' for p = softmax(z) (max-shifted). */
+function softmaxCurvature(z: Float64Array, k: number, a: Float64Array, at: number): void {
   let max = Number.NEGATIVE_INFINITY;
   for (let c = 0; c < k; c++) if (z[c]! > max) max = z[c]!;
   let sum = 0;
@@ -89,5 +115,5 @@ function softmaxCurvature(z: Float64Array, k: number, a: Float64Array): void {
   }
   for (let c = 0; c < k; c++) z[c] = z[c]! / sum;
   for (let c = 0; c < k; c++)
-    for (let c2 = 0; c2 < k; c2++) a[c * k + c2] = (c === c2 ? z[c]! : 0) - z[c]! * z[c2]!;
+    for (let c2 = 0; c2 < k; c2++) a[at + c * k + c2] = (c === c2 ? z[c]! : 0) - z[c]! * z[c2]!;
 }
