@@ -58,6 +58,20 @@ export class Session {
     this.home = awsHome ?? openHome(root);
   }
 
+  /** The environment child processes of this session start with (the CLI's own, as parsed at its entry). */
+  public childEnv(): Readonly<Record<string, string | undefined>> {
+    return this.options.childEnv ?? {};
+  }
+
+  /** The Batch job queue and definition of the deployed stack, when configured. */
+  public batchResources(): { jobQueue?: string; jobDefinition?: string } {
+    const aws = this.options.aws;
+    return {
+      ...(aws?.batchJobQueue !== undefined ? { jobQueue: aws.batchJobQueue } : {}),
+      ...(aws?.batchJobDefinition !== undefined ? { jobDefinition: aws.batchJobDefinition } : {}),
+    };
+  }
+
   /** This package's version, recorded in model lineage. */
   public packageVersion(): string {
     return PACKAGE_VERSION;
@@ -113,6 +127,7 @@ export class Session {
       home: this.root,
       cloud: this.cloudKind,
       backend: this.options.backend ?? {},
+      childEnv: this.childEnv(),
     });
   }
 

@@ -161,8 +161,7 @@ export function batchEntryPoint(): string {
 /** The job launcher of this session: a child process locally, the Batch job queue on AWS. */
 export async function sessionLauncher(session: Session): Promise<{ launcher: JobLauncher; pollMs: number }> {
   if (session.cloudKind === 'aws') {
-    const jobQueue = process.env.BATCH_JOB_QUEUE;
-    const jobDefinition = process.env.BATCH_JOB_DEFINITION;
+    const { jobQueue, jobDefinition } = session.batchResources();
     if (!jobQueue || !jobDefinition) {
       throw new UsageError(
         '--placement batch on AWS needs BATCH_JOB_QUEUE and BATCH_JOB_DEFINITION (the stack outputs BatchJobQueue and BatchJobDefinition)',
@@ -176,7 +175,7 @@ export async function sessionLauncher(session: Session): Promise<{ launcher: Job
     launcher: new LocalJobLauncher({
       command: [process.execPath, entry],
       logDir: join(session.root, 'launches'),
-      env: { ...process.env, SHARDTRAIN_CLOUD: 'local', SHARDTRAIN_HOME: session.root },
+      env: { ...session.childEnv(), SHARDTRAIN_CLOUD: 'local', SHARDTRAIN_HOME: session.root },
     }),
     pollMs: 100,
   };

@@ -86,7 +86,15 @@ export interface CliConfig {
     readonly eventBusName?: string;
     readonly workQueueUrl?: string;
     readonly aggregateQueueUrl?: string;
+    /** `--placement batch`: the stack outputs BatchJobQueue and BatchJobDefinition. */
+    readonly batchJobQueue?: string;
+    readonly batchJobDefinition?: string;
   };
+  /**
+   * The environment the CLI was started with, handed on unchanged to the child processes it
+   * starts (the Batch entry point run locally parses it at its own entry).
+   */
+  readonly childEnv: Env;
 }
 
 const integer = (min: number) =>
@@ -132,6 +140,8 @@ const envSchema = z.object({
   WORK_QUEUE_URL: z.string().optional(),
   AGGREGATE_QUEUE_URL: z.string().optional(),
   EVENT_BUS_NAME: z.string().optional(),
+  BATCH_JOB_QUEUE: z.string().optional(),
+  BATCH_JOB_DEFINITION: z.string().optional(),
   POWERTOOLS_METRICS_NAMESPACE: z.string().optional(),
 });
 type ParsedEnv = z.infer<typeof envSchema>;
@@ -206,6 +216,7 @@ export function cliConfigFromEnv(flags: { readonly home?: string | undefined }, 
   return {
     home: resolve(flags.home ?? env.SHARDTRAIN_HOME ?? '.shardtrain'),
     cloud,
+    childEnv: raw,
     backend: backendOf(env),
     ...(env.SHARDTRAIN_WORKER_THREADS !== undefined ? { workerThreads: env.SHARDTRAIN_WORKER_THREADS } : {}),
     ...(env.SHARDTRAIN_VISIBILITY_TIMEOUT !== undefined
@@ -223,6 +234,10 @@ export function cliConfigFromEnv(flags: { readonly home?: string | undefined }, 
             ...(env.EVENT_BUS_NAME !== undefined ? { eventBusName: env.EVENT_BUS_NAME } : {}),
             ...(env.WORK_QUEUE_URL !== undefined ? { workQueueUrl: env.WORK_QUEUE_URL } : {}),
             ...(env.AGGREGATE_QUEUE_URL !== undefined ? { aggregateQueueUrl: env.AGGREGATE_QUEUE_URL } : {}),
+            ...(env.BATCH_JOB_QUEUE !== undefined ? { batchJobQueue: env.BATCH_JOB_QUEUE } : {}),
+            ...(env.BATCH_JOB_DEFINITION !== undefined
+              ? { batchJobDefinition: env.BATCH_JOB_DEFINITION }
+              : {}),
           },
         }
       : {}),

@@ -86,16 +86,20 @@ describe('Function: handlerConfigFromEnv', () => {
 
 describe('Function: cliConfigFromEnv', () => {
   it('takes --home over SHARDTRAIN_HOME, and the local cloud settings from the environment', () => {
-    const config = cliConfigFromEnv(
-      { home: 'flag-home' },
-      { SHARDTRAIN_HOME: '/env-home', SHARDTRAIN_WORKER_THREADS: '3', SHARDTRAIN_VISIBILITY_TIMEOUT: '1' },
-    );
+    const env = {
+      SHARDTRAIN_HOME: '/env-home',
+      SHARDTRAIN_WORKER_THREADS: '3',
+      SHARDTRAIN_VISIBILITY_TIMEOUT: '1',
+    };
+    const config = cliConfigFromEnv({ home: 'flag-home' }, env);
     expect(config).toEqual({
       home: resolve('flag-home'),
       cloud: 'local',
       backend: {},
       workerThreads: 3,
       visibilityTimeoutSeconds: 1,
+      // Child processes (the Batch entry point run locally) start with the CLI's own environment.
+      childEnv: env,
     });
     // The handlers of that home's local cloud get the same home and queue settings.
     expect(cliRuntimeConfig(config)).toEqual({
