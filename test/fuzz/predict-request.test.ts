@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as predictHandler } from '../../functions/predict.js';
-import { removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
+import { createHandler } from '../../functions/predict.js';
+import { homeWithChampion, removeTemp, tempDir } from '../support/cli.js';
 import { FUZZ_RUNS, fuzz } from './fuzz-support.js';
 
 const context = {
@@ -18,31 +18,14 @@ const context = {
  */
 describe('Fuzz: predict request body', () => {
   const dir = tempDir('shardtrain-fuzz-');
-  let saved: NodeJS.ProcessEnv;
+  // The handler configured with the home directly, as the local cloud configures its handlers.
+  let predictHandler: ReturnType<typeof createHandler>;
   beforeAll(async () => {
-    saved = { ...process.env };
-    const home = `${dir}/home`;
     const rows = ['x,__proto__,y', ...Array.from({ length: 20 }, (_, i) => `${i},${i % 3},${2 * i + 1}`)];
-    const csv = writeCsv(dir, 'm.csv', `${rows.join('\n')}\n`);
-    const t = await runCli([
-      '--home',
-      home,
-      'train',
-      '--data',
-      csv,
-      '--target',
-      'y',
-      '--model',
-      'linear',
-      '--runner',
-      'inprocess',
-    ]);
-    expect(t.code, t.err.join('\n')).toBe(0);
-    expect((await runCli(['--home', home, 'models', 'promote', 'm', '1'])).code).toBe(0);
-    Object.assign(process.env, { SHARDTRAIN_CLOUD: 'local', SHARDTRAIN_HOME: home });
+    const home = await homeWithChampion(dir, 'm.csv', `${rows.join('\n')}\n`);
+    predictHandler = createHandler({ cloud: 'local', home, backend: {} });
   }, 120_000);
   afterAll(() => {
-    process.env = saved;
     removeTemp(dir);
   });
 

@@ -198,3 +198,30 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * A home holding one linear model trained in-process on `csvText` (dataset and model named after
+ * `file`), its version 1 promoted to `champion`: what the predict handler tests serve.
+ */
+export async function homeWithChampion(dir: string, file: string, csvText: string): Promise<string> {
+  const home = join(dir, 'home');
+  const csv = writeCsv(dir, file, csvText);
+  const trained = await runCli([
+    '--home',
+    home,
+    'train',
+    '--data',
+    csv,
+    '--target',
+    'y',
+    '--model',
+    'linear',
+    '--runner',
+    'inprocess',
+  ]);
+  if (trained.code !== 0) throw new Error(`train failed: ${trained.err.join('\n')}`);
+  const name = file.replace(/\.csv$/, '');
+  const promoted = await runCli(['--home', home, 'models', 'promote', name, '1']);
+  if (promoted.code !== 0) throw new Error(`promote failed: ${promoted.err.join('\n')}`);
+  return home;
+}

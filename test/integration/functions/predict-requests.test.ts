@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_PREDICT_ROWS, handler as predictHandler } from '../../../functions/predict.js';
-import { removeTemp, runCli, tempDir, writeCsv } from '../../support/cli.js';
+import { createHandler, MAX_PREDICT_ROWS } from '../../../functions/predict.js';
+import { homeWithChampion, removeTemp, tempDir } from '../../support/cli.js';
 
 const context = {
   functionName: 'test',
@@ -24,33 +24,15 @@ const SHAPE = 'give "model" (a string) and "rows" (an array of objects) or "row"
  */
 describe('Function: predict, request shapes', () => {
   let dir: string;
-  let saved: NodeJS.ProcessEnv;
-
+  // The handler configured with the home directly, as the local cloud configures its handlers.
+  let predictHandler: ReturnType<typeof createHandler>;
   beforeAll(async () => {
-    saved = { ...process.env };
     dir = tempDir();
-    const home = `${dir}/home`;
     const rows = ['x,y', ...Array.from({ length: 30 }, (_, i) => `${i},${2 * i + 1}`)];
-    const csv = writeCsv(dir, 'line.csv', `${rows.join('\n')}\n`);
-    const trained = await runCli([
-      '--home',
-      home,
-      'train',
-      '--data',
-      csv,
-      '--target',
-      'y',
-      '--model',
-      'linear',
-      '--runner',
-      'inprocess',
-    ]);
-    expect(trained.code, trained.err.join('\n')).toBe(0);
-    expect((await runCli(['--home', home, 'models', 'promote', 'line', '1'])).code).toBe(0);
-    Object.assign(process.env, { SHARDTRAIN_CLOUD: 'local', SHARDTRAIN_HOME: home });
+    const home = await homeWithChampion(dir, 'line.csv', `${rows.join('\n')}\n`);
+    predictHandler = createHandler({ cloud: 'local', home, backend: {} });
   }, 120_000);
   afterAll(() => {
-    process.env = saved;
     removeTemp(dir);
   });
 
