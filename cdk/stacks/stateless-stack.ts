@@ -96,6 +96,8 @@ export class ShardtrainStatelessStack extends Stack {
 
     new CfnOutput(this, 'PredictUrl', { value: this.functions.predictUrl.url });
     new CfnOutput(this, 'BatchJobQueue', { value: this.gpuBatch.jobQueue.jobQueueArn });
+    // With BatchJobQueue: what `train --placement batch` submits to (BATCH_JOB_DEFINITION).
+    new CfnOutput(this, 'BatchJobDefinition', { value: this.gpuBatch.jobDefinition.jobDefinitionArn });
     new CfnOutput(this, 'AlarmTopic', { value: this.alarms.topic.topicArn });
   }
 

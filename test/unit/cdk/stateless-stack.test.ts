@@ -86,6 +86,17 @@ describe('Class: ShardtrainStatelessStack', () => {
     });
   });
 
+  describe('Method: constructor (outputs)', () => {
+    it('outputs the Batch job queue and definition the CLI needs for --placement batch', () => {
+      template.hasOutput('BatchJobQueue', {
+        Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^GpuBatchJobQueue'), 'JobQueueArn'] },
+      });
+      template.hasOutput('BatchJobDefinition', {
+        Value: { Ref: Match.stringLikeRegexp('^GpuBatchJobDefinition') },
+      });
+    });
+  });
+
   describe('Method: constructor (triggers)', () => {
     it('maps the work queue to the worker with partial batch failures and a concurrency cap', () => {
       // Assess
