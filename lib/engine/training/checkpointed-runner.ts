@@ -13,7 +13,7 @@ import type { ModelArtifact } from '../serving/model-artifact.js';
 import { type EngineDeps, finishJob } from './coordinator.js';
 import { makeJobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
-import { type JobContext, latestState, writeJsonIfAbsent } from './job-store.js';
+import { type JobContext, latestState, writeJsonIfAbsent, writeState } from './job-store.js';
 import { loadPartition } from './partition-data.js';
 import { type RoundMetrics, roundRecordOf } from './round-records.js';
 
@@ -80,7 +80,7 @@ export async function runCheckpointed(
   const saved = await latestState(deps.store, spec.jobId);
   let state = saved ?? initTrainState(config);
   const resumedFrom = state.round;
-  if (saved === undefined) await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, 0), state);
+  if (saved === undefined) await writeState(deps.store, spec.jobId, state);
   const partitions: Batch[] = [];
   for (let p = 0; p < plan.partitions.length; p++) {
     partitions.push(await loadPartition(deps.store, manifest, spec, plan, p));
@@ -101,7 +101,7 @@ export async function runCheckpointed(
       );
     }
     pending = [];
-    await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, state.round), state);
+    await writeState(deps.store, spec.jobId, state);
     checkpoints++;
     sinceRounds = 0;
     savedAt = clock();

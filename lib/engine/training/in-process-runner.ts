@@ -6,7 +6,7 @@ import type { ModelArtifact } from '../serving/model-artifact.js';
 import { type EngineDeps, finishJob } from './coordinator.js';
 import { makeJobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
-import { type JobContext, writeJsonIfAbsent } from './job-store.js';
+import { type JobContext, writeJsonIfAbsent, writeState } from './job-store.js';
 import { loadPartition, type RowSource } from './partition-data.js';
 import { type RoundMetrics, roundRecordOf } from './round-records.js';
 
@@ -57,7 +57,7 @@ export async function runInProcess(
         .map((m) => deps.store.putIfAbsent(keys.job.metrics(spec.jobId, m.round), JSON.stringify(m))),
     );
   }
-  await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, state.round), state);
+  await writeState(deps.store, spec.jobId, state);
   const artifact = await finishJob(
     { ...deps, outbox: { sendWork: async () => {}, sendResult: async () => {} } },
     ctx,
