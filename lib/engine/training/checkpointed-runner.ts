@@ -11,10 +11,10 @@ import {
 import { keys } from '../keys.js';
 import type { ModelArtifact } from '../serving/model-artifact.js';
 import { type EngineDeps, finishJob } from './coordinator.js';
-import { makeJobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
 import { type JobContext, latestState, writeJsonIfAbsent, writeState } from './job-store.js';
 import { loadPartition } from './partition-data.js';
+import { planJob } from './plan-job.js';
 import { type RoundMetrics, roundRecordOf } from './round-records.js';
 
 /**
@@ -72,7 +72,7 @@ export async function runCheckpointed(
 ): Promise<CheckpointedRun> {
   const policy = { ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint };
   const clock = options.clock ?? (() => performance.now());
-  const plan = makeJobPlan(spec, manifest, manifestKey);
+  const plan = await planJob(deps.store, spec, manifest, manifestKey);
   await writeJsonIfAbsent(deps.store, keys.job.spec(spec.jobId), spec);
   await writeJsonIfAbsent(deps.store, keys.job.plan(spec.jobId), plan);
   const ctx: JobContext = { spec, plan, manifest };

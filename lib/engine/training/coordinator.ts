@@ -8,7 +8,6 @@ import { keys } from '../keys.js';
 import { isFiniteModel, type ModelArtifact, storedModelDocument } from '../serving/model-artifact.js';
 import { buildArtifact } from './build-artifact.js';
 import { isDiverged, recordDivergence, TrainingDivergedError } from './diverged.js';
-import { makeJobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
 import {
   type EncodedState,
@@ -20,6 +19,7 @@ import {
   writeJsonIfAbsent,
   writeState,
 } from './job-store.js';
+import { planJob } from './plan-job.js';
 import { INLINE_STATE_MAX_BYTES, type ResultMessage, type WorkMessage } from './protocol.js';
 import { noteFanOut, writeRoundRecord } from './round-records.js';
 import { decodeTrainState } from './state-codec.js';
@@ -101,7 +101,7 @@ export async function startJob(
   manifest: DatasetManifest,
   manifestKey: string,
 ): Promise<JobContext> {
-  const plan = makeJobPlan(spec, manifest, manifestKey, { queued: true });
+  const plan = await planJob(deps.store, spec, manifest, manifestKey, { queued: true });
   await writeJsonIfAbsent(deps.store, keys.job.spec(spec.jobId), spec);
   await at(deps, 'start:after-spec');
   await writeJsonIfAbsent(deps.store, keys.job.plan(spec.jobId), plan);
