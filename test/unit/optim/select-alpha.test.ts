@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type Batch,
-  fit,
+  fit as fitModel,
   isValidationRow,
   type ModelSpec,
   predict,
@@ -90,7 +90,7 @@ describe('Function: selectMlpAlpha', () => {
         { spec: { ...spec, l2: alpha / fitRows.length }, seed: 0 },
         { rows: fitRows.length, partitions: 1 },
       );
-      const p = predict(config.spec, fit(config, [fitBatch]).params, valBatch);
+      const p = predict(config.spec, fitModel(config, [fitBatch]).params, valBatch);
       return val.filter((_, i) => (p[i]! >= 0.5 ? 1 : 0) === valBatch.y[i]).length / val.length;
     });
     expect(sel.scores.map((s) => s.score)).toEqual(reference);
