@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { backendLabel } from '../../lib/app/index.js';
 import { RowCollector } from '../../lib/data/index.js';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
+import { keys } from '../../lib/engine/keys.js';
 import { listPipelines } from '../../lib/engine/pipelines/index.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
 import { buildJobSpec } from '../../lib/engine/training/build-job-spec.js';
@@ -20,7 +21,8 @@ import {
   type TrainOptions,
   trainOptionsSchema,
 } from '../../lib/engine/training/job-spec.js';
-import { latestState } from '../../lib/engine/training/job-store.js';
+import { latestState, writeJsonIfAbsent } from '../../lib/engine/training/job-store.js';
+import { planJob } from '../../lib/engine/training/plan-job.js';
 import { findJobVersion } from '../../lib/engine/training/register-model.js';
 import { UsageError } from '../../lib/errors.js';
 import { PLACEMENT_CHOICES, type PlacementChoice } from '../../lib/planner/placement.js';
@@ -123,7 +125,9 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   const spec: JobSpec = { ...draft, placement };
   const runner: 'local' | 'inprocess' = placement.placement === 'lambda' ? 'local' : 'inprocess';
   // The plan first: the solver, how steps become rounds, how many, and the expected time (an upper bound).
-  const plan = makeJobPlan(spec, manifest, manifestKey, { queued: runner === 'local' });
+  // Stored before the run, so the runner starts from this very plan (an mlp's alpha is chosen once).
+  const plan = await planJob(store, spec, manifest, manifestKey, { queued: runner === 'local' });
+  await writeJsonIfAbsent(store, keys.job.plan(spec.jobId), plan);
   if (!args.json) {
     io.err(`solver: ${plan.config.solver} (${plan.config.solverReason})`);
     io.err(

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeTrainState } from '../../lib/engine/training/state-codec.js';
 import { blobsProblem, seedExample } from '../../lib/examples/generators.js';
 import { ensureBuilt, removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
 
@@ -16,7 +17,7 @@ interface TrainJson {
 function finalParams(home: string, jobId: string): number[] {
   const dir = join(home, 'store', 'jobs', jobId, 'state');
   const last = readdirSync(dir).sort().at(-1)!;
-  return (JSON.parse(readFileSync(join(dir, last), 'utf8')) as { params: number[] }).params;
+  return decodeTrainState(JSON.parse(readFileSync(join(dir, last), 'utf8'))).params;
 }
 
 describe('Command: train --placement', () => {
