@@ -2,14 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobsProblem } from '../../lib/examples/generators.js';
-import { ensureBuilt, removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
-
-/** The parameters of the final stored state of a job (`jobs/<id>/state/<round>.json`, the last one). */
-function finalParams(home: string, jobId: string): number[] {
-  const dir = join(home, 'store', 'jobs', jobId, 'state');
-  const last = readdirSync(dir).sort().at(-1)!;
-  return (JSON.parse(readFileSync(join(dir, last), 'utf8')) as { params: number[] }).params;
-}
+import { ensureBuilt, finalParams, removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
 
 describe('Command: pipelines run (a run placed on Batch)', () => {
   let dir: string;

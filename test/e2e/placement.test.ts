@@ -1,9 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeTrainState } from '../../lib/engine/training/state-codec.js';
 import { blobsProblem, seedExample } from '../../lib/examples/generators.js';
-import { ensureBuilt, removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
+import { ensureBuilt, finalParams, removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
 
 interface TrainJson {
   jobId: string;
@@ -11,13 +10,6 @@ interface TrainJson {
   steps: number;
   model: { coefficients: Record<string, number>; intercept: number };
   placement: { requested: string; placement: string; planned: string; reason: string; rounds: number };
-}
-
-/** The parameters of the final stored state of a job (`jobs/<id>/state/<round>.json`, the last one). */
-function finalParams(home: string, jobId: string): number[] {
-  const dir = join(home, 'store', 'jobs', jobId, 'state');
-  const last = readdirSync(dir).sort().at(-1)!;
-  return decodeTrainState(JSON.parse(readFileSync(join(dir, last), 'utf8'))).params;
 }
 
 describe('Command: train --placement', () => {

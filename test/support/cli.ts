@@ -1,10 +1,20 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../cli/main.js';
 import type { Io } from '../../cli/output.js';
+import { decodeTrainState } from '../../lib/engine/training/state-codec.js';
 import { type GeneratedTable, toCsv } from '../../lib/examples/generators.js';
 
 /** The repository root (this file is `test/support/cli.ts`). */
@@ -224,4 +234,11 @@ export async function homeWithChampion(dir: string, file: string, csvText: strin
   const promoted = await runCli(['--home', home, 'models', 'promote', name, '1']);
   if (promoted.code !== 0) throw new Error(`promote failed: ${promoted.err.join('\n')}`);
   return home;
+}
+
+/** The parameters of a job's final stored state (`jobs/<id>/state/<round>.json`, the last one), decoded from its stored form. */
+export function finalParams(home: string, jobId: string): number[] {
+  const dir = join(home, 'store', 'jobs', jobId, 'state');
+  const last = readdirSync(dir).sort().at(-1)!;
+  return decodeTrainState(JSON.parse(readFileSync(join(dir, last), 'utf8'))).params;
 }
