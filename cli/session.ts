@@ -1,5 +1,5 @@
 import { basename, extname } from 'node:path';
-import { LocalCloud } from '../lib/adapters/local/index.js';
+import type { LocalCloud } from '../lib/adapters/local/index.js';
 import {
   type CliConfig,
   cliRuntimeConfig,
@@ -84,6 +84,8 @@ export class Session {
   public async startCloud(options: { preprocessThreads?: number } = {}): Promise<LocalCloud | undefined> {
     if (this.cloudKind === 'aws') return undefined;
     if (this.cloud === undefined) {
+      // Loaded here: a command that never starts the cloud (train --runner inprocess) skips SQLite.
+      const { LocalCloud } = await import('../lib/adapters/local/local-cloud.js');
       const o = this.options;
       const cloud = new LocalCloud({
         home: this.root,
