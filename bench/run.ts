@@ -7,11 +7,11 @@
  * `shardtrain upload` against pandas.read_csv; in a child process so its peak RSS is its own),
  * `coordination` (per-round overhead, local cloud vs in-process), `local-sgd` (rounds and wall
  * time to a target loss, sync GD vs local SGD K = 1, 4, 16), `solvers` (rounds and wall time per
- * solver next to scikit-learn's lbfgs; the 200k × 32 logistic CSV whole process vs pandas +
- * scikit-learn), `mlp` (digits accuracy, rounds and gradient rows/s next to scikit-learn's
+ * solver next to scikit-learn's lbfgs), `whole` (`shardtrain train --data` on 200k × 32 and 1M × 32
+ * logistic CSVs, whole process, vs a pandas + scikit-learn script, pair by pair), `mlp` (digits accuracy, rounds and gradient rows/s next to scikit-learn's
  * MLPClassifier; bench/mlp.ts).
  *
- * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers,mlp,partitions` picks sections; `BENCH_QUICK=1` shrinks
+ * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers,whole,mlp,partitions` picks sections; `BENCH_QUICK=1` shrinks
  * every section (under 2 minutes with `BENCH_CSV_MB=20`); `BENCH_CSV_MB` (default 1024, quick 32)
  * sizes the CSV; `BENCH_OUT` (default `bench-out`) is where the report goes; the sections' own
  * knobs are documented in their files.
@@ -32,6 +32,7 @@ import { runPartitionsBench } from './partitions.js';
 import { runSolversBench } from './solvers.js';
 import { quickMode, roundTo, secondsSince } from './stats.js';
 import { reportMarkdown } from './summary.js';
+import { runWholeProcessBench } from './whole-process.js';
 
 /** Section names accepted by `BENCH_ONLY`, in run order. */
 export const SECTIONS = [
@@ -40,6 +41,7 @@ export const SECTIONS = [
   'coordination',
   'local-sgd',
   'solvers',
+  'whole',
   'mlp',
   'partitions',
 ] as const;
@@ -124,6 +126,7 @@ export async function runBench(env: NodeJS.ProcessEnv = process.env): Promise<Re
       else if (name === 'data') result = await runDataChild(env);
       else if (name === 'coordination') result = await runCoordinationBench();
       else if (name === 'solvers') result = await runSolversBench(env);
+      else if (name === 'whole') result = await runWholeProcessBench(env);
       else if (name === 'mlp') result = await runMlpBench(env);
       else if (name === 'partitions') result = await runPartitionsBench();
       else result = await runLocalSgdBench();

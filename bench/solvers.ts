@@ -1,7 +1,7 @@
 /**
  * Solvers: rounds and wall time to the reference solution per solver, next to scikit-learn's
- * lbfgs iterations and test metrics on the same 80/20 split; and the whole process on 200k × 32 and
- * 1M × 32 logistic CSVs against a pandas + scikit-learn script (`bench/whole-process.ts`).
+ * lbfgs iterations and test metrics on the same 80/20 split. (The whole process against a pandas +
+ * scikit-learn script is the section `whole`, `bench/whole-process.ts`.)
  *
  * Method. A child `/usr/bin/python3` (scikit-learn's bundled diabetes 442 × 10, breast_cancer
  * 569 × 30, digits 1797 × 64 × 10 classes; else synthetic data of the same shapes and no
@@ -15,9 +15,7 @@
  * classifiers default to scikit-learn's objective (C = 1: l2 = 1/n_train); rows `…, l2 0` run
  * them unpenalised (gd's default objective).
  *
- * Knobs: `BENCH_WHOLE_ROWS` / `BENCH_WHOLE_PAIRS` (see bench/whole-process.ts; the older
- * `BENCH_SOLVERS_ROWS` still sets the sizes),
- * `BENCH_SOLVERS_GD=0` leaves out the GD rows (3000 rounds on digits; default on, off in quick).
+ * Knobs: `BENCH_SOLVERS_GD=0` leaves out the GD rows (3000 rounds on digits; default on, off in quick).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -28,7 +26,6 @@ import type { Batch, ModelSpec, SolverChoice, TrainState } from '../lib/optim/in
 import { fit as fitModel, predict, resolveTrainConfig } from '../lib/optim/index.js';
 import { quickMode, roundTo } from './stats.js';
 import { writeSyntheticCsv } from './synthetic-csv.js';
-import { runWholeProcessBench } from './whole-process.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -304,12 +301,7 @@ export async function runSolversBench(
         'sk metric': r.sklearnMetric,
       })),
     );
-    // BENCH_SOLVERS_ROWS (older knob) still picks the sizes when BENCH_WHOLE_ROWS is not set
-    const whole = await runWholeProcessBench({
-      ...env,
-      BENCH_WHOLE_ROWS: env.BENCH_WHOLE_ROWS ?? env.BENCH_SOLVERS_ROWS,
-    });
-    return { sklearn: parsed.sklearn ?? null, anchor: hasSklearn ? 'scikit-learn' : 'missing', rows, whole };
+    return { sklearn: parsed.sklearn ?? null, anchor: hasSklearn ? 'scikit-learn' : 'missing', rows };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

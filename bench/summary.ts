@@ -28,6 +28,7 @@ export function reportMarkdown(report: Json): string {
     if (name === 'coordination') out.push(coordinationMd(value));
     if (name === 'local-sgd') out.push(localSgdMd(value));
     if (name === 'solvers') out.push(solversMd(value));
+    if (name === 'whole') out.push(wholeMd(value));
     if (name === 'mlp') out.push(mlpMd(value));
   }
   return `${out.join('\n')}\n`;
@@ -67,14 +68,16 @@ function solversMd(s: Json): string {
     lines.push(
       `| ${fmt(r.problem)} | ${fmt(r.solver)} | ${fmt(r.rounds)} | ${fmt(r.stop)} | ${fmt(r.ms)} | ${fmt(r.lossGap)} | ${fmt(r.testMetric)} | ${fmt(r.roundsToSklearnMetric)} | ${fmt(r.sklearnIter)} | ${fmt(r.sklearnMetric)} |`,
     );
-  if (isObj(s.whole)) {
-    const results = Array.isArray(s.whole.results) ? (s.whole.results as Json[]) : [];
-    if (results.length === 0) lines.push(`\nwhole process: anchor ${fmt(s.whole.anchor)}`);
-    for (const w of results)
-      lines.push(
-        `\nwhole process, ${fmt(w.rows)} × ${fmt(w.features)} logistic CSV (${fmt(w.csvMb)} MB), ${fmt(w.pairs)} pair(s) in turn: shardtrain train --runner inprocess ${fmt(w.shardtrainSeconds)} s (training ${fmt(w.shardtrainTrainSeconds)} s: ${fmt(w.shardtrainSolver)}, ${fmt(w.shardtrainRounds)} rounds) vs pandas + scikit-learn ${fmt(w.sklearnSeconds)} s (${fmt(w.sklearnIter)} iterations): median ratio ${fmt(w.ratio)}; test accuracy ${fmt(w.shardtrainTestAccuracy)} vs ${fmt(w.sklearnTestAccuracy)} on ${fmt(w.testRows)} rows; load ${fmt(w.loadAverage)}`,
-      );
-  }
+  return lines.join('\n');
+}
+
+function wholeMd(s: Json): string {
+  const results = Array.isArray(s.results) ? (s.results as Json[]) : [];
+  const lines = [`\n### whole process: shardtrain train --data vs ${fmt(s.anchor)}`];
+  for (const w of results)
+    lines.push(
+      `\n${fmt(w.rows)} × ${fmt(w.features)} logistic CSV (${fmt(w.csvMb)} MB), ${fmt(w.pairs)} pair(s) in turn: shardtrain train --runner inprocess ${fmt(w.shardtrainSeconds)} s (CPU ${fmt(w.shardtrainCpuSeconds)} s, peak RSS ${fmt(w.shardtrainMaxRssMb)} MB; training ${fmt(w.shardtrainTrainSeconds)} s: ${fmt(w.shardtrainSolver)}, ${fmt(w.shardtrainRounds)} rounds) vs pandas + scikit-learn ${fmt(w.sklearnSeconds)} s (CPU ${fmt(w.sklearnCpuSeconds)} s, peak RSS ${fmt(w.sklearnMaxRssMb)} MB; ${fmt(w.sklearnIter)} iterations): median wall ratio ${fmt(w.ratio)} (pairs ${fmt(w.ratios)}), median CPU ratio ${fmt(w.cpuRatio)} (pairs ${fmt(w.cpuRatios)}); test accuracy ${fmt(w.shardtrainTestAccuracy)} vs ${fmt(w.sklearnTestAccuracy)} on ${fmt(w.testRows)} rows; load ${fmt(w.loadAverage)}`,
+    );
   return lines.join('\n');
 }
 

@@ -12,12 +12,17 @@
  * timing, shardtrain's model is scored on those rows by the same numpy code, so "test accuracy"
  * is the same computation on the same rows for both.
  *
- * Knobs: `BENCH_WHOLE_ROWS` (default `200000,1000000`; quick `20000`), `BENCH_WHOLE_PAIRS`
- * (default 3; quick 1). Runs alone with `node dist/bench/whole-process.js`.
+ * CPU. Where `/usr/bin/time` exists each command runs under it, and the CPU seconds (user +
+ * system, every thread) and peak RSS of both sides are reported too, with their ratio pair by
+ * pair: on a shared machine the CPU ratio moves far less with the load than the wall ratio.
+ *
+ * Knobs: `BENCH_WHOLE_ROWS` (default `200000,1000000`; quick `20000`; the older
+ * `BENCH_SOLVERS_ROWS` too), `BENCH_WHOLE_PAIRS` (default 3; quick 1). The bench section `whole`
+ * (`BENCH_ONLY=whole npm run bench`); alone: `node dist/bench/whole-process.js`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,6 +31,7 @@ import { intKnob, quickMode, roundTo } from './stats.js';
 import { writeSyntheticCsv } from './synthetic-csv.js';
 
 const PYTHON = '/usr/bin/python3';
+const TIME = '/usr/bin/time';
 const HOLDOUT = 0.2;
 
 /** numpy spelling of `isHoldoutRow` (lib/engine/datasets/holdout.ts). */
@@ -77,13 +83,21 @@ interface Timed {
   stdout: string;
   stderr: string;
   code: number | null;
+  /** User + system CPU seconds of the process and its threads (when `/usr/bin/time` exists). */
+  cpuSeconds?: number;
+  maxRssMb?: number;
 }
 
-/** Runs a command to its exit; wall seconds from spawn to exit. */
-function timed(command: string, args: string[]): Promise<Timed> {
-  return new Promise((resolve, reject) => {
+/** Runs a command to its exit; wall seconds from spawn to exit, and its CPU through `/usr/bin/time`. */
+async function timed(command: string, args: string[], usageFile: string): Promise<Timed> {
+  const withTime = existsSync(TIME);
+  const result = await new Promise<Timed>((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = withTime
+      ? spawn(TIME, ['-f', '%U %S %M', '-o', usageFile, command, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -97,6 +111,13 @@ function timed(command: string, args: string[]): Promise<Timed> {
       resolve({ seconds: (performance.now() - t0) / 1000, stdout, stderr, code }),
     );
   });
+  if (withTime) {
+    const line = (await readFile(usageFile, 'utf8').catch(() => '')).trim().split('\n').at(-1) ?? '';
+    const [user, system, rssKb] = line.split(' ').map(Number);
+    if (Number.isFinite(user) && Number.isFinite(system)) result.cpuSeconds = user! + system!;
+    if (Number.isFinite(rssKb)) result.maxRssMb = rssKb! / 1024;
+  }
+  return result;
 }
 
 const median = (xs: number[]): number => {
@@ -121,36 +142,50 @@ async function compareOne(dir: string, rows: number, pairs: number): Promise<Rec
   const ours: number[] = [];
   const theirs: number[] = [];
   const ratios: number[] = [];
+  const cpu: { ours: number; theirs: number }[] = [];
+  const rss: { ours: number; theirs: number }[] = [];
+  const usageFile = path.join(dir, 'usage.txt');
   let lastJson = '';
   let sk: { nIter: number; testAccuracy: number; testRows: number } | undefined;
   for (let i = 0; i < pairs; i++) {
     const home = path.join(dir, `home-${rows}-${i}`);
-    const a = await timed(process.execPath, [
-      cli,
-      '--home',
-      home,
-      'train',
-      '--data',
-      file,
-      '--target',
-      'y',
-      '--model',
-      'logistic',
-      '--runner',
-      'inprocess',
-      '--holdout',
-      String(HOLDOUT),
-      '--json',
-    ]);
+    const a = await timed(
+      process.execPath,
+      [
+        cli,
+        '--home',
+        home,
+        'train',
+        '--data',
+        file,
+        '--target',
+        'y',
+        '--model',
+        'logistic',
+        '--runner',
+        'inprocess',
+        '--holdout',
+        String(HOLDOUT),
+        '--json',
+      ],
+      usageFile,
+    );
     await rm(home, { recursive: true, force: true });
     if (a.code !== 0) throw new Error(`shardtrain train failed: ${a.stderr.slice(-400)}`);
     lastJson = a.stdout.trim().split('\n').at(-1)!;
-    const b = await timed(PYTHON, ['-c', SKLEARN_SCRIPT, file]);
+    const b = await timed(PYTHON, ['-c', SKLEARN_SCRIPT, file], usageFile);
     if (b.code !== 0) throw new Error(`the scikit-learn script failed: ${b.stderr.slice(-300)}`);
     sk = JSON.parse(b.stdout.trim().split('\n').at(-1)!) as typeof sk;
     ours.push(a.seconds);
     theirs.push(b.seconds);
     ratios.push(a.seconds / b.seconds);
+    if (a.cpuSeconds !== undefined && b.cpuSeconds !== undefined)
+      cpu.push({ ours: a.cpuSeconds, theirs: b.cpuSeconds });
+    if (a.maxRssMb !== undefined && b.maxRssMb !== undefined)
+      rss.push({ ours: a.maxRssMb, theirs: b.maxRssMb });
+    console.log(
+      `whole process ${rows} rows, pair ${i + 1}/${pairs}: shardtrain ${a.seconds.toFixed(2)} s (CPU ${a.cpuSeconds?.toFixed(2) ?? '?'} s) vs scikit-learn ${b.seconds.toFixed(2)} s (CPU ${b.cpuSeconds?.toFixed(2) ?? '?'} s): ${(a.seconds / b.seconds).toFixed(3)}; load ${os.loadavg()[0]!.toFixed(1)}`,
+    );
   }
   const modelFile = path.join(dir, `model-${rows}.json`);
   await writeFile(modelFile, lastJson);
@@ -170,6 +205,21 @@ async function compareOne(dir: string, rows: number, pairs: number): Promise<Rec
     /** Median over pairs of shardtrain / scikit-learn (≤ 1: shardtrain is at least as fast). */
     ratio: roundTo(median(ratios), 3),
     ratios: ratios.map((r) => roundTo(r, 3)),
+    ...(cpu.length > 0
+      ? {
+          shardtrainCpuSeconds: roundTo(median(cpu.map((c) => c.ours)), 2),
+          sklearnCpuSeconds: roundTo(median(cpu.map((c) => c.theirs)), 2),
+          /** Median over pairs of shardtrain / scikit-learn CPU seconds (every thread of each). */
+          cpuRatio: roundTo(median(cpu.map((c) => c.ours / c.theirs)), 3),
+          cpuRatios: cpu.map((c) => roundTo(c.ours / c.theirs, 3)),
+        }
+      : {}),
+    ...(rss.length > 0
+      ? {
+          shardtrainMaxRssMb: Math.round(median(rss.map((r) => r.ours))),
+          sklearnMaxRssMb: Math.round(median(rss.map((r) => r.theirs))),
+        }
+      : {}),
     shardtrainTrainSeconds: roundTo(j.wallMs / 1000, 2),
     shardtrainRounds: j.steps,
     shardtrainSolver: j.solver?.name,
@@ -189,7 +239,7 @@ export async function runWholeProcessBench(
   const quick = quickMode(env);
   const check = spawnSync(PYTHON, ['-c', 'import sklearn, pandas'], { encoding: 'utf8' });
   if (check.status !== 0) return { anchor: `missing (${PYTHON} has no scikit-learn/pandas)` };
-  const sizes = (env.BENCH_WHOLE_ROWS ?? (quick ? '20000' : '200000,1000000'))
+  const sizes = (env.BENCH_WHOLE_ROWS ?? env.BENCH_SOLVERS_ROWS ?? (quick ? '20000' : '200000,1000000'))
     .split(',')
     .map((s) => Number(s.trim()))
     .filter((n) => Number.isInteger(n) && n > 0);

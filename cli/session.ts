@@ -1,5 +1,6 @@
 import { basename, extname } from 'node:path';
-import { LocalCloud } from '../lib/adapters/local/index.js';
+import { FsObjectStore } from '../lib/adapters/local/fs-object-store.js';
+import type { LocalCloud } from '../lib/adapters/local/index.js';
 import {
   type CliConfig,
   cliRuntimeConfig,
@@ -89,6 +90,8 @@ export class Session {
   public async startCloud(options: { preprocessThreads?: number } = {}): Promise<LocalCloud | undefined> {
     if (this.cloudKind === 'aws') return undefined;
     if (this.cloud === undefined) {
+      // Loaded here: a command that never starts the cloud (train --runner inprocess) skips SQLite.
+      const { LocalCloud } = await import('../lib/adapters/local/local-cloud.js');
       const o = this.options;
       const cloud = new LocalCloud({
         home: this.root,
@@ -196,9 +199,17 @@ export class Session {
     assertDatasetName(dataset);
     await checkLocalFile(file);
     const key = keys.upload(dataset, uploadFileName(file));
-    await this.home.store.putStream(key, await openFile(file));
-    if (rows !== undefined) rows.bytesHint = (await this.home.store.head(key))?.size;
-    return ingestUpload(this.home.store, key, rows === undefined ? {} : { preprocess: { onRows: rows.add } });
+    const store = this.home.store;
+    const preprocess = rows === undefined ? {} : { preprocess: { onRows: rows.add } };
+    if (store instanceof FsObjectStore) {
+      // A local home: the kernel copies the file in, and the etag is hashed while parsing.
+      const { size } = await store.putFile(key, file);
+      if (rows !== undefined) rows.bytesHint = size;
+      return ingestUpload(store, key, { ...preprocess, etagWhileParsing: true });
+    }
+    await store.putStream(key, await openFile(file));
+    if (rows !== undefined) rows.bytesHint = (await store.head(key))?.size;
+    return ingestUpload(store, key, preprocess);
   }
 }
 

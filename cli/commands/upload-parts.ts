@@ -3,10 +3,8 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { z } from 'zod';
-import { readCsvRecords } from '../../lib/data/index.js';
-import { isParquetFile } from '../../lib/data/parquet/parquet-blocks.js';
+import { isParquetFile } from '../../lib/data/parquet/parquet-name.js';
 import { readDocument } from '../../lib/documents.js';
 import { PARTITION_MARKER } from '../../lib/engine/datasets/partitions.js';
 import { type UploadRecord, uploadIdFor, uploadRecordSchema } from '../../lib/engine/datasets/uploads.js';
@@ -117,6 +115,8 @@ export async function uploadPartitioned(
 /** The column names of a part: a CSV's first record, a Parquet file's flat schema. */
 async function headerOf(file: string): Promise<string[]> {
   if (isParquetFile(file)) {
+    // loaded here only: a CSV upload never pays for the Parquet reader
+    const { asyncBufferFromFile, parquetMetadataAsync } = await import('hyparquet');
     try {
       const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file));
       return metadata.schema.slice(1).map((field) => field.name.trim());
@@ -124,6 +124,7 @@ async function headerOf(file: string): Promise<string[]> {
       throw new DatasetError({ file }, `not a valid Parquet file: ${(error as Error).message}`);
     }
   }
+  const { readCsvRecords } = await import('../../lib/data/csv/csv-records.js');
   const stream = createReadStream(file);
   try {
     for await (const record of readCsvRecords(stream, file)) return record.cells.map((c) => c.trim());

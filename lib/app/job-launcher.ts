@@ -50,8 +50,11 @@ async function localLauncher(config: LocalRuntimeConfig): Promise<JobLauncher | 
   const entry = batchEntryPoint();
   if (entry === undefined) return undefined;
   // A computed specifier, as for the local ports: the Lambda bundle leaves the local adapters out.
-  const localAdapters: string = '../adapters/local/index.js';
-  const { LocalJobLauncher } = (await import(localAdapters)) as typeof import('../adapters/local/index.js');
+  // The launcher's own module, not the index: that would load SQLite for every runtime.
+  const localLauncherModule: string = '../adapters/local/local-job-launcher.js';
+  const { LocalJobLauncher } = (await import(
+    localLauncherModule
+  )) as typeof import('../adapters/local/local-job-launcher.js');
   const { join } = await import('node:path');
   return new LocalJobLauncher({
     command: [process.execPath, entry],

@@ -14,6 +14,7 @@ import { ModelRegistry } from '../registry/index.js';
 import type { AwsRuntimeConfig, LocalRuntimeConfig, RuntimeConfig } from './config.js';
 import { crashInjector } from './faults.js';
 import { createJobLauncher } from './job-launcher.js';
+import { LazyQueue } from './lazy-queue.js';
 
 /**
  * Everything a handler, the CLI or the Batch job needs, built from a {@link RuntimeConfig}: once
@@ -168,26 +169,44 @@ export function queueOutbox(work: Queue, aggregate: Queue): Outbox {
 type Ports = Pick<Runtime, 'cloud' | 'store' | 'workQueue' | 'aggregateQueue' | 'events' | 'close'>;
 
 async function localPorts(config: LocalRuntimeConfig): Promise<Ports> {
-  // A computed specifier: esbuild leaves it out of the Lambda bundle, so the bundle never loads
+  // Computed specifiers: esbuild leaves them out of the Lambda bundle, so the bundle never loads
   // better-sqlite3 (a native module the local cloud needs and Lambda does not have).
-  const localAdapters: string = '../adapters/local/index.js';
-  const { FsObjectStore, FileEventSink, openLocalQueues } = (await import(
-    localAdapters
-  )) as typeof import('../adapters/local/index.js');
+  const local = (file: string): string => `../adapters/local/${file}`;
+  type Local = typeof import('../adapters/local/index.js');
+  const [{ FsObjectStore }, { FileEventSink }, { LOCAL_QUEUE_NAMES: n }] = (await Promise.all([
+    import(local('fs-object-store.js')),
+    import(local('file-event-sink.js')),
+    import(local('queue-names.js')),
+  ])) as [Local, Local, Local];
   const { join } = await import('node:path');
-  const queues = openLocalQueues(
-    config.home,
-    config.visibilityTimeoutSeconds !== undefined
-      ? { visibilityTimeoutSeconds: config.visibilityTimeoutSeconds }
-      : {},
-  );
+  // The queues (SQLite) open on first use: a runtime that never queues (the in-process runner)
+  // neither loads better-sqlite3 nor creates queues.db.
+  let queues: ReturnType<Local['openLocalQueues']> | undefined;
+  let closed = false;
+  let opening: Promise<NonNullable<typeof queues>> | undefined;
+  const open = (): Promise<NonNullable<typeof queues>> => {
+    opening ??= (import(local('local-queues.js')) as Promise<Local>).then(({ openLocalQueues }) => {
+      if (closed) throw new Error('the local queues were closed');
+      queues = openLocalQueues(
+        config.home,
+        config.visibilityTimeoutSeconds !== undefined
+          ? { visibilityTimeoutSeconds: config.visibilityTimeoutSeconds }
+          : {},
+      );
+      return queues;
+    });
+    return opening;
+  };
   return {
     cloud: 'local',
     store: new FsObjectStore({ root: join(config.home, 'store') }),
-    workQueue: queues.work,
-    aggregateQueue: queues.aggregate,
+    workQueue: new LazyQueue(n.work, false, async () => (await open()).work),
+    aggregateQueue: new LazyQueue(n.aggregate, true, async () => (await open()).aggregate),
     events: new FileEventSink({ path: join(config.home, 'events.jsonl') }),
-    close: () => queues.broker.close(),
+    close: () => {
+      closed = true;
+      queues?.broker.close();
+    },
   };
 }
 

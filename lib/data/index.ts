@@ -2,7 +2,6 @@
  * Data layer: streaming CSV preprocessing into compressed float32 shards with mergeable
  * statistics, reading rows back, target validation, and feature transforms.
  */
-export { type CsvRecord, readCsvRecords } from './csv/csv-records.js';
 export { ColumnType, MAX_CATEGORIES } from './csv/row-decoder.js';
 export {
   type ColumnManifest,

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { DatasetError } from '../errors.js';
 import type { ObjectStore } from '../ports.js';
 import { CsvBlockScanner } from './csv/block-scanner.js';
-import { readCsvRecords } from './csv/csv-records.js';
 import { validateHeader } from './csv/header.js';
 import { RowDecoder } from './csv/row-decoder.js';
 import {
@@ -13,7 +12,7 @@ import {
   manifestKey,
   type ShardEntry,
 } from './manifest.js';
-import { isParquetFile, parquetBlocks } from './parquet/parquet-blocks.js';
+import { isParquetFile } from './parquet/parquet-name.js';
 import { type Compression, DEFAULT_COMPRESSION } from './shard/shard-codec.js';
 import { ShardPipeline, THREAD_MIN_BYTES } from './shard/shard-pipeline.js';
 
@@ -149,8 +148,9 @@ export async function preprocessCsv(options: PreprocessOptions): Promise<Dataset
   };
 
   try {
+    // The Parquet reader and the reference CSV reader are loaded only for the files that use them.
     const table = isParquetFile(file)
-      ? parquetBlocks(hashed(), file, shardRows)
+      ? (await import('./parquet/parquet-blocks.js')).parquetBlocks(hashed(), file, shardRows)
       : parser === 'csv-parse'
         ? csvParseBlocks(hashed(), file, shardRows)
         : scannerBlocks(hashed(), file, shardRows);
@@ -297,6 +297,7 @@ function scannerBlocks(source: AsyncIterable<Uint8Array>, file: string, shardRow
 function csvParseBlocks(source: AsyncIterable<Uint8Array>, file: string, shardRows: number): TableBlocks {
   let header: TableHeader | undefined;
   async function* blocks(): AsyncGenerator<Float32Array> {
+    const { readCsvRecords } = await import('./csv/csv-records.js');
     let buffers: [Float32Array, Float32Array] | undefined;
     let current = 0;
     let filled = 0;

@@ -3,6 +3,7 @@ import {
   closeSync,
   type Dirent,
   promises as fs,
+  constants as fsConstants,
   fstatSync,
   fsyncSync,
   linkSync,
@@ -50,6 +51,9 @@ interface TempFile {
   readonly etag: string;
   readonly signature: string;
 }
+
+/** A temp file copied in by the kernel: no etag yet (the first `head` hashes it). */
+type CopiedTempFile = Pick<TempFile, 'tempPath'> & Partial<Omit<TempFile, 'tempPath'>>;
 
 const md5Hex = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
 
@@ -206,7 +210,8 @@ export class FsObjectStore implements ObjectStore {
             await handle.writeFile(bytes);
             return md5Hex(bytes);
           });
-    return this.publish(key, filePath, temp, options);
+    await this.publish(key, filePath, temp, options);
+    return { etag: temp.etag };
   }
 
   public async putStream(
@@ -223,7 +228,37 @@ export class FsObjectStore implements ObjectStore {
       }
       return hash.digest('hex');
     });
-    return this.publish(key, filePath, temp, {});
+    await this.publish(key, filePath, temp, {});
+    return { etag: temp.etag };
+  }
+
+  /**
+   * Stores the local file `source` as `key` with one `copyFile` (a reflink where the file system
+   * has them, else a copy inside the kernel) instead of streaming it through this process, and
+   * without hashing it: the etag (MD5) is computed by the first `head` or `list` of the key, if
+   * any (the in-process ingest hashes the bytes in the same pass as parsing them instead).
+   * Resolves with the stored size.
+   */
+  public async putFile(key: string, source: string): Promise<{ size: number }> {
+    const filePath = keyToPath(this.root, key);
+    await this.ensureDirectory(key, path.dirname(filePath));
+    const tempPath = `${filePath}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`;
+    let size: number;
+    try {
+      await fs.copyFile(source, tempPath, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+      const handle = await fs.open(tempPath, 'r');
+      try {
+        if (this.fsync) await handle.sync();
+        size = (await handle.stat()).size;
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      await fs.unlink(tempPath).catch(() => undefined);
+      throw this.failure('write', key, error);
+    }
+    await this.publish(key, filePath, { tempPath }, {});
+    return { size };
   }
 
   public putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
@@ -376,9 +411,9 @@ export class FsObjectStore implements ObjectStore {
   private async publish(
     key: string,
     filePath: string,
-    temp: TempFile,
+    temp: CopiedTempFile,
     options: PutOptions,
-  ): Promise<{ etag: string }> {
+  ): Promise<void> {
     try {
       if (options.ifNoneMatch === '*') {
         try {
@@ -405,8 +440,9 @@ export class FsObjectStore implements ObjectStore {
         // renamed into place
       }
     }
-    rememberEtag(filePath, { signature: temp.signature, etag: temp.etag });
-    return { etag: temp.etag };
+    if (temp.etag !== undefined && temp.signature !== undefined)
+      rememberEtag(filePath, { signature: temp.signature, etag: temp.etag });
+    else this.etagCache.delete(filePath);
   }
 
   private failure(action: string, key: string, error: unknown): InfrastructureError {

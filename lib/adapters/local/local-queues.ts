@@ -1,16 +1,9 @@
 import { join } from 'node:path';
+import { LOCAL_QUEUE_NAMES } from './queue-names.js';
 import type { SqliteQueue } from './sqlite-queue.js';
 import { SqliteQueueBroker } from './sqlite-queue-broker.js';
 
-/** Queue names of the local cloud; the CDK stack creates the same four (plus S3 notifications). */
-export const LOCAL_QUEUE_NAMES = {
-  work: 'work',
-  workDlq: 'work-dlq',
-  aggregate: 'aggregate.fifo',
-  aggregateDlq: 'aggregate-dlq.fifo',
-  events: 's3-events',
-  eventsDlq: 's3-events-dlq',
-} as const;
+export { LOCAL_QUEUE_NAMES };
 
 export interface LocalQueues {
   readonly broker: SqliteQueueBroker;

@@ -4,10 +4,7 @@ import { validateHeader } from '../csv/header.js';
 import { RowDecoder } from '../csv/row-decoder.js';
 import type { TableBlocks, TableHeader } from '../preprocess.js';
 
-/** Whether a file name is a Parquet file (by its extension, as the upload routing decides). */
-export function isParquetFile(file: string): boolean {
-  return /\.parquet$/i.test(file);
-}
+export { isParquetFile } from './parquet-name.js';
 
 /**
  * A Parquet value as the CSV cell it would be: numbers and bigints in JavaScript's shortest

@@ -12,6 +12,11 @@ export interface SelectColumnsOptions {
    * `validateTarget(...).classValues`). Each y becomes its position in this list.
    */
   readonly classValues?: readonly number[];
+  /**
+   * Which rows of the block to keep (by index in the block); default all. Every row's target is
+   * still checked; leaving rows out here saves copying the kept ones a second time.
+   */
+  readonly keepRow?: (r: number) => boolean;
 }
 
 /** Features and target split out of a block of rows. */
@@ -64,27 +69,36 @@ export function selectColumns(
   const indices = features.map((name) => columnIndex(manifest, name));
   const { rows, cols, data } = block;
   const d = indices.length;
-  const x = new Float32Array(rows * d);
-  const y = new Float32Array(rows);
+  const keepRow = options.keepRow;
+  let kept = rows;
+  if (keepRow !== undefined) {
+    kept = 0;
+    for (let r = 0; r < rows; r++) if (keepRow(r)) kept++;
+  }
+  const x = new Float32Array(kept * d);
+  const y = new Float32Array(kept);
   const classOf = options.classValues
     ? new Map(options.classValues.map((v, i) => [Math.fround(v), i]))
     : undefined;
+  let i = 0;
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
-    for (let j = 0; j < d; j++) x[r * d + j] = data[base + indices[j]!]!;
     const value = data[base + t]!;
-    if (classOf === undefined) {
-      y[r] = value;
-    } else {
-      const k = classOf.get(value);
-      if (k === undefined) {
+    let k = value;
+    if (classOf !== undefined) {
+      const c = classOf.get(value);
+      if (c === undefined) {
         throw new DatasetError(
           { file: manifest.source.file, column: options.target },
           `value ${value} is not one of the classes ${options.classValues!.join(', ')}`,
         );
       }
-      y[r] = k;
+      k = c;
     }
+    if (keepRow !== undefined && !keepRow(r)) continue;
+    for (let j = 0; j < d; j++) x[i * d + j] = data[base + indices[j]!]!;
+    y[i] = k;
+    i++;
   }
-  return { rows, d, features, x, y };
+  return { rows: kept, d, features, x, y };
 }

@@ -36,13 +36,21 @@ export function outputDimension(t: FeatureTransform): number {
 /**
  * Applies the transform to `rows` rows of `x` (row-major, rows × features.length).
  *
+ * @param inPlace - write the result over `x` when it has the same shape (no projection, or one
+ *   that keeps the dimension): each row is read whole before it is written, so the values are
+ *   those of a separate output, without another array of this size to allocate and fault in.
  * @returns rows × {@link outputDimension} values, row-major.
  */
-export function applyTransform(t: FeatureTransform, x: Float32Array, rows: number): Float32Array {
+export function applyTransform(
+  t: FeatureTransform,
+  x: Float32Array,
+  rows: number,
+  inPlace = false,
+): Float32Array {
   const d = t.features.length;
   if (x.length !== rows * d) throw new RangeError(`x has ${x.length} values, expected ${rows} × ${d}`);
   const k = outputDimension(t);
-  const out = new Float32Array(rows * k);
+  const out = inPlace && k === d ? x : new Float32Array(rows * k);
   const z = new Float64Array(d);
   const p = t.projection?.matrix;
   for (let r = 0; r < rows; r++) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { z } from 'zod';
 import type { DatasetManifest } from '../../data/index.js';
 import { datasetManifestSchema, type PreprocessOptions, preprocessCsv } from '../../data/index.js';
@@ -96,6 +96,14 @@ export async function ingestUpload(
     now?: () => Date;
     /** Passed to `preprocessCsv` (an in-process upload keeps the parsed rows, see `RowCollector`). */
     preprocess?: Pick<PreprocessOptions, 'compression' | 'onRows'>;
+    /**
+     * The store has no etag for the object yet and would hash the whole file to answer `head`
+     * (an `FsObjectStore.putFile` copy): hash it in the same pass as parsing instead. The
+     * upload id is then known only after the parse, so no `processing` record is written first
+     * (an in-process upload, which nobody else watches); the `ready` or `failed` record is the
+     * same as otherwise.
+     */
+    etagWhileParsing?: boolean;
   } = {},
 ): Promise<UploadRecord> {
   const parsed = parseUploadKey(key);
@@ -105,18 +113,25 @@ export async function ingestUpload(
   if (file.includes('/'))
     throw new UsageError(`upload key ${excerpt(key)} is not datasets/<name>/<file>: the file is in a folder`);
   const now = options.now ?? (() => new Date());
-  const head = await store.head(key);
-  if (head === undefined) throw new NotFoundError(`uploaded object ${excerpt(key)} does not exist`);
-  const uploadId = options.uploadId ?? uploadIdFor(key, head.etag);
-  const statusKey = keys.uploadStatus(dataset, uploadId);
-  const base = { v: 1 as const, uploadId, dataset, key };
-  await store.put(statusKey, JSON.stringify({ ...base, state: 'processing', at: now().toISOString() }));
+  // The etag (MD5 of the bytes) identifies the upload: asked of the store, or hashed while parsing.
+  let md5: { hash: Hash; ended: boolean } | undefined;
+  let uploadId = options.uploadId;
+  if (options.etagWhileParsing !== true || uploadId !== undefined) {
+    const head = await store.head(key);
+    if (head === undefined) throw new NotFoundError(`uploaded object ${excerpt(key)} does not exist`);
+    uploadId ??= uploadIdFor(key, head.etag);
+    await store.put(
+      keys.uploadStatus(dataset, uploadId),
+      JSON.stringify({ v: 1, uploadId, dataset, key, state: 'processing', at: now().toISOString() }),
+    );
+  } else md5 = { hash: createHash('md5'), ended: false };
+  const base = (id: string) => ({ v: 1 as const, uploadId: id, dataset, key });
   let record: UploadRecord;
   try {
     const raw = await store.getStream(key);
     if (raw === undefined) throw new NotFoundError(`uploaded object ${excerpt(key)} does not exist`);
     // File-level checks (compressed, binary, not UTF-8, other delimiter) before the parser.
-    const source = await sniffedSource(raw, file);
+    const source = await sniffedSource(md5 === undefined ? raw : hashedChunks(raw, md5), file);
     const manifest = await preprocessCsv({
       ...options.preprocess,
       source,
@@ -125,7 +140,10 @@ export async function ingestUpload(
       store,
       prefix: keys.processedPrefix,
     });
-    record = readyRecord(base, manifest, now());
+    // The parser reads to the end of the file; should it ever stop short, the store hashes it.
+    if (md5 !== undefined)
+      uploadId = uploadIdFor(key, md5.ended ? md5.hash.digest('hex') : ((await store.head(key))?.etag ?? ''));
+    record = readyRecord(base(uploadId!), manifest, now());
   } catch (caught) {
     // Storage trouble is retried (the event is redelivered); anything about the bytes is final.
     if (isRetryable(caught)) throw caught;
@@ -137,14 +155,28 @@ export async function ingestUpload(
             `could not be read as CSV: ${caught instanceof Error ? caught.message : String(caught)}`,
             { cause: caught },
           );
-    record = { ...base, state: 'failed', at: now().toISOString(), error: error.message };
-    await store.put(statusKey, JSON.stringify(record));
+    // A parse that stopped early hashed part of the file: the store hashes all of it.
+    uploadId ??= uploadIdFor(key, (await store.head(key))?.etag ?? '');
+    record = { ...base(uploadId), state: 'failed', at: now().toISOString(), error: error.message };
+    await store.put(keys.uploadStatus(dataset, uploadId), JSON.stringify(record));
     // A refused file is not kept under datasets/: nothing can read it, and a retry cannot fix it.
     await store.delete(key).catch(() => undefined);
     throw error;
   }
-  await store.put(statusKey, JSON.stringify(record));
+  await store.put(keys.uploadStatus(dataset, uploadId!), JSON.stringify(record));
   return record;
+}
+
+/** The chunks of `source`, each added to `md5.hash` as it passes; `md5.ended` once all have. */
+async function* hashedChunks(
+  source: AsyncIterable<Uint8Array>,
+  md5: { hash: Hash; ended: boolean },
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    md5.hash.update(chunk);
+    yield chunk;
+  }
+  md5.ended = true;
 }
 
 /**

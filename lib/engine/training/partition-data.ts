@@ -41,22 +41,17 @@ async function loadRange(
 ): Promise<Batch> {
   const block = await (rows ?? ((s, e) => loadRows(store, manifest, s, e)))(part.start, part.end);
   const target = plan.target;
+  // Holdout rows are left out while the columns are split out, and the transform overwrites
+  // that copy: one array of the training rows' size is allocated (and faulted in), not three.
   const sel = selectColumns(manifest, block, {
     target: spec.target,
     features: spec.features,
     ...(target.kind === 'classification' ? { classValues: target.classValues } : {}),
+    keepRow: (r) => !isHoldoutRow(part.start + r, spec.holdoutFraction, HOLDOUT_SEED),
   });
-  const keep: number[] = [];
-  for (let r = 0; r < sel.rows; r++) {
-    if (!isHoldoutRow(part.start + r, spec.holdoutFraction, HOLDOUT_SEED)) keep.push(r);
-  }
-  const d = sel.d;
-  const x = new Float32Array(keep.length * d);
-  const y = new Float32Array(keep.length);
-  keep.forEach((r, i) => {
-    x.set(sel.x.subarray(r * d, (r + 1) * d), i * d);
-    y[i] = target.kind === 'regression' ? (sel.y[r]! - target.mean) / target.std : sel.y[r]!;
-  });
-  const tx = applyTransform(plan.transform, x, keep.length);
-  return { x: tx, y, rows: keep.length, d: plan.config.spec.numFeatures };
+  const y = sel.y;
+  if (target.kind === 'regression')
+    for (let i = 0; i < sel.rows; i++) y[i] = (y[i]! - target.mean) / target.std;
+  const tx = applyTransform(plan.transform, sel.x, sel.rows, true);
+  return { x: tx, y, rows: sel.rows, d: plan.config.spec.numFeatures };
 }

@@ -55,6 +55,7 @@ describe('Function: selectedSections', () => {
       'coordination',
       'local-sgd',
       'solvers',
+      'whole',
       'mlp',
       'partitions',
     ]);

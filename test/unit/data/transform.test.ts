@@ -135,3 +135,52 @@ describe('Function: toOriginalUnits', () => {
     expect(intercept).toBeCloseTo(1 - 5 / s, 12);
   });
 });
+
+describe('Function: applyTransform', () => {
+  it('in place writes over x the same values as a separate output', async () => {
+    // Prepare: a and d standardised; a's mean 2.5, population sd sqrt(1.25); d's mean 0, sd 1
+    const { manifest } = await fixture();
+    const t = fitTransform(manifest, ['a', 'd']);
+    const x = Float32Array.from([1, 1, 2, -1, 3, 1, 4, -1]);
+    const s = Math.sqrt(1.25);
+    const expected = [(1 - 2.5) / s, 1, (2 - 2.5) / s, -1, (3 - 2.5) / s, 1, (4 - 2.5) / s, -1];
+
+    // Act
+    const separate = applyTransform(t, Float32Array.from(x), 4);
+    const inPlace = applyTransform(t, x, 4, true);
+
+    // Assess: the very array passed, holding the float32 of each worked-out value
+    expect(inPlace).toBe(x);
+    expect([...inPlace]).toEqual(expected.map((v) => Math.fround(v)));
+    expect([...inPlace]).toEqual([...separate]);
+  });
+});
+
+describe('Function: selectColumns', () => {
+  it('keeps only the rows asked for, and still checks every row’s class', async () => {
+    // Prepare: rows of (a, b, c, d, t) from CSV; keep rows 1 and 3
+    const { manifest, store } = await fixture();
+    const block = await loadRows(store, manifest, 0, 4);
+
+    // Act
+    const sel = selectColumns(manifest, block, {
+      target: 't',
+      features: ['d', 'a'],
+      classValues: [0, 1],
+      keepRow: (r) => r % 2 === 1,
+    });
+
+    // Assess: row 1 = (d −1, a 2, class 1), row 3 = (d −1, a 4, class 1)
+    expect(sel.rows).toBe(2);
+    expect([...sel.x]).toEqual([-1, 2, -1, 4]);
+    expect([...sel.y]).toEqual([1, 1]);
+    // class 1 is unknown to [0]: row 1 is refused even though it is left out
+    expect(() =>
+      selectColumns(manifest, block, {
+        target: 't',
+        classValues: [0],
+        keepRow: (r) => r % 2 === 0,
+      }),
+    ).toThrow(/not one of the classes/);
+  });
+});

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { HistogramBuilder } from '../../../lib/data/index.js';
@@ -86,6 +87,63 @@ describe('Function: ingestUpload', () => {
       await expect(ingestUpload(store, key)).rejects.toThrow(UsageError);
     },
   );
+
+  describe('Option: etagWhileParsing', () => {
+    // The id of an upload is sha256(key + "\n" + etag).slice(0, 16) with etag = MD5 of the
+    // bytes; worked out here with node:crypto, not through the code under test.
+    const idOf = (key: string, bytes: string) =>
+      createHash('sha256')
+        .update(`${key}\n${createHash('md5').update(bytes).digest('hex')}`)
+        .digest('hex')
+        .slice(0, 16);
+
+    it('hashes the bytes while parsing: the id of an MD5 etag, without asking the store', async () => {
+      // Prepare: a store that cannot answer head (a copied file the store has not hashed)
+      const base = new MemoryObjectStore();
+      const key = 'datasets/d/f.csv';
+      const bytes = 'x,y\n1,2\n3,4\n';
+      await base.put(key, bytes);
+      const store = overrideStore(base, {
+        head: async () => {
+          throw new Error('head must not be called');
+        },
+      });
+
+      // Act
+      const record = await ingestUpload(store, key, { etagWhileParsing: true });
+
+      // Assess: ready, 2 rows, under the id of (key, MD5 of the bytes); no processing record left
+      expect(record.state).toBe('ready');
+      expect(record.uploadId).toBe(idOf(key, bytes));
+      const records = await listUploads(base, 'd');
+      expect(records.map((r) => [r.uploadId, r.state])).toEqual([[idOf(key, bytes), 'ready']]);
+      if (record.state === 'ready') expect(record.rows).toBe(2);
+    });
+
+    it('records a refused file as failed under the same id and removes it', async () => {
+      // Prepare: row 3 is ragged
+      const store = new MemoryObjectStore();
+      const key = 'datasets/d/f.csv';
+      const bytes = 'x,y\n1,2\n3\n';
+      await store.put(key, bytes);
+      const etag = (await store.head(key))!.etag.replace(/"/g, '');
+
+      // Act
+      const error = await ingestUpload(store, key, { etagWhileParsing: true }).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(DatasetError);
+      const records = await listUploads(store, 'd');
+      expect(records).toHaveLength(1);
+      expect(records[0]?.state).toBe('failed');
+      // the parse stopped early, so the id comes from the store's etag (the memory store's is not
+      // the MD5 of the bytes alone)
+      expect(records[0]?.uploadId).toBe(
+        createHash('sha256').update(`${key}\n${etag}`).digest('hex').slice(0, 16),
+      );
+      expect(await store.head(key)).toBeUndefined();
+    });
+  });
 
   it('tells retryable errors from final ones', () => {
     expect(isRetryable(new InfrastructureError('x'))).toBe(true);

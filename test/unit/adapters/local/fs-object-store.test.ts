@@ -159,6 +159,53 @@ describe('Class: FsObjectStore', () => {
     });
   });
 
+  describe('Method: putFile', () => {
+    it('copies a local file in, and the first head computes its MD5 etag from the bytes', async () => {
+      // Prepare: a file outside the store holding "message digest" (RFC 1321 vector)
+      const source = path.join(root, '..', `${path.basename(root)}-source.txt`);
+      await writeFile(source, 'message digest');
+
+      try {
+        // Act
+        const { size } = await store.putFile('datasets/d/f.csv', source);
+
+        // Assess: 14 bytes, the same content, the etag of a put of the same bytes
+        expect(size).toBe(14);
+        expect(text((await store.get('datasets/d/f.csv'))?.body)).toBe('message digest');
+        expect((await store.head('datasets/d/f.csv'))?.etag).toBe(MD5_MESSAGE_DIGEST);
+      } finally {
+        await rm(source, { force: true });
+      }
+    });
+
+    it('replaces an object put before, whose cached etag no longer applies', async () => {
+      // Prepare
+      const source = path.join(root, '..', `${path.basename(root)}-source.txt`);
+      await writeFile(source, 'abc');
+      await store.put('k', 'message digest');
+
+      try {
+        // Act
+        await store.putFile('k', source);
+
+        // Assess
+        expect((await store.head('k'))?.etag).toBe(MD5_ABC);
+        expect(await readdir(root)).toEqual(['k']);
+      } finally {
+        await rm(source, { force: true });
+      }
+    });
+
+    it('publishes nothing and leaves no temp file when the source cannot be read', async () => {
+      // Act / Assess
+      await expect(store.putFile('datasets/d/f.csv', path.join(root, 'missing.csv'))).rejects.toThrow(
+        /cannot write object "datasets\/d\/f.csv"/,
+      );
+      expect(await store.head('datasets/d/f.csv')).toBeUndefined();
+      expect(await readdir(path.join(root, 'datasets', 'd'))).toEqual([]);
+    });
+  });
+
   describe('Method: getStream', () => {
     it('streams the stored bytes, and is undefined for a missing key', async () => {
       // Prepare
