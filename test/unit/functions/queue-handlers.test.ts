@@ -1,10 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHandler as createAggregator } from '../../../functions/aggregator.js';
-import { createHandler as createPreprocess } from '../../../functions/preprocess.js';
 import { createHandler as createRetrain } from '../../../functions/retrain.js';
 import { createHandler as createWorker } from '../../../functions/worker.js';
-import { lambdaContext, s3PutEvent, sqsEvent } from '../../../lib/adapters/local/lambda-events.js';
+import { lambdaContext } from '../../../lib/adapters/local/lambda-events.js';
 import type { LocalRuntimeConfig } from '../../../lib/app/config.js';
 import { type Runtime, runtimeFor } from '../../../lib/app/index.js';
 import type { UploadRecord } from '../../../lib/engine/datasets/uploads.js';
@@ -15,6 +14,7 @@ import { seedExample, toCsv } from '../../../lib/examples/generators.js';
 import type { Queue } from '../../../lib/ports.js';
 import { removeTemp, tempDir } from '../../support/cli.js';
 import { referenceRun, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
+import { localHandlers } from '../../support/local-handlers.js';
 import { readJson } from '../../support/stored-json.js';
 
 /**
@@ -37,10 +37,8 @@ describe('Functions: preprocess, worker and aggregator on the local runtime', ()
     removeTemp(dir);
   });
 
-  const preprocess = (key: string) =>
-    createPreprocess(config)(s3PutEvent('b', key, 0, 'etag'), context('preprocess')) as Promise<
-      UploadRecord[]
-    >;
+  const preprocess = (key: string) => localHandlers(config).preprocess(key);
+  const deliver = (queue: Queue, handler: unknown) => localHandlers(config).deliver(queue, handler as never);
 
   it('preprocess decodes the "+" of the S3 key, records the version ready and marks it settled', async () => {
     const key = 'datasets/seed/my data.csv';
@@ -87,21 +85,6 @@ describe('Functions: preprocess, worker and aggregator on the local runtime', ()
     expect(out[0]!.state).toBe('ready');
     if (out[0]!.state === 'ready') expect(out[0]!.rows).toBe(20);
   });
-
-  /** Receives up to 10 messages and hands them to `handler` as one SQS batch; deletes the ones it took. */
-  async function deliver(
-    queue: Queue,
-    handler: (e: ReturnType<typeof sqsEvent>, c: Context) => Promise<unknown>,
-  ): Promise<{ count: number; failed: string[] }> {
-    const messages = await queue.receive({ maxMessages: 10 });
-    if (messages.length === 0) return { count: 0, failed: [] };
-    const out = (await handler(sqsEvent(queue.name, messages), context(queue.name))) as {
-      batchItemFailures: { itemIdentifier: string }[];
-    };
-    const failed = out.batchItemFailures.map((f) => f.itemIdentifier);
-    for (const m of messages) if (!failed.includes(m.messageId)) await queue.delete(m.receiptHandle);
-    return { count: messages.length, failed };
-  }
 
   it('worker and aggregator run a 4-partition job to its registered model, equal to the in-process run', async () => {
     const store = runtime.store;
