@@ -31,6 +31,8 @@ describe('Functions: preprocess, worker and aggregator on the local runtime', ()
     dir = tempDir();
     config = { cloud: 'local', home: `${dir}/home`, backend: {} };
     runtime = await runtimeFor(config);
+    // Each test runs alone under the mutation run: the uploaded object they share is put here.
+    await runtime.store.put('datasets/seed/my data.csv', toCsv(seedExample()));
   });
   afterAll(() => {
     runtime.close();
@@ -42,7 +44,6 @@ describe('Functions: preprocess, worker and aggregator on the local runtime', ()
 
   it('preprocess decodes the "+" of the S3 key, records the version ready and marks it settled', async () => {
     const key = 'datasets/seed/my data.csv';
-    await runtime.store.put(key, toCsv(seedExample()));
     const out = await preprocess(key);
     expect(out).toHaveLength(1);
     const record = out[0]!;
@@ -144,6 +145,7 @@ describe('Functions: preprocess, worker and aggregator on the local runtime', ()
     const retrain = createRetrain(config);
     // The handler logs its results as one JSON line; the test reads the returned value instead.
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    await preprocess('datasets/seed/my data.csv');
     type Run = { pipeline: string; kind: string; reason?: string; jobId?: string };
     const run = async (detail: unknown) => (await retrain({ detail } as never, context('retrain'))) as Run[];
     for (const name of ['pa', 'pb']) {
