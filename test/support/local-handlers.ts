@@ -36,9 +36,12 @@ export function localHandlers(config: LocalRuntimeConfig) {
     worker,
     aggregator,
     deliver,
-    /** The preprocess handler's answer to the ObjectCreated event of `key`. */
-    preprocess: (key: string) =>
-      preprocess(s3PutEvent('bucket', key, 0, 'etag'), context('preprocess')) as Promise<UploadRecord[]>,
+    /** The preprocess handler's answer to one event with the ObjectCreated records of `keys`. */
+    preprocess: (...keys: string[]) =>
+      preprocess(
+        { Records: keys.flatMap((key) => s3PutEvent('bucket', key, 0, 'etag').Records) },
+        context('preprocess'),
+      ) as Promise<UploadRecord[]>,
     /**
      * Delivers work and aggregate messages until both queues are empty twice in a row; returns
      * how many work messages were handled. Throws on a failed message.
