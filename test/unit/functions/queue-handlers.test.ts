@@ -174,6 +174,12 @@ describe('Functions: preprocess, worker and aggregator on the local runtime', ()
     }
     const one = await run({ pipeline: 'pb' });
     expect(one.map((r) => [r.pipeline, r.kind])).toEqual([['pb', 'started']]);
+    // The results are also logged, as one JSON line for CloudWatch.
+    expect(JSON.parse(String(log.mock.calls.at(-1)![0]))).toEqual({
+      level: 'info',
+      message: 'retrain',
+      results: one,
+    });
     const all = await run(undefined);
     expect(all.map((r) => [r.pipeline, r.kind]).sort()).toEqual([
       ['pa', 'started'],

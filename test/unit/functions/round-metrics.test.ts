@@ -46,6 +46,7 @@ describe('Function: recordRound (CloudWatch EMF of a round record)', () => {
     const emf = out[0]!;
     expect(emf).toMatchObject({ Loss: 0.25, GradientNorm: 1.5, LearningRate: 0.1, RoundTime: 42 });
     expect(emf.jobId).toBe('j1');
+    expect(emf.service).toBe('shardtrain');
     expect(emf.round).toBe('3');
     const directive = (
       emf._aws as { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string; Unit: string }[] }[] }
