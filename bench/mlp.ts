@@ -4,25 +4,40 @@
  *
  * Method. A child `/usr/bin/python3` loads digits, splits it with
  * `train_test_split(test_size=0.2, random_state=0, stratify=y)`, standardises with the train rows'
- * StandardScaler and fits `MLPClassifier(hidden_layer_sizes=H)` for random_state 0..S−1 in three
+ * StandardScaler and fits `MLPClassifier(hidden_layer_sizes=H)` for random_state 0..S−1 in two
  * settings: its defaults (adam, mini-batches of 200, lr 1e-3, alpha 1e-4, ≤ 200 epochs: "the"
- * MLPClassifier accuracy), `solver='lbfgs'` at alpha 1e-4, and `solver='lbfgs'` at alpha 0.1 (our
- * default penalty). It hands back the standardised rows, mean test accuracy, mean `n_iter_` and
- * mean fit seconds per setting. Here the same train rows are split into `BENCH_MLP_WORKERS`
- * partitions (default 4) and fitted through `fit` (the round machine every runner shares) with
- * `--model mlp --hidden H` defaults for seeds 0..S−1: `auto` (L-BFGS, ≤ 200 iterations, l2 =
- * alpha/n with alpha 0.1), and once (seed 0) full-batch Adam GD (`--optimizer adam`, lr 0.05,
- * capped at `BENCH_MLP_GD_ROUNDS`), the alternative `auto` was weighed against. "rounds to
- * sklearn" is the first round whose parameters reach the default MLPClassifier's mean test
- * accuracy. Throughput: rows/s of one MLP gradient pass (forward + back-propagation, float64)
- * over the train rows, median of 15, next to the same pass in numpy timed by the python child.
+ * MLPClassifier accuracy) and `solver='lbfgs'` (alpha 1e-4). It hands back the standardised rows,
+ * mean test accuracy, mean `n_iter_` and mean fit seconds per setting. Here the same train rows
+ * are split into `BENCH_MLP_WORKERS` partitions (default 4) and fitted through `fit` (the round
+ * machine every runner shares) with `--model mlp --hidden H` for seeds 0..S−1: `auto` (L-BFGS,
+ * ≤ 200 iterations) at alpha 1e-4 (the default, scikit-learn's), `auto` at the alpha
+ * `selectMlpAlpha` picks on a validation split of the train rows (the test rows never enter it;
+ * its seconds include the selection fits), and once (seed 0) full-batch Adam GD
+ * (`--optimizer adam`, lr 0.05, capped at `BENCH_MLP_GD_ROUNDS`). "rounds to sklearn" is the
+ * first round whose parameters reach the default MLPClassifier's mean test accuracy.
+ * Throughput: rows/s of one MLP gradient pass (forward + back-propagation, float64) over the train
+ * rows, median of 15, next to the same pass in numpy timed by the python child.
+ * State bytes: mean bytes of a stored round state (`jobs/<id>/state/<round>.json`) over the
+ * rounds of the seed-0 L-BFGS fit, as stored now (vectors base64, state document v2) and as plain
+ * JSON (v1, what was stored before), for the MLP and for logistic L-BFGS (digit 0 against the rest).
+ * Calibration: the planner's kernel figures (`calibrateKernel`, row·features/s of a logistic
+ * gradient) and the MLP rows/s they predict next to the measured ones.
  *
  * Knobs: `BENCH_MLP_HIDDEN` (default 100), `BENCH_MLP_WORKERS` (4), `BENCH_MLP_SEEDS` (3; quick 1),
  * `BENCH_MLP_GD_ROUNDS` (600; quick 150).
  */
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import type { Batch, ModelSpec, SolverChoice, TrainConfigInput } from '../lib/optim/index.js';
+import { encodeState } from '../lib/engine/training/job-store.js';
+import type {
+  AlphaSelection,
+  Batch,
+  GradientKernel,
+  ModelSpec,
+  SolverChoice,
+  TrainConfigInput,
+  TrainState,
+} from '../lib/optim/index.js';
 import {
   fit as fitModel,
   initParams,
@@ -30,7 +45,11 @@ import {
   paramCount,
   predict,
   resolveTrainConfig,
+  selectMlpAlpha,
+  TypedArrayKernel,
+  WasmSimdKernel,
 } from '../lib/optim/index.js';
+import { calibrateKernel } from '../lib/planner/calibration.js';
 import { intKnob, quickMode, roundTo } from './stats.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -56,7 +75,7 @@ Xtr = sc.transform(Xtr); Xte = sc.transform(Xte)
 out = {"hidden": list(hidden), "train": {"x": Xtr.ravel().tolist(), "y": ytr.tolist()},
        "test": {"x": Xte.ravel().tolist(), "y": yte.tolist()}, "d": X.shape[1]}
 seeds = int(sys.argv[2])
-for name, kw in [("adam", {}), ("lbfgs", {"solver": "lbfgs"}), ("lbfgsAlpha01", {"solver": "lbfgs", "alpha": 0.1})]:
+for name, kw in [("adam", {}), ("lbfgs", {"solver": "lbfgs"})]:
     acc, its, secs = [], [], []
     for rs in range(seeds):
         t = time.perf_counter()
@@ -102,7 +121,6 @@ interface Anchor {
   test: { x: number[]; y: number[] };
   adam: SkRun;
   lbfgs: SkRun;
-  lbfgsAlpha01: SkRun;
   numpyGradSeconds: number;
   error?: string;
 }
@@ -128,6 +146,54 @@ function accuracy(spec: ModelSpec, params: Float64Array, test: Batch): number {
   return ok / test.rows;
 }
 
+/** Mean bytes of a round state as stored (v2, vectors base64) and as plain JSON (v1, before). */
+function stateBytesMeter() {
+  const sums = new Map<string, { rounds: number; stored: number; plain: number; params: number }>();
+  return {
+    add(name: string, state: TrainState): void {
+      const e = sums.get(name) ?? { rounds: 0, stored: 0, plain: 0, params: state.params.length };
+      e.rounds++;
+      e.stored += Buffer.byteLength(encodeState(state).json);
+      e.plain += Buffer.byteLength(JSON.stringify(state));
+      sums.set(name, e);
+    },
+    report: () =>
+      [...sums].map(([run, e]) => ({
+        run,
+        params: e.params,
+        rounds: e.rounds,
+        storedBytesPerRound: Math.round(e.stored / e.rounds),
+        plainJsonBytesPerRound: Math.round(e.plain / e.rounds),
+        ratio: roundTo(e.stored / e.plain, 3),
+      })),
+  };
+}
+
+/**
+ * The planner's calibration (`calibrateKernel`: row·features/s of a logistic gradient, 16 384 × 32)
+ * per kernel, and the MLP gradient rows/s it implies — rate / (d·K), the planner's work unit, as
+ * `solverWork` counts an mlp — next to the measured MLP rows/s.
+ */
+async function calibrationReport(mlpRowsPerSecond: number, spec: ModelSpec) {
+  const kernels: GradientKernel[] = [new TypedArrayKernel()];
+  const wasm = await WasmSimdKernel.create().catch(() => undefined);
+  if (wasm !== undefined) kernels.push(wasm);
+  const rows = kernels.map((k) => {
+    const c = calibrateKernel(k, { machine: 'bench' });
+    const predicted = c.rowFeaturesPerSecond / spec.numFeatures; // K = 1: solverWork's view of an mlp
+    return {
+      kernel: c.kernel,
+      logisticRowFeaturesPerSecond: Math.round(c.rowFeaturesPerSecond),
+      logisticRowsPerSecond: Math.round(c.rowFeaturesPerSecond / c.features),
+      mlpRowsPerSecondPredicted: Math.round(predicted),
+      mlpRowsPerSecondMeasured: Math.round(mlpRowsPerSecond),
+      predictedOverMeasured: roundTo(predicted / mlpRowsPerSecond, 2),
+    };
+  });
+  await wasm?.close();
+  return rows;
+}
+
 /** Runs the section; returns its report (also printed as a table). */
 export async function runMlpBench(env: NodeJS.ProcessEnv = process.env): Promise<Record<string, unknown>> {
   const hidden = (env.BENCH_MLP_HIDDEN ?? '100').split(',').map(Number);
@@ -148,19 +214,29 @@ export async function runMlpBench(env: NodeJS.ProcessEnv = process.env): Promise
   const spec: ModelSpec = { kind: 'mlp', numFeatures: a.d, hidden, head: 'softmax', numClasses: 10 };
   const parts = partitions(train, workers);
   const target = a.adam.accuracy;
-  const one = (solver: SolverChoice, seed: number, extra: Partial<TrainConfigInput>) => {
+  const selections: AlphaSelection[] = [];
+  const bytes = stateBytesMeter();
+  const one = (solver: SolverChoice, seed: number, extra: Partial<TrainConfigInput>, select: boolean) => {
+    const t0 = performance.now();
+    let l2 = {};
+    if (select) {
+      const sel = selectMlpAlpha({ spec, solver, seed, ...extra }, parts);
+      selections.push(sel);
+      l2 = { l2: sel.alpha / train.rows };
+    }
     const config = resolveTrainConfig(
-      { spec, solver, seed, ...extra },
+      { spec: { ...spec, ...l2 }, solver, seed, ...extra },
       { rows: train.rows, numFeatures: a.d, partitions: workers },
     );
     let reached = null as number | null;
     let evalMs = 0;
-    const t0 = performance.now();
     const { params, state, rounds } = fitModel(config, parts, {
       onRound: (r) => {
-        if (reached !== null) return;
         const e0 = performance.now();
-        if (accuracy(spec, Float64Array.from(r.state.params), test) >= target) reached = r.round + 1;
+        if (seed === 0 && config.solver === 'lbfgs')
+          bytes.add(select ? 'mlp, alpha by validation' : 'mlp', r.state);
+        if (reached === null && accuracy(spec, Float64Array.from(r.state.params), test) >= target)
+          reached = r.round + 1;
         evalMs += performance.now() - e0;
       },
     });
@@ -170,12 +246,13 @@ export async function runMlpBench(env: NodeJS.ProcessEnv = process.env): Promise
   };
   const mean = (v: readonly number[]): number => v.reduce((x, y) => x + y, 0) / Math.max(1, v.length);
   const runs: Record<string, unknown>[] = [];
-  const variants: [string, SolverChoice, Partial<TrainConfigInput>, number][] = [
-    ['auto (lbfgs), alpha 0.1', 'auto', {}, seeds],
-    ['gd adam, full batch', 'gd', { optimizer: { kind: 'adam' }, maxSteps: gdRounds }, 1],
+  const variants: [string, SolverChoice, Partial<TrainConfigInput>, number, boolean][] = [
+    ['auto (lbfgs), alpha 1e-4 (default)', 'auto', {}, seeds, false],
+    ['auto (lbfgs), alpha by validation', 'auto', {}, seeds, true],
+    ['gd adam, full batch', 'gd', { optimizer: { kind: 'adam' }, maxSteps: gdRounds }, 1, false],
   ];
-  for (const [name, solver, extra, n] of variants) {
-    const rs = Array.from({ length: n }, (_, seed) => one(solver, seed, extra));
+  for (const [name, solver, extra, n, select] of variants) {
+    const rs = Array.from({ length: n }, (_, seed) => one(solver, seed, extra, select));
     const seconds = mean(rs.map((r) => r.seconds));
     const reached = rs.map((r) => r.reached).filter((r): r is number => r !== null);
     runs.push({
@@ -184,7 +261,12 @@ export async function runMlpBench(env: NodeJS.ProcessEnv = process.env): Promise
       accuracy: roundTo(mean(rs.map((r) => r.accuracy)), 4),
       sklearnAdam: roundTo(a.adam.accuracy, 4),
       sklearnLbfgs: roundTo(a.lbfgs.accuracy, 4),
-      sklearnLbfgsAlpha01: roundTo(a.lbfgsAlpha01.accuracy, 4),
+      alpha: select
+        ? selections
+            .slice(-n)
+            .map((x) => x.alpha)
+            .join(',')
+        : null,
       rounds: roundTo(mean(rs.map((r) => r.rounds)), 1),
       roundsToSklearn: reached.length === 0 ? null : roundTo(mean(reached), 1),
       reachedSklearn: `${reached.length}/${n}`,
@@ -194,6 +276,13 @@ export async function runMlpBench(env: NodeJS.ProcessEnv = process.env): Promise
       wallVsSklearnLbfgs: roundTo(seconds / a.lbfgs.seconds, 2),
     });
   }
+  // state bytes of logistic L-BFGS: digit 0 against the rest, on the same partitions
+  const zero = (b: Batch): Batch => ({ ...b, y: b.y.map((v) => (v === 0 ? 1 : 0)) });
+  const logistic = resolveTrainConfig(
+    { spec: { kind: 'logistic', numFeatures: a.d }, solver: 'lbfgs' },
+    { rows: train.rows, numFeatures: a.d, partitions: workers },
+  );
+  fitModel(logistic, parts.map(zero), { onRound: (r) => bytes.add('logistic (65 params)', r.state) });
   // throughput of one gradient pass over all train rows
   const theta = initParams(spec, 0);
   const g = new Float64Array(paramCount(spec));
@@ -212,8 +301,11 @@ export async function runMlpBench(env: NodeJS.ProcessEnv = process.env): Promise
     trainRows: train.rows,
     testRows: test.rows,
     seeds,
-    sklearn: { adam: a.adam, lbfgs: a.lbfgs, lbfgsAlpha01: a.lbfgsAlpha01 },
+    sklearn: { adam: a.adam, lbfgs: a.lbfgs },
     runs,
+    alphaSelection: selections.map((x) => x.reason),
+    stateBytes: bytes.report(),
+    calibration: await calibrationReport(train.rows / gradSeconds, spec),
     throughput: {
       rowsPerSecond: Math.round(train.rows / gradSeconds),
       numpyRowsPerSecond: Math.round(train.rows / a.numpyGradSeconds),
@@ -221,6 +313,8 @@ export async function runMlpBench(env: NodeJS.ProcessEnv = process.env): Promise
     },
   };
   console.table(runs);
+  console.table(report.stateBytes);
+  console.table(report.calibration);
   console.log(
     `mlp gradient pass: ${report.throughput.rowsPerSecond} rows/s (numpy ${report.throughput.numpyRowsPerSecond}; ratio ${report.throughput.ratioToNumpy})`,
   );

@@ -38,13 +38,21 @@ function mlpMd(s: Json): string {
   const t = isObj(s.throughput) ? s.throughput : {};
   return [
     `\n### mlp: digits, hidden ${fmt(s.hidden)}, ${fmt(s.workers)} partitions, ${fmt(s.seeds)} seed(s), vs scikit-learn MLPClassifier (anchor: ${fmt(s.anchor)})`,
-    '| run | accuracy | sk adam | sk lbfgs | sk lbfgs α 0.1 | rounds | rounds → sk adam | s | × sk adam wall | × sk lbfgs wall |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| run | alpha | accuracy | sk adam | sk lbfgs | rounds | rounds → sk adam | s | × sk adam wall | × sk lbfgs wall |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...runs.map(
       (r) =>
-        `| ${fmt(r.run)} | ${fmt(r.accuracy)} | ${fmt(r.sklearnAdam)} | ${fmt(r.sklearnLbfgs)} | ${fmt(r.sklearnLbfgsAlpha01)} | ${fmt(r.rounds)} | ${fmt(r.roundsToSklearn)} (${fmt(r.reachedSklearn)}) | ${fmt(r.seconds)} | ${fmt(r.wallVsSklearnAdam)} | ${fmt(r.wallVsSklearnLbfgs)} |`,
+        `| ${fmt(r.run)} | ${fmt(r.alpha)} | ${fmt(r.accuracy)} | ${fmt(r.sklearnAdam)} | ${fmt(r.sklearnLbfgs)} | ${fmt(r.rounds)} | ${fmt(r.roundsToSklearn)} (${fmt(r.reachedSklearn)}) | ${fmt(r.seconds)} | ${fmt(r.wallVsSklearnAdam)} | ${fmt(r.wallVsSklearnLbfgs)} |`,
     ),
     `\nMLP gradient pass: ${fmtInt(t.rowsPerSecond)} rows/s vs numpy ${fmtInt(t.numpyRowsPerSecond)} (ratio ${fmt(t.ratioToNumpy)})`,
+    ...(Array.isArray(s.stateBytes) ? (s.stateBytes as Json[]) : []).map(
+      (b) =>
+        `\nround state, ${fmt(b.run)}: ${fmtInt(b.storedBytesPerRound)} B stored vs ${fmtInt(b.plainJsonBytesPerRound)} B plain JSON (ratio ${fmt(b.ratio)})`,
+    ),
+    ...(Array.isArray(s.calibration) ? (s.calibration as Json[]) : []).map(
+      (c) =>
+        `\ncalibration ${fmt(c.kernel)}: ${fmtInt(c.logisticRowFeaturesPerSecond)} row·features/s; mlp rows/s predicted ${fmtInt(c.mlpRowsPerSecondPredicted)} vs measured ${fmtInt(c.mlpRowsPerSecondMeasured)} (×${fmt(c.predictedOverMeasured)})`,
+    ),
   ].join('\n');
 }
 

@@ -40,5 +40,6 @@ export * from './training/learning-rate.js';
 export * from './training/permutation.js';
 export * from './training/plan-round.js';
 export * from './training/round-grouping.js';
+export * from './training/select-alpha.js';
 export * from './training/train-config.js';
 export * from './training/train-state.js';

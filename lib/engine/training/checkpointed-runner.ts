@@ -11,10 +11,10 @@ import {
 import { keys } from '../keys.js';
 import type { ModelArtifact } from '../serving/model-artifact.js';
 import { type EngineDeps, finishJob } from './coordinator.js';
-import { makeJobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
-import { type JobContext, latestState, writeJsonIfAbsent } from './job-store.js';
+import { type JobContext, latestState, writeJsonIfAbsent, writeState } from './job-store.js';
 import { loadPartition } from './partition-data.js';
+import { planJob } from './plan-job.js';
 import { type RoundMetrics, roundRecordOf } from './round-records.js';
 
 /**
@@ -72,7 +72,7 @@ export async function runCheckpointed(
 ): Promise<CheckpointedRun> {
   const policy = { ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint };
   const clock = options.clock ?? (() => performance.now());
-  const plan = makeJobPlan(spec, manifest, manifestKey);
+  const plan = await planJob(deps.store, spec, manifest, manifestKey);
   await writeJsonIfAbsent(deps.store, keys.job.spec(spec.jobId), spec);
   await writeJsonIfAbsent(deps.store, keys.job.plan(spec.jobId), plan);
   const ctx: JobContext = { spec, plan, manifest };
@@ -80,7 +80,7 @@ export async function runCheckpointed(
   const saved = await latestState(deps.store, spec.jobId);
   let state = saved ?? initTrainState(config);
   const resumedFrom = state.round;
-  if (saved === undefined) await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, 0), state);
+  if (saved === undefined) await writeState(deps.store, spec.jobId, state);
   const partitions: Batch[] = [];
   for (let p = 0; p < plan.partitions.length; p++) {
     partitions.push(await loadPartition(deps.store, manifest, spec, plan, p));
@@ -101,7 +101,7 @@ export async function runCheckpointed(
       );
     }
     pending = [];
-    await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, state.round), state);
+    await writeState(deps.store, spec.jobId, state);
     checkpoints++;
     sinceRounds = 0;
     savedAt = clock();

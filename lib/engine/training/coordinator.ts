@@ -8,11 +8,21 @@ import { keys } from '../keys.js';
 import { isFiniteModel, type ModelArtifact, storedModelDocument } from '../serving/model-artifact.js';
 import { buildArtifact } from './build-artifact.js';
 import { isDiverged, recordDivergence, TrainingDivergedError } from './diverged.js';
-import { makeJobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
-import { JobCache, type JobContext, readState, shardResultDocument, writeJsonIfAbsent } from './job-store.js';
+import {
+  type EncodedState,
+  encodeState,
+  JobCache,
+  type JobContext,
+  readState,
+  shardResultDocument,
+  writeJsonIfAbsent,
+  writeState,
+} from './job-store.js';
+import { planJob } from './plan-job.js';
 import { INLINE_STATE_MAX_BYTES, type ResultMessage, type WorkMessage } from './protocol.js';
 import { noteFanOut, writeRoundRecord } from './round-records.js';
+import { decodeTrainState } from './state-codec.js';
 
 /** Where the coordinator's messages go: the work queue and the aggregate FIFO queue. */
 export interface Outbox {
@@ -91,14 +101,14 @@ export async function startJob(
   manifest: DatasetManifest,
   manifestKey: string,
 ): Promise<JobContext> {
-  const plan = makeJobPlan(spec, manifest, manifestKey, { queued: true });
+  const plan = await planJob(deps.store, spec, manifest, manifestKey, { queued: true });
   await writeJsonIfAbsent(deps.store, keys.job.spec(spec.jobId), spec);
   await at(deps, 'start:after-spec');
   await writeJsonIfAbsent(deps.store, keys.job.plan(spec.jobId), plan);
   await at(deps, 'start:after-plan');
   const ctx = { spec, plan, manifest };
   const state = initTrainState(plan.config);
-  const fresh = await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, 0), state);
+  const { fresh } = await writeState(deps.store, spec.jobId, state);
   // A start retried after the job finished and its round states were cleaned up must not bring
   // round 0 back: the model is written before the cleanup, so it tells.
   if ((await deps.store.head(keys.job.model(spec.jobId))) !== undefined) {
@@ -112,13 +122,22 @@ export async function startJob(
 
 /**
  * Sends the work messages of `state.round`, then marks the fan-out done. A state of at most
- * `inlineStateMaxBytes` rides in the messages, so workers need not read it from the store.
+ * `inlineStateMaxBytes` rides in the messages as stored (vectors encoded), so workers need not
+ * read it from the store.
  */
-async function fanOut(deps: EngineDeps, ctx: JobContext, state: TrainState, json?: string): Promise<void> {
+async function fanOut(
+  deps: EngineDeps,
+  ctx: JobContext,
+  state: TrainState,
+  stored?: EncodedState,
+): Promise<void> {
   const { jobId } = ctx.spec;
   const max = deps.inlineStateMaxBytes ?? INLINE_STATE_MAX_BYTES;
-  const bytes = max > 0 ? Buffer.byteLength(json ?? JSON.stringify(state)) : Number.POSITIVE_INFINITY;
-  const inline = bytes <= max ? { state: state as unknown as NonNullable<WorkMessage['state']> } : {};
+  const encoded = max > 0 ? (stored ?? encodeState(state)) : undefined;
+  const inline =
+    encoded !== undefined && Buffer.byteLength(encoded.json) <= max
+      ? { state: encoded.doc as unknown as NonNullable<WorkMessage['state']> }
+      : {};
   const messages = ctx.plan.partitions.map(
     (_, shard): WorkMessage => ({ v: 1, type: 'work', jobId, round: state.round, shard, ...inline }),
   );
@@ -150,7 +169,7 @@ export async function handleWork(deps: EngineDeps, msg: WorkMessage): Promise<Ou
     round: msg.round,
     shard: msg.shard,
   };
-  const inline = msg.state as TrainState | undefined;
+  const inline = msg.state === undefined ? undefined : decodeInline(msg);
   if (inline !== undefined && inline.round !== msg.round) {
     throw new ProtocolError(`work message for round ${msg.round} carries the state of round ${inline.round}`);
   }
@@ -181,6 +200,17 @@ export async function handleWork(deps: EngineDeps, msg: WorkMessage): Promise<Ou
   await at(deps, 'worker:after-result');
   await deps.outbox.sendResult(notify);
   return 'computed';
+}
+
+/** The state a work message carries, decoded; a `ProtocolError` when it does not decode. */
+function decodeInline(msg: WorkMessage): TrainState {
+  try {
+    return decodeTrainState(msg.state);
+  } catch (cause) {
+    throw new ProtocolError(`work message for round ${msg.round} carries a state that does not decode`, {
+      cause,
+    });
+  }
 }
 
 /**
@@ -214,12 +244,11 @@ export async function handleResult(deps: EngineDeps, msg: ResultMessage): Promis
   }
   const updated = applyRound(ctx.plan.config, state, results);
   await at(deps, 'aggregator:before-state');
-  const json = JSON.stringify(updated);
-  const fresh = await store.putIfAbsent(keys.job.state(jobId, updated.round), json);
+  const { fresh, ...stored } = await writeState(store, jobId, updated);
   // Deterministic: whoever stored this round's state stored these very bytes.
   cache.rememberState(jobId, updated);
   await at(deps, 'aggregator:after-state');
-  const outcome = await settle(deps, ctx, updated, fresh ? json : undefined);
+  const outcome = await settle(deps, ctx, updated, fresh ? stored : undefined);
   return outcome === 'finished' ? 'finished' : 'applied';
 }
 
@@ -228,7 +257,7 @@ export async function handleResult(deps: EngineDeps, msg: ResultMessage): Promis
  * round `s.round` was fanned out. The record is written before the fan-out marker, so a stored
  * marker means a stored record; a crash in between is repaired by the redelivered message.
  *
- * `freshJson`: this call has just stored `s` (these bytes) for the first time. Nobody can have
+ * `fresh`: this call has just stored `s` (these bytes) for the first time. Nobody can have
  * fanned its round out yet, so instead of the marker the model is checked: an aggregator that
  * stalled past the end of the job (and its clean-up) must not bring a deleted round back.
  */
@@ -236,7 +265,7 @@ async function settle(
   deps: EngineDeps,
   ctx: JobContext,
   s: TrainState,
-  freshJson?: string,
+  fresh?: EncodedState,
 ): Promise<Outcome> {
   const { jobId } = ctx.spec;
   const { store } = deps;
@@ -259,17 +288,17 @@ async function settle(
     return fresh ? 'finished' : 'stale';
   }
   if (
-    freshJson === undefined &&
+    fresh === undefined &&
     ((deps.cache ?? defaultCache).fannedOut(jobId, s.round) ||
       (await store.head(keys.job.fanout(jobId, s.round))) !== undefined)
   )
     return 'stale';
   if ((await store.head(keys.job.model(jobId))) !== undefined) {
-    if (freshJson !== undefined) await store.delete(keys.job.state(jobId, s.round));
+    if (fresh !== undefined) await store.delete(keys.job.state(jobId, s.round));
     return 'stale';
   }
   await writeRoundRecord(store, jobId, s);
-  await fanOut(deps, ctx, s, freshJson);
+  await fanOut(deps, ctx, s, fresh);
   return 'recovered';
 }
 

@@ -4,10 +4,10 @@ import { fit as fitModel } from '../../optim/index.js';
 import { keys } from '../keys.js';
 import type { ModelArtifact } from '../serving/model-artifact.js';
 import { type EngineDeps, finishJob } from './coordinator.js';
-import { makeJobPlan } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
-import { type JobContext, writeJsonIfAbsent } from './job-store.js';
+import { type JobContext, writeJsonIfAbsent, writeState } from './job-store.js';
 import { loadPartition, type RowSource } from './partition-data.js';
+import { planJob } from './plan-job.js';
 import { type RoundMetrics, roundRecordOf } from './round-records.js';
 
 /** Progress of a run, one call per applied round. */
@@ -28,7 +28,13 @@ export async function runInProcess(
   manifestKey: string,
   onRound?: RoundListener,
 ): Promise<{ artifact: ModelArtifact; state: TrainState; ctx: JobContext }> {
-  const plan = makeJobPlan(spec, manifest, manifestKey);
+  const plan = await planJob(
+    deps.store,
+    spec,
+    manifest,
+    manifestKey,
+    deps.rows === undefined ? {} : { rows: deps.rows },
+  );
   await writeJsonIfAbsent(deps.store, keys.job.spec(spec.jobId), spec);
   await writeJsonIfAbsent(deps.store, keys.job.plan(spec.jobId), plan);
   const ctx: JobContext = { spec, plan, manifest };
@@ -57,7 +63,7 @@ export async function runInProcess(
         .map((m) => deps.store.putIfAbsent(keys.job.metrics(spec.jobId, m.round), JSON.stringify(m))),
     );
   }
-  await writeJsonIfAbsent(deps.store, keys.job.state(spec.jobId, state.round), state);
+  await writeState(deps.store, spec.jobId, state);
   const artifact = await finishJob(
     { ...deps, outbox: { sendWork: async () => {}, sendResult: async () => {} } },
     ctx,

@@ -46,6 +46,14 @@ export interface JobPlan {
   readonly grouping?: RoundGrouping;
   /** Where the job runs and why (the spec's placement decision). */
   readonly placement?: JobPlacement;
+  /** An mlp's alpha chosen on a validation split of the training rows (see `plan-job.ts`). */
+  readonly alphaSelection?: PlannedAlpha;
+}
+
+/** The outcome of an alpha selection, as the plan records it. */
+export interface PlannedAlpha {
+  readonly alpha: number;
+  readonly reason: string;
 }
 
 /** The SEED used for the holdout row mask; fixed so every job on a dataset splits it alike. */
@@ -58,7 +66,7 @@ export function makeJobPlan(
   spec: JobSpec,
   manifest: DatasetManifest,
   manifestKey: string,
-  options: { readonly queued?: boolean } = {},
+  options: { readonly queued?: boolean; readonly alpha?: PlannedAlpha } = {},
 ): JobPlan {
   if (spec.model !== 'mlp' && spec.options.hidden !== undefined)
     throw new UsageError(`--hidden sets an mlp's layers; it does not apply to --model ${spec.model}`);
@@ -120,7 +128,11 @@ export function makeJobPlan(
       ? { numClasses: target.classValues.length }
       : {}),
     ...(spec.model === 'mlp' ? { hidden: spec.options.hidden ?? [...MLP_DEFAULT_HIDDEN], head } : {}),
-    ...(spec.options.l2 !== undefined ? { l2: spec.options.l2 } : {}),
+    ...(spec.options.l2 !== undefined
+      ? { l2: spec.options.l2 }
+      : options.alpha !== undefined
+        ? { l2: options.alpha.alpha / trainRows }
+        : {}),
   };
   const shape = { rows: trainRows, numFeatures: k, partitions: spec.workers };
   let config = resolveTrainConfig(trainConfigInput(modelSpec, spec.options), shape);
@@ -140,6 +152,8 @@ export function makeJobPlan(
       shape,
     );
   }
+  if (options.alpha !== undefined && spec.options.l2 === undefined)
+    config = { ...config, solverReason: `${config.solverReason}; l2 = alpha/n, ${options.alpha.reason}` };
   return {
     v: 1,
     jobId: spec.jobId,
@@ -150,6 +164,9 @@ export function makeJobPlan(
     partitions,
     ...(grouping !== null ? { grouping } : {}),
     ...(spec.placement !== undefined ? { placement: spec.placement } : {}),
+    ...(options.alpha !== undefined && spec.options.l2 === undefined
+      ? { alphaSelection: options.alpha }
+      : {}),
   };
 }
 

@@ -9,22 +9,57 @@ import { keys } from '../keys.js';
 import type { JobPlan } from './job-plan.js';
 import { type JobSpec, jobSpecSchema } from './job-spec.js';
 import { loadPartition } from './partition-data.js';
+import {
+  encodeTrainState,
+  STATE_DOCUMENT_VERSION,
+  type StoredTrainState,
+  storedTrainState,
+} from './state-codec.js';
 
 const count = z.number().int().nonnegative();
 
 /**
- * `jobs/<id>/state/<round>.json`: the round is checked, and the fields every reader uses are
- * checked when present (a report reads a state for its last record alone); kept bit for bit as stored.
+ * `jobs/<id>/state/<round>.json`, read as the {@link TrainState} it holds (float64 vectors
+ * decoded bit for bit; older plain-JSON documents as they are, see `state-codec.ts`): the round is
+ * checked, and the fields every reader uses are checked when present (a report reads a state for
+ * its last record alone).
  */
-export const trainStateDocument = storedAs<TrainState>(
+export const trainStateDocument: z.ZodType<TrainState, unknown> = storedAs<unknown>(
   z.looseObject({
+    v: z.union([z.literal(1), z.literal(STATE_DOCUMENT_VERSION)]).optional(),
     round: count,
     epoch: count.optional(),
-    params: z.array(z.number()).optional(),
+    params: z.union([z.array(z.number()), z.string()]).optional(),
     status: z.looseObject({ status: z.enum(['running', 'done']) }).optional(),
     last: z.looseObject({ round: count, epoch: count }).nullable().optional(),
   }),
-);
+).pipe(storedTrainState);
+
+/** A round state as stored: the document (vectors encoded) and its JSON, the bytes put. */
+export interface EncodedState {
+  readonly doc: StoredTrainState;
+  readonly json: string;
+}
+
+/** The stored form of `state` and its bytes (deterministic: equal states give equal bytes). */
+export function encodeState(state: TrainState): EncodedState {
+  const doc = encodeTrainState(state);
+  return { doc, json: JSON.stringify(doc) };
+}
+
+/**
+ * Stores the state of `state.round` unless one is there (round states are immutable); returns
+ * whether this call wrote it, and what it wrote or would have written.
+ */
+export async function writeState(
+  store: ObjectStore,
+  jobId: string,
+  state: TrainState,
+): Promise<EncodedState & { readonly fresh: boolean }> {
+  const encoded = encodeState(state);
+  const fresh = await store.putIfAbsent(keys.job.state(jobId, state.round), encoded.json);
+  return { ...encoded, fresh };
+}
 
 /** `jobs/<id>/plan.json`. */
 export const jobPlanDocument = storedAs<JobPlan>(

@@ -21,8 +21,9 @@ export const INLINE_STATE_MAX_BYTES = 24_576;
 /**
  * Work queue (standard): compute partition `shard`'s contribution to round `round` of job `jobId`.
  * `state`, when present, is the round's stored state itself (parameters, optimizer state,
- * bookkeeping — the bytes of `jobs/<id>/state/<round>.json` parsed), so the worker needs no
- * object-store read per round; JSON numbers round-trip float64 exactly, so the bits are the same.
+ * bookkeeping — the bytes of `jobs/<id>/state/<round>.json` parsed, vectors as base64 of their
+ * float64 bytes, see `state-codec.ts`), so the worker needs no object-store read per round and
+ * has the very bits the store holds.
  */
 export const workMessageSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
@@ -30,7 +31,12 @@ export const workMessageSchema = z.object({
   jobId: z.string().min(1),
   round: z.number().int().nonnegative(),
   shard: z.number().int().nonnegative(),
-  state: z.looseObject({ round: z.number().int().nonnegative(), params: z.array(z.number()) }).optional(),
+  state: z
+    .looseObject({
+      round: z.number().int().nonnegative(),
+      params: z.union([z.string(), z.array(z.number())]),
+    })
+    .optional(),
 });
 export type WorkMessage = z.infer<typeof workMessageSchema>;
 

@@ -29,8 +29,9 @@ export type TrainStatus =
   | { readonly status: 'done'; readonly reason: StopReason };
 
 /**
- * Everything the server keeps between rounds, as plain JSON (numbers, arrays, null — never
- * Infinity/NaN, never typed arrays), so `JSON.parse(JSON.stringify(s))` resumes bit-identically.
+ * Everything the server keeps between rounds, as plain data (numbers, arrays, null — never typed
+ * arrays). It is stored with its float64 vectors as base64 of their bytes
+ * (`lib/engine/training/state-codec.ts`), so a stored state resumes bit-identically, −0 included.
  *
  * Lean: parameters, optimizer state and O(1) bookkeeping only, so its size does not grow with the
  * round number. The loss history lives outside it: {@link fit} streams each {@link RoundRecord}

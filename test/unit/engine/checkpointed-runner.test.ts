@@ -55,6 +55,55 @@ describe('Function: runCheckpointed', () => {
     expect(records).toHaveLength(uninterrupted.state.round);
   });
 
+  it('resumes an L-BFGS MLP from its encoded state (memory pairs as base64) on the uninterrupted bits', async () => {
+    // Prepare: a 3-8-1 MLP by L-BFGS (round states carry the direction, gradient and memory pairs)
+    const options = { solver: 'lbfgs' as const, hidden: [8], epochs: 40, seed: 3 };
+    const mlp = (id: string, version: string) => ({
+      ...blobsSpec(id, version, options),
+      model: 'mlp' as const,
+    });
+    const kernel = new TypedArrayKernel();
+    const reference = new MemoryObjectStore();
+    const refData = await blobsDataset(reference);
+    const uninterrupted = await runInProcess(
+      { store: reference, kernel, backend: 'test' },
+      mlp('ref-mlp', refData.manifest.version),
+      refData.manifest,
+      refData.manifestKey,
+    );
+    const store = new MemoryObjectStore();
+    const data = await blobsDataset(store);
+    const spec = mlp('spot-mlp', data.manifest.version);
+    const deps = { store, kernel, backend: 'test' };
+
+    // Act: checkpoints every 4 rounds; the process dies after round 10 (2 rounds after the last save).
+    let rounds = 0;
+    const first = runCheckpointed(deps, spec, data.manifest, data.manifestKey, {
+      checkpoint: { everyRounds: 4, everySeconds: 1e9 },
+      onRound: () => {
+        if (++rounds === 10) throw new Interrupted('reclaimed');
+      },
+    });
+    await expect(first).rejects.toBeInstanceOf(Interrupted);
+    const stored = JSON.parse(
+      new TextDecoder().decode((await store.get(keys.job.state(spec.jobId, 8)))!.body),
+    ) as { v: number; solver: { kind: string; memS: unknown[] } };
+    const second = await runCheckpointed(deps, spec, data.manifest, data.manifestKey, {
+      checkpoint: { everyRounds: 4, everySeconds: 1e9 },
+    });
+
+    // Assess: the checkpoint of round 8 holds L-BFGS memory as strings; the resumed run ends on the
+    // uninterrupted run's bits.
+    expect(stored.v).toBe(2);
+    expect(stored.solver.kind).toBe('lbfgs');
+    expect(stored.solver.memS.length).toBeGreaterThan(0);
+    expect(stored.solver.memS.every((m) => typeof m === 'string')).toBe(true);
+    expect(second.resumedFrom).toBe(8);
+    expect(uninterrupted.state.round).toBeGreaterThan(10);
+    expect(second.state.round).toBe(uninterrupted.state.round);
+    expect(bitDifferences(second.state.params, uninterrupted.state.params)).toEqual([]);
+  });
+
   it('saves when the time since the last save passes everySeconds', async () => {
     // Prepare: a clock that advances 1 s per reading; save every 3 s, never by rounds.
     const store = new MemoryObjectStore();

@@ -14,6 +14,9 @@ describe('Function: parseMessage', () => {
     expect(parseMessage(workMessageSchema, JSON.stringify(work))).toEqual(work);
     const withState = { ...work, state: { round: 3, params: [0.5, -1], extra: 'kept' } };
     expect(parseMessage(workMessageSchema, JSON.stringify(withState))).toEqual(withState);
+    // as stored since state documents v2: the vector is base64 of its float64 bytes
+    const encoded = { ...work, state: { v: 2, round: 3, params: 'AAAAAAAA4D8=', extra: 'kept' } };
+    expect(parseMessage(workMessageSchema, JSON.stringify(encoded))).toEqual(encoded);
   });
 
   it('says a body is not JSON, quoting at most 80 characters of it', () => {
@@ -62,8 +65,11 @@ describe('Function: parseMessage', () => {
       /^message does not follow the schema at round: /,
     );
     expect(() =>
+      parseMessage(workMessageSchema, JSON.stringify({ ...work, state: { round: -1, params: '' } })),
+    ).toThrow(/^message does not follow the schema at state\.round: /);
+    expect(() =>
       parseMessage(workMessageSchema, JSON.stringify({ ...work, state: { round: 1, params: ['a'] } })),
-    ).toThrow(/^message does not follow the schema at state\.params\.0: /);
+    ).toThrow(/^message does not follow the schema at state\.params: /);
     expect(() => parseMessage(workMessageSchema, '[]')).toThrow(
       /^message does not follow the schema at \(root\): /,
     );

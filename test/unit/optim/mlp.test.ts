@@ -197,10 +197,10 @@ describe('MLP spec and solver choice', () => {
     expect(chooseSolver(spec, 'auto', ['--optimizer']).solver).toBe('gd');
   });
 
-  it("defaults to alpha 0.1 on scikit-learn's scale: l2 = 0.1/n, for L-BFGS and GD alike", () => {
+  it("defaults to scikit-learn's alpha 1e-4 on its scale: l2 = 1e-4/n, for L-BFGS and GD alike", () => {
     const spec: ModelSpec = { kind: 'mlp', numFeatures: 4, hidden: [8], head: 'linear' };
-    expect(resolveTrainConfig({ spec }, { rows: 200 }).spec.l2).toBeCloseTo(0.1 / 200, 15);
-    expect(resolveTrainConfig({ spec, solver: 'gd' }, { rows: 200 }).spec.l2).toBeCloseTo(0.1 / 200, 15);
+    expect(resolveTrainConfig({ spec }, { rows: 200 }).spec.l2).toBeCloseTo(1e-4 / 200, 18);
+    expect(resolveTrainConfig({ spec, solver: 'gd' }, { rows: 200 }).spec.l2).toBeCloseTo(1e-4 / 200, 18);
     expect(resolveTrainConfig({ spec: { ...spec, l2: 0 } }, { rows: 200 }).spec.l2).toBe(0);
   });
 });
