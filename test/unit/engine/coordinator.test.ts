@@ -264,6 +264,33 @@ describe('Function: finishJob', () => {
   });
 });
 
+describe('Function: handleResult, at the end of a job', () => {
+  it('answers "finished" for the last round, then "stale" to its duplicates, and keeps only the final state', async () => {
+    // Prepare: the 2-epoch job (batch GD, one round per epoch), round 0 applied
+    const { store, data, outbox, deps, spec, finished } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    for (const m of outbox.work.filter((w) => w.round === 0)) await handleWork(deps, m);
+    const applied = await handleResult(deps, result(spec.jobId, 0, 0));
+    for (const m of outbox.work.filter((w) => w.round === 1)) await handleWork(deps, m);
+
+    // Act
+    const last = await handleResult(deps, result(spec.jobId, 1, 0));
+    const duplicate = await handleResult(deps, result(spec.jobId, 1, 3));
+
+    // Assess
+    expect(applied).toBe('applied');
+    expect(last).toBe('finished');
+    expect(duplicate).toBe('stale');
+    expect(finished).toHaveLength(1);
+    // Cleaned up: round states 0 and 1 and the fan-out markers are gone, the final state (2) stays.
+    expect(await readState(store, spec.jobId, 0)).toBeUndefined();
+    expect(await readState(store, spec.jobId, 1)).toBeUndefined();
+    expect((await readState(store, spec.jobId, 2))?.round).toBe(2);
+    expect(await store.head(keys.job.fanout(spec.jobId, 0))).toBeUndefined();
+    expect(await store.head(keys.job.registered(spec.jobId))).toBeDefined();
+  });
+});
+
 describe('Function: parseMessage', () => {
   it('rejects a body that breaks the schema, naming the field', () => {
     expect(() =>
