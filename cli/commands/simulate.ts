@@ -52,6 +52,7 @@ export const simulateFlagsSchema = z.object({
   memory: z.number().int().positive(),
   seed: z.number().int().nonnegative(),
   baseline: z.boolean().default(false),
+  affinity: z.boolean().default(false),
   json: z.boolean().default(false),
 });
 type SimulateFlags = z.infer<typeof simulateFlagsSchema>;
@@ -64,6 +65,7 @@ export interface SimulateOutput {
   readonly model: string;
   readonly calibration: { readonly kernel: string; readonly rowFeaturesPerSecond: number };
   readonly fanIn: { readonly readConcurrency: number; readonly batchSize: number };
+  readonly shardAffinity: boolean;
   readonly table: readonly ScaleRow[];
 }
 
@@ -100,7 +102,7 @@ export async function simulate(session: Session, o: SimulateFlags, io: Io): Prom
   const fanIn = o.baseline ? { readConcurrency: 1, batchSize: 1 } : { readConcurrency: 32, batchSize: 10 };
   if (!o.json) {
     io.out(
-      `${o.dataset}: ${manifest.rows} rows${o.rowScale !== 1 ? ` × ${o.rowScale} (--row-scale)` : ''}, ${o.model} on "${target}"; compute at ${calibration.rowFeaturesPerSecond.toPrecision(3)} rows·features/s (${calibration.kernel}); aggregator ${o.baseline ? 'serial, one notification per invocation (--baseline)' : 'reads 32 at once, batches of 10'}`,
+      `${o.dataset}: ${manifest.rows} rows${o.rowScale !== 1 ? ` × ${o.rowScale} (--row-scale)` : ''}, ${o.model} on "${target}"; compute at ${calibration.rowFeaturesPerSecond.toPrecision(3)} rows·features/s (${calibration.kernel}); aggregator ${o.baseline ? 'serial, one notification per invocation (--baseline)' : 'reads 32 at once, batches of 10'}${o.affinity ? '; shard s on worker s (--affinity)' : ''}`,
     );
   }
   const table = await scaleTable({
@@ -118,6 +120,8 @@ export async function simulate(session: Session, o: SimulateFlags, io: Io): Prom
     seed: o.seed,
     aggregatorReadConcurrency: fanIn.readConcurrency,
     aggregatorBatchSize: fanIn.batchSize,
+    shardAffinity: o.affinity,
+    ...(o.json ? {} : { onRow: (row: ScaleRow) => io.err(`  simulated ${row.solver} W=${row.workers}`) }),
   });
   const out: SimulateOutput = {
     dataset: o.dataset,
@@ -126,6 +130,7 @@ export async function simulate(session: Session, o: SimulateFlags, io: Io): Prom
     model: o.model,
     calibration: { kernel: calibration.kernel, rowFeaturesPerSecond: calibration.rowFeaturesPerSecond },
     fanIn,
+    shardAffinity: o.affinity,
     table,
   };
   if (o.json) io.out(JSON.stringify(out));
@@ -153,6 +158,7 @@ export function registerSimulate(program: Command, { session, io }: CommandConte
       '--baseline',
       'the aggregator as deployed before the fan-in fix: serial reads, one notification a call',
     )
+    .option('--affinity', "shard s's work on worker instance s, so partitions stay cached (not deployed yet)")
     .option('--json', 'JSON output')
     .action(async (_o: unknown, cmd: Command) => {
       await simulate(session(cmd), parseOptions(simulateFlagsSchema, cmd), io);

@@ -23,10 +23,12 @@ export interface MeteredStoreWorld {
   readonly requests: S3Requests;
   /** Bytes per second of one process's transfers (0: latency only). */
   readonly bytesPerSecond: number;
-  /** Whether `key` belongs to the dataset: its bytes are scaled by `rowScale`, its GETs counted as shard loads. */
+  /**
+   * Whether `key` is a dataset shard: its GETs are counted as shard loads and reported through
+   * `onShardGet`, and their transfer is left to the caller (who knows the partition's share).
+   */
   readonly isDataset: (key: string) => boolean;
-  /** How many rows each stored row stands for. */
-  readonly rowScale: number;
+  readonly onShardGet: () => void;
   /** Called with the seconds each transfer takes. */
   readonly onTransfer: (seconds: number) => void;
 }
@@ -47,7 +49,10 @@ export class MeteredStore implements ObjectStore {
 
   public async get(key: string): Promise<StoredObject | undefined> {
     await this.request('get', 'get', key);
-    if (this.world.isDataset(key)) this.world.requests.shardGet++;
+    if (this.world.isDataset(key)) {
+      this.world.requests.shardGet++;
+      this.world.onShardGet();
+    }
     const got = await this.base.get(key);
     if (got !== undefined) await this.transfer(key, got.body.byteLength);
     return got;
@@ -109,8 +114,8 @@ export class MeteredStore implements ObjectStore {
 
   private async transfer(key: string, bytes: number): Promise<void> {
     const w = this.world;
-    if (w.bytesPerSecond <= 0 || bytes === 0) return;
-    const seconds = (bytes * (w.isDataset(key) ? w.rowScale : 1)) / w.bytesPerSecond;
+    if (w.bytesPerSecond <= 0 || bytes === 0 || w.isDataset(key)) return;
+    const seconds = bytes / w.bytesPerSecond;
     w.onTransfer(seconds);
     await w.wait(seconds);
   }

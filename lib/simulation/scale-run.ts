@@ -50,6 +50,12 @@ export interface ScaleRunOptions {
   readonly seed?: number;
   /** Passed to the coordinator (largest state sent inline). */
   readonly inlineStateMaxBytes?: number;
+  /**
+   * Work message for shard s goes to worker instance s when it is idle (one queue or direct
+   * invocation per worker), so partitions stay cached; default: any idle instance, as an SQS event
+   * source mapping does. @default false
+   */
+  readonly shardAffinity?: boolean;
   /** Result notifications per aggregator invocation (the FIFO event source's batch size). @default 10 */
   readonly aggregatorBatchSize?: number;
   /** Passed to the coordinator: the aggregator's result look-ups and reads in flight at once. @default 1 */
@@ -99,6 +105,7 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
   const sched = new VirtualScheduler(seed);
   const rng = seededRng(seed + 0x5eed);
   const rowScale = options.rowScale ?? 1;
+  const bytesPerSecond = options.bytesPerSecond ?? 0;
   const w = job.spec.workers;
   const work = new SimQueue(
     'work',
@@ -130,6 +137,9 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
 
   const depsFor = (proc: SimProcess, cache: JobCache): { deps: EngineDeps; meter: MeteringKernel } => {
     const meter = new MeteringKernel(options.kernel);
+    // A partition read from the store (not in this instance's cache) moves its share of the
+    // dataset's bytes, scaled like its rows; the real shard files may hold other partitions too.
+    let loadedPartition = false;
     const store = new MeteredStore(options.store, {
       wait: (s) => wait(proc, s),
       now: () => sched.now / 1000,
@@ -137,9 +147,11 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
         draw(kind === 'get' ? latency.s3Get : kind === 'head' ? latency.s3Head : latency.s3Put, rng),
       rate,
       requests: s3,
-      bytesPerSecond: options.bytesPerSecond ?? 0,
+      bytesPerSecond,
       isDataset: (key) => shardKeys.has(key),
-      rowScale,
+      onShardGet: () => {
+        loadedPartition = true;
+      },
       onTransfer: (seconds) => {
         tally.transferSeconds += seconds;
       },
@@ -185,7 +197,13 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
         const seconds = (meter.work * rowScale) / options.workerRowParamsPerSecond;
         meter.work = 0;
         tally.computeSeconds += seconds;
-        await wait(proc, seconds);
+        let load = 0;
+        if (loadedPartition && bytesPerSecond > 0) {
+          load = (job.manifest.shardBytes * rowScale) / w / bytesPerSecond;
+          loadedPartition = false;
+          tally.transferSeconds += load;
+        }
+        await wait(proc, load + seconds);
       },
     };
     return { deps, meter };
@@ -201,8 +219,9 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
     kind: 'work' | 'aggregate',
     instances: number,
     batchSize: number,
+    affinity = false,
   ): void => {
-    const idle: ((batch: SimDelivery[]) => void)[] = [];
+    const idle: { readonly index: number; readonly give: (batch: SimDelivery[]) => void }[] = [];
     let pollerWake: (() => void) | undefined;
     for (let i = 0; i < instances; i++) {
       sched.spawn(`${kind}-lambda-${i}`, async (proc) => {
@@ -211,9 +230,12 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
         for (;;) {
           let batch: SimDelivery[] = [];
           const parked = sched.park(proc, Number.POSITIVE_INFINITY);
-          idle.push((b) => {
-            batch = b;
-            parked.wake();
+          idle.push({
+            index: i,
+            give: (b) => {
+              batch = b;
+              parked.wake();
+            },
           });
           pollerWake?.();
           await parked.resumed;
@@ -263,7 +285,11 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
           batch.push(more);
           queue.delete(more.receipt);
         }
-        idle.pop()!(batch);
+        // Affinity: the instance numbered like the shard, when idle, so its partition stays cached.
+        const want = affinity ? (JSON.parse(give.body) as { shard: number }).shard % instances : -1;
+        const at = idle.findIndex((x) => x.index === want);
+        const [taker] = idle.splice(at >= 0 ? at : idle.length - 1, 1);
+        taker!.give(batch);
       }
     });
   };
@@ -272,7 +298,7 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
     const { deps } = depsFor(proc, new JobCache());
     await startJob(deps, job.spec, job.manifest, job.manifestKey);
   });
-  eventSource(work, 'work', w, 1);
+  eventSource(work, 'work', w, 1, options.shardAffinity === true);
   eventSource(aggregate, 'aggregate', 1, options.aggregatorBatchSize ?? 10);
   await sched.run({ maxSteps: 200_000_000, maxTimeMs: 30 * 86_400_000 });
 

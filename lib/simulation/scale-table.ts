@@ -55,6 +55,8 @@ export interface ScaleTableOptions {
   /** The fan-in fix: result reads in flight at once (1 = as deployed before) and FIFO batch size. */
   readonly aggregatorReadConcurrency?: number;
   readonly aggregatorBatchSize?: number;
+  /** Shard s's work goes to worker instance s (see `ScaleRunOptions.shardAffinity`). */
+  readonly shardAffinity?: boolean;
   /** Called after each simulated job (progress). */
   readonly onRow?: (row: ScaleRow) => void;
 }
@@ -134,6 +136,7 @@ export async function scaleTable(o: ScaleTableOptions): Promise<ScaleRow[]> {
           ? { aggregatorReadConcurrency: o.aggregatorReadConcurrency }
           : {}),
         ...(o.aggregatorBatchSize !== undefined ? { aggregatorBatchSize: o.aggregatorBatchSize } : {}),
+        ...(o.shardAffinity !== undefined ? { shardAffinity: o.shardAffinity } : {}),
       });
       if (w === 1) t1 = r.wallSeconds;
       if (!o.workers.includes(w)) continue;
