@@ -1,6 +1,6 @@
 /**
  * Bench section `simulate`: `shardtrain simulate` on a synthetic logistic dataset (4000 × 8, quick
- * 2000), timed as `BENCH_SIM_ROW_SCALE` (default 1e5) times more rows, W = 1, 4, 16, 64, 256
+ * 2000), timed as `BENCH_SIM_ROW_SCALE` (default 3e6: a compute-heavy job, 6–12 billion rows) times more rows, W = 1, 4, 16, 64, 256
  * (`BENCH_SIM_WORKERS`), 10 epochs: the aggregator as deployed before the fan-in fix
  * (`--baseline`), with it, and with it and shard affinity (`--affinity`). Virtual time, so the
  * load of this machine changes only the calibrated compute rate, which every row shares.
@@ -30,7 +30,7 @@ export async function runSimulateBench(
       workers,
       solvers: ['sync-gd', 'local-sgd', 'lbfgs'] as ('sync-gd' | 'local-sgd' | 'lbfgs')[],
       epochs: 10,
-      rowScale: Number(env.BENCH_SIM_ROW_SCALE ?? 1e5),
+      rowScale: Number(env.BENCH_SIM_ROW_SCALE ?? 3e6),
       memory: 1769,
       seed: 1,
       baseline: false,
