@@ -9,9 +9,9 @@
  * time to a target loss, sync GD vs local SGD K = 1, 4, 16), `solvers` (rounds and wall time per
  * solver next to scikit-learn's lbfgs), `whole` (`shardtrain train --data` on 200k × 32 and 1M × 32
  * logistic CSVs, whole process, vs a pandas + scikit-learn script, pair by pair), `mlp` (digits accuracy, rounds and gradient rows/s next to scikit-learn's
- * MLPClassifier; bench/mlp.ts).
+ * MLPClassifier; bench/mlp.ts), `simulate` (`shardtrain simulate`'s table, W = 1…256; bench/simulate.ts).
  *
- * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers,whole,mlp,partitions` picks sections; `BENCH_QUICK=1` shrinks
+ * Knobs: `BENCH_ONLY=optim,data,coordination,local-sgd,solvers,whole,mlp,partitions,simulate` picks sections; `BENCH_QUICK=1` shrinks
  * every section (under 2 minutes with `BENCH_CSV_MB=20`); `BENCH_CSV_MB` (default 1024, quick 32)
  * sizes the CSV; `BENCH_OUT` (default `bench-out`) is where the report goes; the sections' own
  * knobs are documented in their files.
@@ -29,6 +29,7 @@ import { runLocalSgdBench } from './local-sgd.js';
 import { runMlpBench } from './mlp.js';
 import { runOptimBench } from './optim.js';
 import { runPartitionsBench } from './partitions.js';
+import { runSimulateBench } from './simulate.js';
 import { runSolversBench } from './solvers.js';
 import { quickMode, roundTo, secondsSince } from './stats.js';
 import { reportMarkdown } from './summary.js';
@@ -44,6 +45,7 @@ export const SECTIONS = [
   'whole',
   'mlp',
   'partitions',
+  'simulate',
 ] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
@@ -129,6 +131,7 @@ export async function runBench(env: NodeJS.ProcessEnv = process.env): Promise<Re
       else if (name === 'whole') result = await runWholeProcessBench(env);
       else if (name === 'mlp') result = await runMlpBench(env);
       else if (name === 'partitions') result = await runPartitionsBench();
+      else if (name === 'simulate') result = await runSimulateBench(env);
       else result = await runLocalSgdBench();
       if (name === 'data') printData(result);
       results[name] = { ...result, sectionSeconds: secondsSince(s0), loadAverageAfter: loadAverage() };

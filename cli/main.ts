@@ -10,6 +10,7 @@ import { registerPipelines } from './commands/pipelines.js';
 import { registerPlan } from './commands/plan.js';
 import { registerReport } from './commands/report.js';
 import { registerResume } from './commands/resume.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerTrain } from './commands/train.js';
 import { registerUi } from './commands/ui.js';
 import { registerUpload } from './commands/upload.js';
@@ -33,6 +34,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerPipelines,
   registerInspect,
   registerPlan,
+  registerSimulate,
   registerReport,
   registerUi,
   registerDeadLetters,

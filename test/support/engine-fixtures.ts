@@ -9,7 +9,7 @@ import type { ResultMessage, WorkMessage } from '../../lib/engine/training/proto
 import { blobsProblem, seedExample, toCsv } from '../../lib/examples/generators.js';
 import { type TrainState, TypedArrayKernel } from '../../lib/optim/index.js';
 import type { ObjectStore } from '../../lib/ports.js';
-import { SimObjectStore } from './simulation/sim-object-store.js';
+import { SimObjectStore } from '../../lib/simulation/sim-object-store.js';
 import { type SimulationOptions, type SimulationReport, simulate } from './simulation/simulator.js';
 import { readJson } from './stored-json.js';
 

@@ -19,11 +19,11 @@ import { resumeJob } from '../../../lib/engine/training/resume.js';
 import { InfrastructureError } from '../../../lib/errors.js';
 import type { GradientKernel } from '../../../lib/optim/index.js';
 import type { ObjectStore } from '../../../lib/ports.js';
+import { LatencyStore, type SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
+import type { SimQueue } from '../../../lib/simulation/sim-queue.js';
+import type { SimProcess, VirtualScheduler } from '../../../lib/simulation/virtual-scheduler.js';
 import type { FaultInjector } from './fault-injector.js';
-import { LatencyStore, type SimObjectStore } from './sim-object-store.js';
-import type { SimQueue } from './sim-queue.js';
 import type { SimJob } from './simulator.js';
-import type { SimProcess, VirtualScheduler } from './virtual-scheduler.js';
 
 /** Handler outcomes plus the two ways a handler can fail. */
 export type SimOutcome = Outcome | 'crashed' | 'rejected';

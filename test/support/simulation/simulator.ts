@@ -4,12 +4,12 @@ import { CHECKPOINTS } from '../../../lib/engine/training/coordinator.js';
 import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
 import type { GradientKernel } from '../../../lib/optim/index.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
+import type { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
+import { type DeadLetter, SimQueue } from '../../../lib/simulation/sim-queue.js';
+import { type SimProcess, VirtualScheduler } from '../../../lib/simulation/virtual-scheduler.js';
 import { type SimOutcome, type SimWorld, spawnConsumer, spawnStarter } from './actors.js';
 import { FaultInjector, zeros } from './fault-injector.js';
 import type { FaultKind, FaultPlan, RunProfile } from './fault-plan.js';
-import type { SimObjectStore } from './sim-object-store.js';
-import { type DeadLetter, SimQueue } from './sim-queue.js';
-import { type SimProcess, VirtualScheduler } from './virtual-scheduler.js';
 
 export { type SimOutcome, SimulatedCrash } from './actors.js';
 

@@ -12,8 +12,8 @@ import { TrainingDivergedError } from '../../../lib/engine/training/diverged.js'
 import { JobCache, readState } from '../../../lib/engine/training/job-store.js';
 import type { TrainState } from '../../../lib/optim/index.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
+import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
 import { recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
-import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
 import { readJson } from '../../support/stored-json.js';
 
 async function setup(jobId = 'job-guard') {

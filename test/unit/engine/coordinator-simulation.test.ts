@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
 import { latestState } from '../../../lib/engine/training/job-store.js';
 import type { RoundMetrics } from '../../../lib/engine/training/round-records.js';
+import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
 import {
   bitDifferences,
   blobsDataset,
@@ -12,7 +13,6 @@ import {
   seedSpec,
   simulatedRun,
 } from '../../support/engine-fixtures.js';
-import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
 import { simulate } from '../../support/simulation/simulator.js';
 import { readJson } from '../../support/stored-json.js';
 

@@ -20,8 +20,8 @@ import { ProtocolError } from '../../../lib/errors.js';
 import { seedExample } from '../../../lib/examples/generators.js';
 import type { ShardResult } from '../../../lib/optim/index.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
+import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
 import { recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
-import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
 import { readJson } from '../../support/stored-json.js';
 
 /** `inlineStateMaxBytes` 0: states stay in the store (the messages are the bare ids below). */

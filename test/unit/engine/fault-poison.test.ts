@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { latestState } from '../../../lib/engine/training/job-store.js';
+import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
 import { bitDifferences, referenceRun, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
-import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
 import { type SeededMessage, simulate } from '../../support/simulation/simulator.js';
 
 describe('Function: simulate', () => {

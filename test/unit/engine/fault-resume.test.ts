@@ -8,6 +8,7 @@ import {
 import { JobCache, latestState } from '../../../lib/engine/training/job-store.js';
 import { resumeJob } from '../../../lib/engine/training/resume.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
+import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
 import {
   bitDifferences,
   recordingOutbox,
@@ -16,7 +17,6 @@ import {
   seedSpec,
   simulatedRun,
 } from '../../support/engine-fixtures.js';
-import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
 import { simulate } from '../../support/simulation/simulator.js';
 
 describe('Function: simulate', () => {

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
+import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
 import {
   bitDifferences,
   blobsDataset,
@@ -10,7 +11,6 @@ import {
   simulatedRun,
 } from '../../support/engine-fixtures.js';
 import { FAULT_KINDS, type FaultKind, randomFaultPlan } from '../../support/simulation/fault-plan.js';
-import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
 
 /**
  * Exactly-once effect under at-least-once delivery: every seeded fault schedule (crashes at every

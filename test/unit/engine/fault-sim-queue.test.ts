@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SimQueue } from '../../support/simulation/sim-queue.js';
-import { VirtualScheduler } from '../../support/simulation/virtual-scheduler.js';
+import { SimQueue } from '../../../lib/simulation/sim-queue.js';
+import { VirtualScheduler } from '../../../lib/simulation/virtual-scheduler.js';
 
 /** Moves virtual time to `ms` by running a timer there. */
 async function advanceTo(sched: VirtualScheduler, ms: number): Promise<void> {

@@ -21,6 +21,7 @@ import {
   type TrainState,
   TypedArrayKernel,
 } from '../../../lib/optim/index.js';
+import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
 import {
   bitDifferences,
   type DatasetMaker,
@@ -29,7 +30,6 @@ import {
   seedDataset,
   seedSpec,
 } from '../../support/engine-fixtures.js';
-import { SimObjectStore } from '../../support/simulation/sim-object-store.js';
 import { readJson } from '../../support/stored-json.js';
 
 /**

@@ -1,4 +1,4 @@
-import { seededRng } from '../../../lib/examples/random.js';
+import { seededRng } from '../examples/random.js';
 
 /** A simulated thread of control (a Lambda instance, a CLI client); `kill` abandons it. */
 export interface SimProcess {

@@ -1,5 +1,5 @@
-import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../../../lib/ports.js';
-import { MemoryObjectStore } from '../memory-object-store.js';
+import type { ObjectBody, ObjectInfo, ObjectStore, PutOptions, StoredObject } from '../ports.js';
+import { MemoryObjectStore } from './memory-object-store.js';
 
 /**
  * The durable store of a simulation: the tests' in-memory store with S3's conditional-put
