@@ -58,6 +58,7 @@ describe('Function: selectedSections', () => {
       'whole',
       'mlp',
       'partitions',
+      'simulate',
     ]);
     expect(selectedSections('local-sgd, optim')).toEqual(['optim', 'local-sgd']);
   });
