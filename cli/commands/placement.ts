@@ -17,6 +17,7 @@ import { selectBackend } from '../../lib/optim/index.js';
 import {
   type CostModel,
   calibrateKernel,
+  calibrateMlp,
   chooseLocalPlacement,
   choosePlacement,
   costModelForHost,
@@ -101,15 +102,46 @@ export async function hostCalibration(
   return calibration;
 }
 
-/** The cost model with this machine as the in-process host at its calibrated rate. */
+/**
+ * The MLP kernel's measured rate on this machine (multiply-adds/s, {@link calibrateMlp}): read from
+ * `<home>/calibration/<machine>.mlp.json`, or measured (about 0.3 s) on first use or when `fresh`;
+ * with `measure` false and no cache, undefined (the cost model's nominal figure prices it).
+ */
+export async function hostMlpCalibration(
+  session: Session,
+  fresh = false,
+  measure = true,
+): Promise<KernelCalibration | undefined> {
+  const machine = machineKey();
+  const dir = join(session.root, 'calibration');
+  const file = join(dir, `${machine}.mlp.json`);
+  if (!fresh || !measure) {
+    try {
+      const cached = calibrationSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+      if (cached.machine === machine) return cached;
+    } catch {
+      // missing or unreadable: measure again
+    }
+    if (!measure) return undefined;
+  }
+  const calibration = calibrateMlp({ machine });
+  await mkdir(dir, { recursive: true });
+  await writeFile(`${file}.tmp`, `${JSON.stringify(calibration, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+  return calibration;
+}
+
+/** The cost model with this machine as the in-process host at its calibrated rate(s). */
 export function hostCostModel(
   calibration: KernelCalibration,
   base: CostModel = DEFAULT_COST_MODEL,
+  mlp?: KernelCalibration,
 ): CostModel {
   return costModelForHost(
     calibration,
     { label: `this machine`, memoryMb: Math.floor(os.totalmem() / 1_048_576) },
     base,
+    mlp,
   );
 }
 
@@ -132,16 +164,18 @@ export async function planPlacement(
     manifest.shardBytes,
   );
   const { why, ...w } = workload;
+  const mlp = w.kernel === 'mlp' ? await hostMlpCalibration(session, false, measure) : undefined;
   if (session.cloudKind === 'local') {
     const machine = {
       rowFeaturesPerSecond: calibration.rowFeaturesPerSecond,
       kernel: calibration.kernel,
+      ...(mlp !== undefined ? { mlpWorkPerSecond: mlp.rowFeaturesPerSecond } : {}),
       memoryMb: Math.floor(os.totalmem() / 1_048_576),
       workerThreads: session.workerThreads(),
     };
     return { ...chooseLocalPlacement(w, plan.partitions.length, machine), why };
   }
-  return { ...choosePlacement(w, hostCostModel(calibration)), why };
+  return { ...choosePlacement(w, hostCostModel(calibration, DEFAULT_COST_MODEL, mlp)), why };
 }
 
 /**

@@ -6,6 +6,7 @@ import { UsageError } from '../../lib/errors.js';
 import { resolveTrainConfig, type SolverChoice } from '../../lib/optim/index.js';
 import {
   choosePlacement,
+  DEFAULT_COST_MODEL,
   formatSeconds,
   lambdaRowFeaturesPerSecond,
   type PlacementCandidate,
@@ -16,7 +17,7 @@ import { type CommandContext, parseOptions } from '../command-kit.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';
 import { positive, positiveInt } from '../validate.js';
-import { hostCalibration, hostCostModel } from './placement.js';
+import { hostCalibration, hostCostModel, hostMlpCalibration } from './placement.js';
 
 /** What `plan --json` prints. */
 export interface PlanOutput {
@@ -91,7 +92,8 @@ export async function plan(
   const workload = o.rounds === undefined ? estimated : { ...estimated, rounds: o.rounds };
   const roundsWhy = o.rounds === undefined ? why : `--rounds ${o.rounds}`;
   const calibration = await hostCalibration(session, o.calibrate);
-  const cost = hostCostModel(calibration);
+  const mlp = workload.kernel === 'mlp' ? await hostMlpCalibration(session, o.calibrate) : undefined;
+  const cost = hostCostModel(calibration, DEFAULT_COST_MODEL, mlp);
   const { summary, candidates } = choosePlacement(workload, cost, {
     maxWorkers: o.maxWorkers,
     ...(o.deadline !== undefined ? { deadlineSeconds: o.deadline } : {}),

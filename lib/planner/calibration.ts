@@ -1,7 +1,8 @@
-import type { GradientKernel } from '../optim/index.js';
-import { allRows, type Batch } from '../optim/index.js';
+import type { GradientKernel, ModelSpec } from '../optim/index.js';
+import { allRows, type Batch, initParams, mlpLossAndGradient, paramCount } from '../optim/index.js';
 import { type CostModel, DEFAULT_COST_MODEL } from './cost-model.js';
 import { lambdaVcpusAt } from './published-figures.js';
+import { modelRowWork } from './workload.js';
 
 /** A short measurement of a gradient kernel on this machine, cached per machine under the home. */
 export interface KernelCalibration {
@@ -89,6 +90,61 @@ export function calibrateKernel(kernel: GradientKernel, options: CalibrationOpti
   };
 }
 
+/** The network {@link calibrateMlp} times: 64 inputs, one hidden layer of 64, a 10-class softmax head. */
+export const MLP_CALIBRATION_SPEC: ModelSpec = {
+  kind: 'mlp',
+  numFeatures: 64,
+  numClasses: 10,
+  hidden: [64],
+  head: 'softmax',
+};
+
+/**
+ * Times the MLP's own kernel (`mlpLossAndGradient`: float64 back-propagation on one thread — the
+ * wasm SIMD kernel hands every mlp to it) on {@link MLP_CALIBRATION_SPEC} over `rows` rows, and
+ * returns its throughput in multiply-adds per second ({@link modelRowWork}'s unit, ≈ 3 × weights
+ * per row) in `rowFeaturesPerSecond`, with `kernel: 'mlp-float64'`. A network of another size
+ * is then priced at rows/s = rate / modelRowWork(its spec).
+ *
+ * @example
+ * const mlp = calibrateMlp({ machine: 'laptop' });
+ * mlp.rowFeaturesPerSecond / modelRowWork(spec); // the planner's rows/s for `spec`
+ */
+export function calibrateMlp(options: CalibrationOptions = {}): KernelCalibration {
+  const rows = options.rows ?? 2048;
+  const spec = MLP_CALIBRATION_SPEC;
+  const d = spec.numFeatures;
+  const minMs = (options.minSeconds ?? 0.3) * 1000;
+  const clock = options.clock ?? (() => performance.now());
+  const base = calibrationBatch(rows, d);
+  const y = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) y[r] = r % (spec.numClasses ?? 1);
+  const selection = allRows({ ...base, y });
+  const params = initParams(spec, 1);
+  const grad = new Float64Array(paramCount(spec));
+  mlpLossAndGradient(spec, params, selection, grad); // warm-up: JIT
+  let repetitions = 0;
+  const start = clock();
+  let elapsed = 0;
+  while (elapsed < minMs || repetitions === 0) {
+    mlpLossAndGradient(spec, params, selection, grad);
+    repetitions++;
+    elapsed = clock() - start;
+  }
+  const seconds = Math.max(elapsed, 1e-6) / 1000;
+  return {
+    v: 1,
+    kernel: 'mlp-float64',
+    machine: options.machine ?? 'unknown',
+    rows,
+    features: d,
+    repetitions,
+    seconds,
+    rowFeaturesPerSecond: (repetitions * rows * modelRowWork(spec)) / seconds,
+    measuredAt: (options.now?.() ?? new Date()).toISOString(),
+  };
+}
+
 /**
  * Lambda gradient throughput per memory size, rows·features per second: the cost model's per-vCPU
  * figure (`DEFAULT_COST_MODEL.rowFeaturesPerVcpuSecond`, 1.5e8: the typed kernel's 2.5e8 on the
@@ -111,13 +167,15 @@ export interface LocalHost {
 /**
  * The cost model with in-process runs on this machine at its calibrated rate: `inProcessHost`
  * gets v = measured rate / per-vCPU rate effective vCPUs (so v·T is the measured throughput) and
- * $0 an hour (the laptop is already paid for); `threadsPerProcess` is raised to cover both that
+ * $0 an hour (the laptop is already paid for) and, given `mlp` ({@link calibrateMlp}), the MLP
+ * kernel's measured rate; `threadsPerProcess` is raised to cover both that
  * and Lambda's 6 vCPUs, because the default wasm kernel uses every core it has.
  */
 export function costModelForHost(
   calibration: KernelCalibration,
   host: LocalHost,
   base: CostModel = DEFAULT_COST_MODEL,
+  mlp?: KernelCalibration,
 ): CostModel {
   const vcpus = calibration.rowFeaturesPerSecond / base.rowFeaturesPerVcpuSecond;
   return {
@@ -129,6 +187,7 @@ export function costModelForHost(
       memoryMb: host.memoryMb,
       usdPerHour: 0,
       maxSeconds: host.maxSeconds ?? 86_400,
+      ...(mlp !== undefined ? { mlpWorkPerSecond: mlp.rowFeaturesPerSecond } : {}),
     },
   };
 }

@@ -18,6 +18,8 @@ export interface InProcessHost {
   readonly memoryMb: number;
   readonly usdPerHour: number;
   readonly maxSeconds: number;
+  /** The MLP kernel's calibrated rate here (one thread), multiply-adds per second; else `mlpWorkPerVcpuSecond`. */
+  readonly mlpWorkPerSecond?: number;
 }
 
 /**
@@ -44,6 +46,11 @@ export interface CostModel {
   readonly threadsPerProcess: number;
   /** CPU gradient throughput per vCPU, rows·features·outputs per second. */
   readonly rowFeaturesPerVcpuSecond: number;
+  /**
+   * The MLP kernel's throughput (float64 back-propagation, one thread, so one vCPU whatever the
+   * size), multiply-adds per second ({@link modelRowWork}'s unit).
+   */
+  readonly mlpWorkPerVcpuSecond: number;
   /** S3 read + decompress throughput of one Lambda invocation, compressed bytes per second. */
   readonly lambdaS3BytesPerSecond: number;
   /** Fraction of rounds whose worker finds its shard already cached in a warm container. */
@@ -96,6 +103,9 @@ const PRICES_AND_THROUGHPUTS: Omit<CostModel, RoundCoordinationFields> = {
   lambdaStartSeconds: 1,
   threadsPerProcess: 1,
   rowFeaturesPerVcpuSecond: 1.5e8,
+  // bench/mlp.ts: 18 061 rows/s for a (100,) network on 64 inputs, 10 classes = 18 061 × 3 ×
+  // (64·100 + 100·10) ≈ 4.0e8 multiply-adds/s on the dev machine, taken down as above (× 1.5/2.5).
+  mlpWorkPerVcpuSecond: 2.4e8,
   lambdaS3BytesPerSecond: 90e6,
   shardCacheHitRate: 0,
   aggregatorSecondsPerRound: 0.05,

@@ -26,6 +26,16 @@ export function batchInstance(cost: CostModel, instanceType: string): BatchInsta
 }
 
 /**
+ * CPU throughput of one process on `vcpus` vCPUs, multiply-adds per second: v·T for the linear
+ * kernel (it spreads over every vCPU); the MLP kernel runs on one thread, so min(v, 1) × its own
+ * per-vCPU rate (`hostRate`: the host's calibrated MLP rate instead, when it has one).
+ */
+export function cpuWorkPerSecond(w: Workload, vcpus: number, cost: CostModel, hostRate?: number): number {
+  if (w.kernel === 'mlp') return hostRate ?? Math.min(vcpus, 1) * cost.mlpWorkPerVcpuSecond;
+  return vcpus * cost.rowFeaturesPerVcpuSecond;
+}
+
+/**
  * Time of a placement. With v = vCPUs used, T = `rowFeaturesPerVcpuSecond`, R = rounds, h = cache hit rate:
  * - lambda (W, M): compute = work(W) / (v·T); load = bytes / W / S3 rate;
  *   round = overhead + W·aggPerWorker + compute + (1−h)·load; start = lambdaStart + h·load
@@ -40,7 +50,7 @@ export function estimateTime(w: Workload, p: Placement, cost: CostModel = DEFAUL
   const rounds = w.rounds;
   if (p.kind === 'lambda') {
     const computeSeconds =
-      workPerRound(w, p.workers) / (lambdaVcpus(p.memoryMb, cost) * cost.rowFeaturesPerVcpuSecond);
+      workPerRound(w, p.workers) / cpuWorkPerSecond(w, lambdaVcpus(p.memoryMb, cost), cost);
     const loadSeconds = w.datasetBytes / p.workers / cost.lambdaS3BytesPerSecond;
     const h = cost.shardCacheHitRate;
     const roundSeconds =
@@ -67,7 +77,7 @@ export function estimateTime(w: Workload, p: Placement, cost: CostModel = DEFAUL
       );
     }
     const vcpus = host ? Math.min(host.vcpus, cost.threadsPerProcess) : lambdaVcpus(p.memoryMb ?? 0, cost);
-    const computeSeconds = workPerRound(w, 1) / (vcpus * cost.rowFeaturesPerVcpuSecond);
+    const computeSeconds = workPerRound(w, 1) / cpuWorkPerSecond(w, vcpus, cost, host?.mlpWorkPerSecond);
     const loadSeconds = w.datasetBytes / cost.lambdaS3BytesPerSecond;
     const startSeconds = (host ? 0 : cost.lambdaStartSeconds) + loadSeconds;
     const wallSeconds = startSeconds + rounds * computeSeconds;

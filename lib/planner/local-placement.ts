@@ -1,3 +1,4 @@
+import { DEFAULT_COST_MODEL } from './cost-model.js';
 import type { PlacementCandidate, PlacementDecisionSummary } from './placement.js';
 import { formatSeconds } from './plan-job-placement.js';
 import { LOCAL_ROUND_OVERHEAD_SECONDS } from './round-latency.js';
@@ -9,6 +10,11 @@ export interface LocalMachine {
   readonly rowFeaturesPerSecond: number;
   /** The kernel measured, for the labels (`wasm-simd`, `typed-array`). */
   readonly kernel: string;
+  /**
+   * The MLP kernel's calibrated rate (one thread, multiply-adds per second), which prices a
+   * workload of `kernel: 'mlp'`; the cost model's nominal `mlpWorkPerVcpuSecond` when absent.
+   */
+  readonly mlpWorkPerSecond?: number;
   readonly memoryMb: number;
   /**
    * The local cloud's worker threads (`SHARDTRAIN_WORKER_THREADS`): they share the cores, each
@@ -70,7 +76,8 @@ export const LOCAL_LABELS = {
 /**
  * `--placement auto` on a local home. Three candidates, all on this machine, whose time costs $0
  * (it is already paid for), so the fastest feasible one wins. With c = work(1) / rate the compute
- * of one round in one process (rate = the calibrated `rowFeaturesPerSecond`), L = bytes / load
+ * of one round in one process (rate = the calibrated `rowFeaturesPerSecond`, or for an MLP the
+ * MLP kernel's `mlpWorkPerSecond`; work in multiply-adds, see `modelRowWork`), L = bytes / load
  * rate, R rounds, W the job's workers and T the local cloud's threads:
  * - in-process: L + R·c; rejected when it needs more memory than the machine has, or runs longer
  *   than `inProcessMaxSeconds` (it keeps no checkpoint);
@@ -93,7 +100,10 @@ export function chooseLocalPlacement(
 ): { summary: PlacementDecisionSummary; candidates: PlacementCandidate[] } {
   validateWorkload(workload);
   const p = { ...DEFAULT_LOCAL_PLACEMENT_POLICY, ...policy };
-  const rate = machine.rowFeaturesPerSecond;
+  const rate =
+    workload.kernel === 'mlp'
+      ? (machine.mlpWorkPerSecond ?? DEFAULT_COST_MODEL.mlpWorkPerVcpuSecond)
+      : machine.rowFeaturesPerSecond;
   const threads = machine.workerThreads ?? 2;
   const R = workload.rounds;
   const load = workload.datasetBytes / figures.loadBytesPerSecond;

@@ -101,6 +101,8 @@ export function workloadOf(
     ...(work.batchSize !== undefined ? { batchSize: work.batchSize } : {}),
     ...(work.localSteps !== undefined ? { localSteps: work.localSteps } : {}),
     workFactor: work.workFactor,
+    rowWork: work.rowWork,
+    kernel: work.kernel,
     why: work.why,
   };
 }

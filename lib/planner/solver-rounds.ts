@@ -1,5 +1,5 @@
 import { epochGeometry, maxRounds, type TrainConfig } from '../optim/index.js';
-import type { PlannerAlgorithm } from './workload.js';
+import { modelRowWork, type PlannerAlgorithm, type WorkKernel, workKernelOf } from './workload.js';
 
 /**
  * Typical iterations (= rounds) of the solvers, from this repository's own runs (`npm run bench`,
@@ -22,6 +22,10 @@ export interface SolverWork {
   readonly localSteps?: number;
   /** Multiply-adds per row and output relative to d (see `Workload.workFactor`). */
   readonly workFactor: number;
+  /** Multiply-adds of one gradient per row ({@link modelRowWork}: d, d·K, or ≈ 3 × an MLP's weights). */
+  readonly rowWork: number;
+  /** Which kernel (so which calibrated rate) computes it. */
+  readonly kernel: WorkKernel;
   /** One sentence: where the round count comes from. */
   readonly why: string;
 }
@@ -43,11 +47,13 @@ export function solverWork(config: TrainConfig, partitionRows: readonly number[]
   const k = config.spec.kind === 'softmax' ? (config.spec.numClasses ?? 1) : 1;
   const p = d + 1;
   const cap = maxRounds(config, partitionRows);
+  const perRow = { rowWork: modelRowWork(config.spec), kernel: workKernelOf(config.spec) };
   if (config.solver === 'normal') {
     return {
       rounds: 1,
       maxRounds: cap,
       algorithm: 'batch',
+      ...perRow,
       workFactor: ((p * (p + 1)) / 2 + p) / d,
       why: 'normal equations: one round of sufficient statistics',
     };
@@ -58,6 +64,7 @@ export function solverWork(config: TrainConfig, partitionRows: readonly number[]
       rounds: Math.min(typical, cap),
       maxRounds: cap,
       algorithm: 'batch',
+      ...perRow,
       workFactor: config.solver === 'newton' ? 1 + (p * k) / 2 : 4,
       why: `${config.solver}: typically ${typical} iterations (at most ${cap})`,
     };
@@ -70,6 +77,7 @@ export function solverWork(config: TrainConfig, partitionRows: readonly number[]
     algorithm: config.algorithm,
     ...(config.algorithm === 'minibatch' ? { batchSize: config.batchSize } : {}),
     ...(local > 1 ? { localSteps: local } : {}),
+    ...perRow,
     workFactor: 1,
     why: `gradient descent: ${config.maxEpochs} epochs × ${Math.ceil(stepsPerEpoch / local)} rounds per epoch (an upper bound: early stopping usually ends sooner)`,
   };

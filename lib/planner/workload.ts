@@ -1,5 +1,37 @@
 import { UsageError } from '../errors.js';
+import { layerBlocks, type ModelSpec } from '../optim/index.js';
 import type { CostModel } from './cost-model.js';
+
+/**
+ * Which kernel computes a job's gradients, so which calibrated rate prices its work: `linear` the
+ * wasm SIMD / typed-array kernel of the linear families (spread over every core), `mlp` the MLP's
+ * own float64 back-propagation (one thread on the CPU).
+ */
+export type WorkKernel = 'linear' | 'mlp';
+
+/**
+ * Multiply-adds of one gradient per row, the planner's unit of work: d for linear and logistic,
+ * d·K for softmax, and for an MLP ≈ 3 × its weights (the forward pass Σ_l n_l·n_{l+1}, and the
+ * backward pass about twice that: the deltas δ·Wᵀ and the weight gradients δ·aᵀ, one product each
+ * per weight); biases are left out (one add per unit).
+ *
+ * @example
+ * modelRowWork({ kind: 'mlp', numFeatures: 64, numClasses: 10, hidden: [128, 64], head: 'softmax' });
+ * // 3 × (64·128 + 128·64 + 64·10) = 51 072
+ */
+export function modelRowWork(spec: ModelSpec): number {
+  if (spec.kind !== 'mlp') {
+    return spec.numFeatures * (spec.kind === 'softmax' ? (spec.numClasses ?? 1) : 1);
+  }
+  let weights = 0;
+  for (const b of layerBlocks(spec)) weights += b.inputs * b.outputs;
+  return 3 * weights;
+}
+
+/** The kernel that computes a model's gradients (see {@link WorkKernel}). */
+export function workKernelOf(spec: ModelSpec): WorkKernel {
+  return spec.kind === 'mlp' ? 'mlp' : 'linear';
+}
 
 /** How many rows one round's gradient reads: `batch` all n, `minibatch` the global batch B, `sgd` 1. */
 export type PlannerAlgorithm = 'sgd' | 'minibatch' | 'batch';
@@ -24,6 +56,13 @@ export interface Workload {
    * four trial points = 4, Newton's Hessian, the normal equations' XᵀX); 1 by default.
    */
   readonly workFactor?: number;
+  /**
+   * Multiply-adds of one gradient per row ({@link modelRowWork}); d × K (`features × classes`,
+   * the linear families) when absent.
+   */
+  readonly rowWork?: number;
+  /** Which calibrated rate prices the work. @default 'linear' */
+  readonly kernel?: WorkKernel;
 }
 
 /** Where a job runs. `in-process.memoryMb` is the Lambda size; absent when it runs on `inProcessHost`. */
@@ -54,6 +93,9 @@ export function validateWorkload(w: Workload): void {
   if (w.workFactor !== undefined && !(w.workFactor > 0 && Number.isFinite(w.workFactor))) {
     throw new UsageError(`planner: workFactor must be a positive number, got ${w.workFactor}`);
   }
+  if (w.rowWork !== undefined && !(w.rowWork > 0 && Number.isFinite(w.rowWork))) {
+    throw new UsageError(`planner: rowWork must be a positive number, got ${w.rowWork}`);
+  }
   if (!Number.isFinite(w.datasetBytes) || w.datasetBytes < 0) {
     throw new UsageError(`planner: datasetBytes must be a non-negative number, got ${w.datasetBytes}`);
   }
@@ -66,13 +108,19 @@ export function rowsPerStep(w: Workload): number {
   return Math.min(w.batchSize ?? w.rows, w.rows);
 }
 
+/** Multiply-adds per row of one gradient: `rowWork`, else d × K. */
+export function rowWorkOf(w: Workload): number {
+  return w.rowWork ?? w.features * w.classes;
+}
+
 /**
- * Work of one worker in one round, in rows·features·outputs: min(⌈rowsPerStep / W⌉, ⌈n / W⌉)
- * × d × K × localSteps × workFactor (`workers` = 1 for a single process).
+ * Work of one worker in one round, in multiply-adds (rows·features·outputs for the linear
+ * families): min(⌈rowsPerStep / W⌉, ⌈n / W⌉) × rowWork × localSteps × workFactor (`workers` = 1
+ * for a single process; rowWork = d × K unless set, see {@link modelRowWork}).
  */
 export function workPerRound(w: Workload, workers: number): number {
   const local = Math.min(Math.ceil(rowsPerStep(w) / workers), Math.ceil(w.rows / workers));
-  return local * w.features * w.classes * (w.localSteps ?? 1) * (w.workFactor ?? 1);
+  return local * rowWorkOf(w) * (w.localSteps ?? 1) * (w.workFactor ?? 1);
 }
 
 /** Decoded float32 bytes of ⌈n / W⌉ rows: rows × (d + 1) × 4 (features plus the target). */

@@ -24,6 +24,7 @@ const cost: CostModel = {
   lambdaStartSeconds: 1,
   threadsPerProcess: 1,
   rowFeaturesPerVcpuSecond: 1e8,
+  mlpWorkPerVcpuSecond: 1e8,
   lambdaS3BytesPerSecond: 1e8,
   shardCacheHitRate: 1, // warm workers keep their shard: it loads once
   roundOverheadSeconds: 0.25,
