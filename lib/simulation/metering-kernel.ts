@@ -1,13 +1,16 @@
 import type { GradientKernel, LossAndGradient, ModelSpec, RowSelection } from '../optim/index.js';
 import { paramCount } from '../optim/index.js';
+import { modelRowWork } from '../planner/workload.js';
 
 /**
- * A kernel that computes with `inner` (the real bits) and counts its work in row·parameters,
- * the cost model's row·features·outputs unit: the simulation turns the count into virtual
- * seconds at a measured rate instead of timing the real call.
+ * A kernel that computes with `inner` (the real bits) and counts its work: row·parameters for the
+ * linear families (the cost model's row·features·outputs unit), and for an MLP rows × ≈ 3 × its
+ * weights (forward + backward multiply-adds, `modelRowWork`: the unit of the MLP kernel's own
+ * calibration, `calibrateMlp`). The simulation turns the count into virtual seconds at the
+ * matching measured rate instead of timing the real call.
  */
 export class MeteringKernel implements GradientKernel {
-  /** Row·parameter products computed since construction. */
+  /** Row·parameter products (an MLP: multiply-adds) computed since construction. */
   public work = 0;
   public readonly name: string;
 
@@ -21,7 +24,7 @@ export class MeteringKernel implements GradientKernel {
     rows: RowSelection,
     outGradSum: Float64Array,
   ): LossAndGradient {
-    this.work += (rows.end - rows.start) * paramCount(spec);
+    this.work += (rows.end - rows.start) * (spec.kind === 'mlp' ? modelRowWork(spec) : paramCount(spec));
     return this.inner.lossAndGradient(spec, params, rows, outGradSum);
   }
 }
