@@ -21,7 +21,8 @@
  * rounds of the seed-0 L-BFGS fit, as stored now (vectors base64, state document v2) and as plain
  * JSON (v1, what was stored before), for the MLP and for logistic L-BFGS (digit 0 against the rest).
  * Calibration: the planner's kernel figures (`calibrateKernel`, row·features/s of a logistic
- * gradient) and the MLP rows/s they predict next to the measured ones.
+ * gradient: the MLP rows/s the old d×1 work model predicted from them; `calibrateMlp`, the MLP
+ * kernel's multiply-adds/s: the rows/s the planner predicts now) next to the measured ones.
  *
  * Knobs: `BENCH_MLP_HIDDEN` (default 100), `BENCH_MLP_WORKERS` (4), `BENCH_MLP_SEEDS` (3; quick 1),
  * `BENCH_MLP_GD_ROUNDS` (600; quick 150).
@@ -49,7 +50,8 @@ import {
   TypedArrayKernel,
   WasmSimdKernel,
 } from '../lib/optim/index.js';
-import { calibrateKernel } from '../lib/planner/calibration.js';
+import { calibrateKernel, calibrateMlp } from '../lib/planner/calibration.js';
+import { modelRowWork } from '../lib/planner/workload.js';
 import { intKnob, quickMode, roundTo } from './stats.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -170,27 +172,38 @@ function stateBytesMeter() {
 }
 
 /**
- * The planner's calibration (`calibrateKernel`: row·features/s of a logistic gradient, 16 384 × 32)
- * per kernel, and the MLP gradient rows/s it implies — rate / (d·K), the planner's work unit, as
- * `solverWork` counts an mlp — next to the measured MLP rows/s.
+ * The planner's calibrations next to the measured MLP rows/s: per linear kernel
+ * (`calibrateKernel`: row·features/s of a logistic gradient, 16 384 × 32) the rows/s the old work
+ * model implied for an mlp (rate / d, as if it were a linear model), and the MLP kernel's own
+ * (`calibrateMlp`, multiply-adds/s) with the rows/s the planner now predicts: rate /
+ * modelRowWork(spec), ≈ 3 × the network's weights a row.
  */
 async function calibrationReport(mlpRowsPerSecond: number, spec: ModelSpec) {
   const kernels: GradientKernel[] = [new TypedArrayKernel()];
   const wasm = await WasmSimdKernel.create().catch(() => undefined);
   if (wasm !== undefined) kernels.push(wasm);
+  const line = (kernel: string, rate: number, unit: string, predicted: number) => ({
+    kernel,
+    rate: Math.round(rate),
+    unit,
+    mlpRowsPerSecondPredicted: Math.round(predicted),
+    mlpRowsPerSecondMeasured: Math.round(mlpRowsPerSecond),
+    predictedOverMeasured: roundTo(predicted / mlpRowsPerSecond, 2),
+  });
   const rows = kernels.map((k) => {
     const c = calibrateKernel(k, { machine: 'bench' });
-    const predicted = c.rowFeaturesPerSecond / spec.numFeatures; // K = 1: solverWork's view of an mlp
-    return {
-      kernel: c.kernel,
-      logisticRowFeaturesPerSecond: Math.round(c.rowFeaturesPerSecond),
-      logisticRowsPerSecond: Math.round(c.rowFeaturesPerSecond / c.features),
-      mlpRowsPerSecondPredicted: Math.round(predicted),
-      mlpRowsPerSecondMeasured: Math.round(mlpRowsPerSecond),
-      predictedOverMeasured: roundTo(predicted / mlpRowsPerSecond, 2),
-    };
+    return line(
+      `${c.kernel} (old: d×1)`,
+      c.rowFeaturesPerSecond,
+      'row·features/s',
+      c.rowFeaturesPerSecond / spec.numFeatures,
+    );
   });
   await wasm?.close();
+  const m = calibrateMlp({ machine: 'bench' });
+  rows.push(
+    line(m.kernel, m.rowFeaturesPerSecond, 'multiply-adds/s', m.rowFeaturesPerSecond / modelRowWork(spec)),
+  );
   return rows;
 }
 

@@ -52,7 +52,7 @@ function mlpMd(s: Json): string {
     ),
     ...(Array.isArray(s.calibration) ? (s.calibration as Json[]) : []).map(
       (c) =>
-        `\ncalibration ${fmt(c.kernel)}: ${fmtInt(c.logisticRowFeaturesPerSecond)} row·features/s; mlp rows/s predicted ${fmtInt(c.mlpRowsPerSecondPredicted)} vs measured ${fmtInt(c.mlpRowsPerSecondMeasured)} (×${fmt(c.predictedOverMeasured)})`,
+        `\ncalibration ${fmt(c.kernel)}: ${fmtInt(c.rate)} ${fmt(c.unit)}; mlp rows/s predicted ${fmtInt(c.mlpRowsPerSecondPredicted)} vs measured ${fmtInt(c.mlpRowsPerSecondMeasured)} (×${fmt(c.predictedOverMeasured)})`,
     ),
   ].join('\n');
 }
