@@ -62,6 +62,9 @@ const BUCKET = 'local';
  */
 export const DEPLOYED_BATCH_SIZES = { worker: 1, aggregator: 10 } as const;
 
+/** Young-generation cap of a handler thread's isolate, MiB (see `spawnWorker`). */
+const HANDLER_YOUNG_GENERATION_MB = 4;
+
 /** What a handler module exports for the local cloud. */
 interface HandlerModule<H> {
   createHandler(config: LocalRuntimeConfig): H;
@@ -264,9 +267,16 @@ export class LocalCloud {
       batchSize: queue === 'work' ? (this.options.workerBatchSize ?? DEPLOYED_BATCH_SIZES.worker) : 1,
       wakeups: { file: this.queues.broker.file, shared: shareQueueWakeups(this.queues.broker.file) },
     };
+    // V8 grows a busy isolate's young generation towards its cap (48 MiB by default on 64-bit),
+    // and a handler thread allocates a few hundred kilobytes per message, nearly all short-lived:
+    // uncapped, the threads' RSS crept up over thousands of rounds. Scavenging a small space is cheap.
+    const resourceLimits = { maxYoungGenerationSizeMb: HANDLER_YOUNG_GENERATION_MB };
     const worker = fromSource
-      ? new Worker(new URL('./ts-thread-bootstrap.mjs', import.meta.url), { workerData: data })
-      : new Worker(entry, { workerData: data });
+      ? new Worker(new URL('./ts-thread-bootstrap.mjs', import.meta.url), {
+          workerData: data,
+          resourceLimits,
+        })
+      : new Worker(entry, { workerData: data, resourceLimits });
     this.threads.push(worker);
     this.threadQueues.push(queue);
     const slot = this.threadStats.push({ invocations: 0, succeeded: 0, failed: 0, crashed: 0 }) - 1;
