@@ -72,6 +72,11 @@ export class Session {
     };
   }
 
+  /** The local cloud's worker threads (`SHARDTRAIN_WORKER_THREADS`, default 2). */
+  public workerThreads(): number {
+    return this.options.workerThreads ?? 2;
+  }
+
   /** This package's version, recorded in model lineage. */
   public packageVersion(): string {
     return PACKAGE_VERSION;

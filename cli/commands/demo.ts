@@ -24,7 +24,17 @@ export async function demo(session: Session, io: Io): Promise<void> {
   io.out('3. training linear regression through the local cloud (4 workers)');
   const result = await train(
     session,
-    { dataset: 'seed', target: 'y', model: 'linear', workers: 4, runner: 'local', options: {}, json: false },
+    // The demo shows the queued runner, so it asks for it (auto would keep 100 rows in-process).
+    {
+      dataset: 'seed',
+      target: 'y',
+      model: 'linear',
+      workers: 4,
+      runner: 'local',
+      placement: 'lambda',
+      options: {},
+      json: false,
+    },
     io,
   );
   io.out('4. evaluating on the same data');

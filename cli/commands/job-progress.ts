@@ -9,6 +9,7 @@ import { messageFailureReason } from '../../lib/engine/training/protocol.js';
 import { latestRoundRecord } from '../../lib/engine/training/round-records.js';
 import { InfrastructureError } from '../../lib/errors.js';
 import type { TrainState } from '../../lib/optim/index.js';
+import type { JobLauncher } from '../../lib/ports.js';
 import { type Io, num, progressBar } from '../output.js';
 import type { Session } from '../session.js';
 
@@ -54,6 +55,7 @@ export async function waitForJob(
   jobId: string,
   io: Io,
   show: boolean,
+  launch?: { readonly launcher: JobLauncher; readonly launchId: string },
 ): Promise<ModelArtifact> {
   const { store } = session.home;
   const cloud = await session.startCloud();
@@ -70,6 +72,11 @@ export async function waitForJob(
         lastCheck = Date.now();
         const failure = await readJobFailure(store, jobId);
         if (failure !== undefined) throw new TrainingDivergedError(failure);
+        const launched = launch === undefined ? undefined : await launch.launcher.describe(launch.launchId);
+        if (launched?.status === 'failed' && (await store.head(keys.job.registered(jobId))) === undefined)
+          throw new InfrastructureError(
+            `Batch job ${launch?.launchId} (${jobId}) failed: ${launched.reason}`,
+          );
         const last = await latestRoundRecord(store, jobId, seen);
         if (last !== undefined) {
           seen = last.round;

@@ -160,7 +160,13 @@ export async function pipelinesRun(
   if (run.kind === 'skipped') {
     out = { pipeline: name, decision: { kind: 'skipped', reason: run.reason } };
   } else {
-    await waitForJob(session, run.jobId, io, !o.json);
+    if (!o.json) io.err(`placement: ${run.placement.placement}: ${run.placement.reason}`);
+    // A Batch launch is followed too, so a job that dies there is reported, not waited on forever.
+    const launch =
+      run.launchId !== undefined && runtime.launcher !== undefined
+        ? { launcher: runtime.launcher, launchId: run.launchId }
+        : undefined;
+    await waitForJob(session, run.jobId, io, !o.json, launch);
     const decision = await readDocument(
       session.home.store,
       keys.pipeline.run(name, run.jobId),

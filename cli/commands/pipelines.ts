@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { ALGORITHMS, MODEL_KINDS, OPTIMIZERS, SOLVER_CHOICES } from '../../lib/engine/training/job-spec.js';
+import { PLACEMENT_CHOICES } from '../../lib/planner/placement.js';
 import { type CommandContext, parseOptions } from '../command-kit.js';
 import { fraction, nonNeg, positive, positiveInt, workersFlag } from '../validate.js';
 import { assertPipelineName } from './entry-args.js';
@@ -16,6 +17,7 @@ export const pipelineCreateFlagsSchema = jsonFlag.extend({
   schedule: z.string(),
   modelName: z.string().optional(),
   workers: z.number(),
+  placement: z.enum(PLACEMENT_CHOICES).optional(),
   epochs: z.number().optional(),
   lr: z.number().optional(),
   solver: z.enum(SOLVER_CHOICES).optional(),
@@ -42,6 +44,12 @@ export function registerPipelines(program: Command, { session, io }: CommandCont
     .requiredOption('--schedule <expr>', 'EventBridge schedule, e.g. "cron(0 3 * * ? *)" or "rate(1 day)"')
     .option('--model-name <name>', 'registry model name (default: the pipeline name)')
     .option('--workers <N>', 'data-parallel workers', workersFlag, 1)
+    .addOption(
+      new Option(
+        '--placement <where>',
+        "where each run goes: auto (default, the planner's choice), inprocess or lambda (the queues), batch",
+      ).choices(PLACEMENT_CHOICES),
+    )
     .option('--epochs <E>', 'maximum epochs', positiveInt)
     .option('--lr <x>', 'initial learning rate', positive)
     .addOption(

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { LocalJobLauncher } from '../../lib/adapters/local/local-job-launcher.js';
+import { batchEntryPoint as builtBatchEntryPoint } from '../../lib/app/index.js';
 import type { DatasetManifest } from '../../lib/data/index.js';
 import { readDocument } from '../../lib/documents.js';
 import { keys } from '../../lib/engine/keys.js';
@@ -18,6 +17,7 @@ import { selectBackend } from '../../lib/optim/index.js';
 import {
   type CostModel,
   calibrateKernel,
+  chooseLocalPlacement,
   choosePlacement,
   costModelForHost,
   DEFAULT_COST_MODEL,
@@ -113,7 +113,12 @@ export function hostCostModel(
   );
 }
 
-/** The planner's decision for a job and every candidate it weighed. */
+/**
+ * The planner's decision for a job and every candidate it weighed. On AWS: this machine, Lambda
+ * fan-outs and Batch GPU types at their prices ({@link choosePlacement}); on a local home: this
+ * process, the local cloud and the Batch entry point in a child process, all on this machine at
+ * $0 ({@link chooseLocalPlacement}).
+ */
 export async function planPlacement(
   session: Session,
   plan: JobPlan,
@@ -127,6 +132,15 @@ export async function planPlacement(
     manifest.shardBytes,
   );
   const { why, ...w } = workload;
+  if (session.cloudKind === 'local') {
+    const machine = {
+      rowFeaturesPerSecond: calibration.rowFeaturesPerSecond,
+      kernel: calibration.kernel,
+      memoryMb: Math.floor(os.totalmem() / 1_048_576),
+      workerThreads: session.workerThreads(),
+    };
+    return { ...chooseLocalPlacement(w, plan.partitions.length, machine), why };
+  }
   return { ...choosePlacement(w, hostCostModel(calibration)), why };
 }
 
@@ -146,16 +160,12 @@ export function jobPlacement(requested: PlacementChoice, planned: PlacementDecis
   };
 }
 
-/**
- * The compiled Batch entry point, the file the image runs: dist/cli/commands/placement.js →
- * dist/batch/main.js; from the TypeScript sources (tests) the build's copy under dist/.
- */
+/** The compiled Batch entry point (`dist/batch/main.js`, the file the image runs); a usage error without a build. */
 export function batchEntryPoint(): string {
-  for (const rel of ['../../batch/main.js', '../../dist/batch/main.js']) {
-    const file = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(file)) return file;
-  }
-  throw new UsageError('the Batch entry point dist/batch/main.js is missing; run npm run build');
+  const file = builtBatchEntryPoint();
+  if (file === undefined)
+    throw new UsageError('the Batch entry point dist/batch/main.js is missing; run npm run build');
+  return file;
 }
 
 /** The job launcher of this session: a child process locally, the Batch job queue on AWS. */

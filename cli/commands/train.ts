@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { backendLabel } from '../../lib/app/index.js';
 import { RowCollector } from '../../lib/data/index.js';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
+import { listPipelines } from '../../lib/engine/pipelines/index.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
 import { buildJobSpec } from '../../lib/engine/training/build-job-spec.js';
 import { startJob } from '../../lib/engine/training/coordinator.js';
@@ -51,7 +52,7 @@ export interface TrainArgs {
   readonly runner: 'local' | 'inprocess';
   /** `--runner` was given on the command line (not its default). */
   readonly runnerExplicit?: boolean;
-  /** `--placement`; absent: `auto` on AWS, the local cloud (as `--runner local`) on a local home. */
+  /** `--placement`; absent: `auto` (the planner's choice), unless `--runner` was given. */
   readonly placement?: PlacementChoice;
   readonly pca?: number;
   readonly holdout?: number;
@@ -75,13 +76,16 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   }
   // Everything the user named is checked before anything is uploaded or started.
   const request = checkTrainRequest(args);
-  const requested = requestedPlacement(args, session.cloudKind);
+  const requested = requestedPlacement(args);
   let datasetName = args.dataset;
   // An in-process upload keeps the rows it parses: the job trains from them, not the shards.
   let uploaded: { version?: string; rows: RowCollector } | undefined;
   if (args.data !== undefined) {
     datasetName = datasetNameFor(args.data);
-    if (requested === 'lambda') await session.upload(args.data, datasetName);
+    // Through the cloud when the job runs there, or when a pipeline watches the dataset (the
+    // preprocess handler runs its drift check and train-on-upload); otherwise parsed here.
+    if (requested === 'lambda' || (await watchedByPipeline(session, datasetName)))
+      await session.upload(args.data, datasetName);
     else {
       const rows = new RowCollector();
       const record = await session.uploadInProcess(args.data, datasetName, rows);
@@ -179,12 +183,18 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   return result;
 }
 
+/** Whether a stored pipeline trains on `dataset` (an upload sets off its drift check). */
+async function watchedByPipeline(session: Session, dataset: string): Promise<boolean> {
+  const pipelines = await listPipelines({ engine: { store: session.home.store } });
+  return pipelines.some((p) => p.dataset === dataset);
+}
+
 /**
  * The placement asked for: `--placement` (which must agree with an explicit `--runner`), else an
- * explicit `--runner` (local = the queued runner = `lambda`, inprocess = `inprocess`), else `auto`
- * on AWS and the local cloud (`lambda`) on a local home, as before `--placement` existed.
+ * explicit `--runner` (local = the queued runner = `lambda`, inprocess = `inprocess`), else
+ * `auto`: the planner's choice, on a local home as on AWS.
  */
-export function requestedPlacement(args: TrainArgs, cloud: 'local' | 'aws'): PlacementChoice {
+export function requestedPlacement(args: TrainArgs): PlacementChoice {
   const fromRunner = args.runner === 'local' ? 'lambda' : 'inprocess';
   if (args.placement !== undefined) {
     if (args.runnerExplicit === true && args.placement !== 'auto' && args.placement !== fromRunner) {
@@ -195,7 +205,7 @@ export function requestedPlacement(args: TrainArgs, cloud: 'local' | 'aws'): Pla
     return args.placement;
   }
   if (args.runnerExplicit === true) return fromRunner;
-  return cloud === 'aws' ? 'auto' : 'lambda';
+  return 'auto';
 }
 
 /**
@@ -247,7 +257,7 @@ export const trainFlagsSchema = z.object({
 export function registerTrain(program: Command, { session, io }: CommandContext): void {
   program
     .command('train')
-    .description('train a model (through the local cloud by default)')
+    .description('train a model where the planner places it (--placement to choose)')
     .option('--dataset <name>', 'a dataset uploaded before (its newest version)')
     .option('--data <file>', 'a CSV file: uploaded as dataset <file name>, then trained on')
     .requiredOption('--target <col>', 'the column to predict')
@@ -279,11 +289,15 @@ export function registerTrain(program: Command, { session, io }: CommandContext)
     .option('--hidden <sizes>', 'mlp hidden layer sizes, e.g. 128,64 (default 100)', hiddenFlag)
     .option('--workers <N>', 'data-parallel workers (partitions)', workersFlag, 1)
     .option('--seed <S>', 'random seed', seedFlag)
-    .addOption(new Option('--runner <name>', 'where to run').choices(['local', 'inprocess']).default('local'))
+    .addOption(
+      new Option('--runner <name>', 'older form of --placement: local = lambda, inprocess')
+        .choices(['local', 'inprocess'])
+        .default('local'),
+    )
     .addOption(
       new Option(
         '--placement <where>',
-        'auto: the planner chooses (printed with its reason, stored in the job plan); inprocess; lambda (the queued runner: local cloud here, SQS + Lambda on AWS); batch (the Batch GPU job; a child process here). Default: auto on AWS, lambda here',
+        'auto (default): the planner chooses (printed with its reason, stored in the job plan; on a local home: in-process unless the run is longer than 10 min, then batch); inprocess; lambda (the queued runner: local cloud here, SQS + Lambda on AWS); batch (the Batch GPU job; a child process here)',
       ).choices(PLACEMENT_CHOICES),
     )
     .addOption(

@@ -55,6 +55,9 @@ export const awsRuntimeConfigSchema = z.strictObject({
   eventBusName: z.string().min(1),
   /** CloudWatch namespace of the per-round metrics. @default 'Shardtrain' */
   metricsNamespace: z.string().min(1).default('Shardtrain'),
+  /** The Batch job queue and definition (stack outputs BatchJobQueue, BatchJobDefinition): jobs the planner sends to Batch. */
+  batchJobQueue: z.string().min(1).optional(),
+  batchJobDefinition: z.string().min(1).optional(),
   faults: faultPlanSchema.optional(),
   backend: backendConfigSchema.default({}),
   packageVersion: z.string().optional(),
@@ -179,7 +182,8 @@ function required(value: string | undefined, name: string, hint = ''): string {
 /**
  * The runtime of a Lambda handler or the Batch job, from its environment:
  * `SHARDTRAIN_CLOUD=local` + `SHARDTRAIN_HOME` for the local cloud, otherwise the AWS resources
- * named by BUCKET_NAME, WORK_QUEUE_URL, AGGREGATE_QUEUE_URL and EVENT_BUS_NAME.
+ * named by BUCKET_NAME, WORK_QUEUE_URL, AGGREGATE_QUEUE_URL and EVENT_BUS_NAME (and, for jobs
+ * the planner sends to Batch, BATCH_JOB_QUEUE and BATCH_JOB_DEFINITION).
  */
 export function handlerConfigFromEnv(raw: Env): RuntimeConfig {
   const env = parseEnv(raw);
@@ -205,6 +209,8 @@ export function handlerConfigFromEnv(raw: Env): RuntimeConfig {
     aggregateQueueUrl: required(env.AGGREGATE_QUEUE_URL, 'AGGREGATE_QUEUE_URL'),
     eventBusName: required(env.EVENT_BUS_NAME, 'EVENT_BUS_NAME'),
     metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'Shardtrain',
+    ...(env.BATCH_JOB_QUEUE !== undefined ? { batchJobQueue: env.BATCH_JOB_QUEUE } : {}),
+    ...(env.BATCH_JOB_DEFINITION !== undefined ? { batchJobDefinition: env.BATCH_JOB_DEFINITION } : {}),
     ...common,
   };
 }
@@ -267,6 +273,10 @@ export function cliRuntimeConfig(config: CliConfig): RuntimeConfig {
     aggregateQueueUrl: required(config.aws.aggregateQueueUrl, 'AGGREGATE_QUEUE_URL'),
     eventBusName: required(config.aws.eventBusName, 'EVENT_BUS_NAME'),
     metricsNamespace: 'Shardtrain',
+    ...(config.aws.batchJobQueue !== undefined ? { batchJobQueue: config.aws.batchJobQueue } : {}),
+    ...(config.aws.batchJobDefinition !== undefined
+      ? { batchJobDefinition: config.aws.batchJobDefinition }
+      : {}),
     ...common,
   };
 }

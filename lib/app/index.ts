@@ -7,6 +7,7 @@
  */
 export * from './config.js';
 export { crashInjector, InjectedCrash } from './faults.js';
+export { batchEntryPoint, createJobLauncher, localJobEnv } from './job-launcher.js';
 export {
   backendLabel,
   createRuntime,

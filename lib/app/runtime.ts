@@ -1,15 +1,19 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { onPipelineJobFinished, type PipelineDeps } from '../engine/pipelines/index.js';
 import type { EngineDeps, Outbox } from '../engine/training/coordinator.js';
 import { JobCache } from '../engine/training/job-store.js';
+import type { JobPlanner } from '../engine/training/place-job.js';
 import { resultDeduplicationId } from '../engine/training/protocol.js';
 import { registerJobModel } from '../engine/training/register-model.js';
 import type { BackendSelection } from '../optim/index.js';
 import { selectBackend } from '../optim/index.js';
-import type { EventSink, ObjectStore, Queue } from '../ports.js';
+import { chooseLocalPlacement, choosePlacement, DEFAULT_COST_MODEL } from '../planner/index.js';
+import type { EventSink, JobLauncher, ObjectStore, Queue } from '../ports.js';
 import { ModelRegistry } from '../registry/index.js';
 import type { AwsRuntimeConfig, LocalRuntimeConfig, RuntimeConfig } from './config.js';
 import { crashInjector } from './faults.js';
+import { createJobLauncher } from './job-launcher.js';
 
 /**
  * Everything a handler, the CLI or the Batch job needs, built from a {@link RuntimeConfig}: once
@@ -26,8 +30,14 @@ export interface Runtime {
   readonly backend: BackendSelection;
   readonly cache: JobCache;
   readonly packageVersion: string;
+  /**
+   * Where jobs the planner sends to Batch go: the Batch entry point in a child process locally,
+   * SubmitJob on AWS; undefined without a build (local) or without the Batch resources (AWS).
+   */
+  readonly launcher: JobLauncher | undefined;
   /** The engine's ports and hooks: model registration and the pipeline gate when a job finishes. */
   engine(): EngineDeps;
+  /** The pipelines' deps: the engine, the registry, events, and the planner and launcher that place their jobs. */
   pipelines(): PipelineDeps;
   /** Releases what the ports hold open (the local queue database); for runtimes made by {@link createRuntime}. */
   close(): void;
@@ -82,6 +92,8 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
   const packageVersion = readPackageVersion(config.packageVersion);
   const checkpoint = crashInjector(config.faults, config.cloud === 'local' ? config.thread : undefined);
   const outbox = queueOutbox(ports.workQueue, ports.aggregateQueue);
+  const launcher = await createJobLauncher(config);
+  const planner = jobPlanner(config, backend.kernel.name);
   const runtime: Runtime = {
     config,
     ...ports,
@@ -89,7 +101,14 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     backend,
     cache,
     packageVersion,
-    pipelines: () => ({ engine: runtime.engine(), registry, events: ports.events }),
+    launcher,
+    pipelines: () => ({
+      engine: runtime.engine(),
+      registry,
+      events: ports.events,
+      planner,
+      ...(launcher !== undefined ? { launcher } : {}),
+    }),
     close: ports.close,
     engine: () => ({
       store: ports.store,
@@ -107,6 +126,21 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
     }),
   };
   return runtime;
+}
+
+/**
+ * The planner of the jobs a runtime starts by itself (schedules, uploads, drift): the published
+ * AWS prices on AWS; locally this machine at $0 ({@link chooseLocalPlacement}) at the cost
+ * model's per-vCPU rate × its cores (the CLI's `train` uses the calibrated rate instead).
+ */
+function jobPlanner(config: RuntimeConfig, kernel: string): JobPlanner {
+  if (config.cloud === 'aws') return (w) => choosePlacement(w, DEFAULT_COST_MODEL);
+  const machine = {
+    rowFeaturesPerSecond: DEFAULT_COST_MODEL.rowFeaturesPerVcpuSecond * os.availableParallelism(),
+    kernel,
+    memoryMb: Math.floor(os.totalmem() / 1_048_576),
+  };
+  return (w, workers) => chooseLocalPlacement(w, workers, machine);
 }
 
 /** How the backend is reported: the kernel that computes the gradients (and tfjs's backend). */

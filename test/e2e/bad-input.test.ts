@@ -283,7 +283,10 @@ describe('Process: bin/shardtrain.js', () => {
   afterEach(() => removeTemp(dir));
 
   describe('Method: bad input', () => {
-    it('exits 2 with one stderr line and no stack trace (default local runner)', async () => {
+    it.each([
+      ['auto, the default: parsed in this process', []],
+      ['the local cloud: the preprocess handler refuses it', ['--placement', 'lambda']],
+    ])('exits 2 with one stderr line and no stack trace (%s)', async (_where, placement) => {
       // Prepare
       const file = writeCsv(dir, 'ragged.csv', 'x,y\n1,2\n3\n');
 
@@ -298,6 +301,7 @@ describe('Process: bin/shardtrain.js', () => {
         'y',
         '--model',
         'linear',
+        ...placement,
       ]).done;
 
       // Assess

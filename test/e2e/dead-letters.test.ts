@@ -39,7 +39,21 @@ describe('Poison messages on the local cloud', () => {
     }
     const csv = writeCsv(dir, 'seed.csv', seedExample());
     const trained = await runCli(
-      ['--home', home, 'train', '--data', csv, '--target', 'y', '--model', 'linear', '--json'],
+      // Through the local cloud (the queues holding the dead letters), not auto's in-process run.
+      [
+        '--home',
+        home,
+        'train',
+        '--data',
+        csv,
+        '--target',
+        'y',
+        '--model',
+        'linear',
+        '--placement',
+        'lambda',
+        '--json',
+      ],
       {
         SHARDTRAIN_VISIBILITY_TIMEOUT: '1',
       },

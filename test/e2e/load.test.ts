@@ -36,6 +36,7 @@ describe('Load: concurrent jobs and uploads on one home', () => {
           '3',
           '--name',
           names[i % 4]!,
+          ...['--placement', 'lambda'], // each through its own local cloud, sharing the queues
           '--json',
         ]),
         env,

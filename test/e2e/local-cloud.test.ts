@@ -50,7 +50,7 @@ function logisticTable(rows: number, d: number) {
   });
 }
 
-describe('Command: train --runner local (the default)', () => {
+describe('Command: train --placement lambda (the local cloud)', () => {
   let dir: string;
   beforeEach(() => {
     dir = tempDir();
@@ -59,7 +59,7 @@ describe('Command: train --runner local (the default)', () => {
 
   const trainBoth = async (file: string, target: string, model: string, flags: string[]) => {
     const args = ['train', '--data', file, '--target', target, '--model', model, ...flags, '--json'];
-    const local = await runCli(['--home', join(dir, 'local'), ...args]);
+    const local = await runCli(['--home', join(dir, 'local'), ...args, '--placement', 'lambda']);
     const inprocess = await runCli(['--home', join(dir, 'inprocess'), ...args, '--runner', 'inprocess']);
     expect(local.code, local.err.join('\n')).toBe(0);
     expect(inprocess.code, inprocess.err.join('\n')).toBe(0);
@@ -161,7 +161,7 @@ describe('Command: train --runner local (the default)', () => {
       ];
 
       // Act: a real process, as a user runs it.
-      const faulty = await spawnCli(['--home', join(dir, 'faulty'), ...args], {
+      const faulty = await spawnCli(['--home', join(dir, 'faulty'), ...args, '--placement', 'lambda'], {
         SHARDTRAIN_FAULTS: JSON.stringify({ seed: 1, crashRate: 0.05 }),
         SHARDTRAIN_VISIBILITY_TIMEOUT: '1',
       }).done;
@@ -205,6 +205,7 @@ describe('Command: jobs and status', () => {
           'linear',
           '--workers',
           '2',
+          ...['--placement', 'lambda'], // queue depths: the job went through the local cloud
           '--json',
         ])
       ).json<TrainJson>();

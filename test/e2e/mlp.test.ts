@@ -102,6 +102,7 @@ describe('Option: --model mlp', () => {
       '16,8',
       '--workers',
       '4',
+      ...['--placement', 'lambda'],
       '--json',
     );
     expect(res.code, res.err.join('\n')).toBe(0);

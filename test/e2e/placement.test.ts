@@ -72,20 +72,28 @@ describe('Command: train --placement', () => {
     expect(readFileSync(join(launches, log), 'utf8')).toMatch(/"mode":"cpu-deterministic","gpu":false/);
   });
 
-  it('auto asks the planner, prints its reason and stores the decision in the job plan', async () => {
+  it('auto (the default) asks the planner, prints its reason and stores the decision in the job plan', async () => {
     // Prepare
     const home = join(dir, 'auto');
     const seed = writeCsv(dir, 'seed.csv', seedExample());
 
-    // Act
-    const res = await runCli([
-      ...['--home', home, 'train', '--data', seed, '--target', 'y', '--model', 'linear'],
-      ...['--placement', 'auto', '--json'],
+    // Act: no --placement, no --runner.
+    const res = await runCli(['--home', home, 'train', '--data', seed, '--target', 'y', '--model', 'linear']);
+    const json = await runCli([
+      ...['--home', join(dir, 'auto-json'), 'train', '--data', seed, '--target', 'y', '--model', 'linear'],
+      '--json',
     ]);
 
-    // Assess: 100 rows, one round of normal equations: this machine, at no cost, beats any fan-out.
+    // Assess: 100 rows, one round of normal equations: this process beats the local cloud and a
+    // child process (both pay a start), all at $0 on this machine.
     expect(res.code, res.err.join('\n')).toBe(0);
-    const j = res.json<TrainJson>();
+    const reason =
+      /in-process is the fastest of 3 feasible local placements \(this machine's time costs \$0\)/;
+    expect(res.err.find((l) => l.startsWith('placement: '))).toMatch(
+      new RegExp(`^placement: inprocess \\(auto; .*\\): ${reason.source}`),
+    );
+    expect(json.code, json.err.join('\n')).toBe(0);
+    const j = json.json<TrainJson>();
     expect(j.runner).toBe('inprocess');
     expect(j.placement).toMatchObject({
       requested: 'auto',
@@ -93,8 +101,10 @@ describe('Command: train --placement', () => {
       planned: 'in-process',
       rounds: 1,
     });
-    expect(j.placement.reason).toMatch(/^in-process is the cheapest of \d+ feasible placements/);
-    const plan = JSON.parse(readFileSync(join(home, 'store', 'jobs', j.jobId, 'plan.json'), 'utf8'));
+    expect(j.placement.reason).toMatch(reason);
+    const plan = JSON.parse(
+      readFileSync(join(dir, 'auto-json', 'store', 'jobs', j.jobId, 'plan.json'), 'utf8'),
+    );
     expect(plan.placement).toEqual(j.placement);
   });
 

@@ -72,7 +72,8 @@ describe('Command: resume', () => {
       const reference = (
         await runCli(['--home', join(dir, 'reference'), ...args, '--runner', 'inprocess'])
       ).json<TrainJson>();
-      const training = spawnCli(['--home', home, ...args], FAST_REDELIVERY);
+      // Through the local cloud: its queues and stored rounds are what resume picks up.
+      const training = spawnCli(['--home', home, ...args, '--placement', 'lambda'], FAST_REDELIVERY);
       onTestFinished(() => {
         training.child.kill('SIGKILL');
       });
@@ -142,7 +143,7 @@ describe('Command: train (two jobs at once)', () => {
       ).json<TrainJson>();
 
       // Act
-      const spawnedA = spawnCli(['--home', home, ...argsA], FAST_REDELIVERY);
+      const spawnedA = spawnCli(['--home', home, ...argsA, '--placement', 'lambda'], FAST_REDELIVERY);
       onTestFinished(() => {
         spawnedA.child.kill('SIGKILL');
       });
@@ -154,7 +155,7 @@ describe('Command: train (two jobs at once)', () => {
         60_000,
         'job A to start',
       );
-      const inB = await runCli(['--home', home, ...argsB], FAST_REDELIVERY);
+      const inB = await runCli(['--home', home, ...argsB, '--placement', 'lambda'], FAST_REDELIVERY);
       const outA = await spawnedA.done;
 
       // Assess

@@ -72,7 +72,8 @@ describe('Command: resume (solvers)', () => {
       const reference = (
         await runCli(['--home', join(dir, 'reference'), ...args, '--runner', 'inprocess'])
       ).json<TrainJson>();
-      const training = spawnCli(['--home', home, ...args], SLOW);
+      // Through the local cloud, whose stored rounds `resume` continues from.
+      const training = spawnCli(['--home', home, ...args, '--placement', 'lambda'], SLOW);
       onTestFinished(() => {
         training.child.kill('SIGKILL');
       });

@@ -16,7 +16,7 @@ export async function savePipeline(deps: PipelineDeps, pipeline: Pipeline): Prom
   );
 }
 
-export async function loadPipeline(deps: PipelineDeps, name: string): Promise<Pipeline> {
+export async function loadPipeline(deps: PipelineReadDeps, name: string): Promise<Pipeline> {
   return requireDocument(
     deps.engine.store,
     keys.pipeline.definition(name),
@@ -25,7 +25,11 @@ export async function loadPipeline(deps: PipelineDeps, name: string): Promise<Pi
   );
 }
 
-export async function listPipelines(deps: PipelineDeps): Promise<Pipeline[]> {
+/** What the readers below use of the pipelines' deps: the store. */
+export type PipelineReadDeps = { readonly engine: Pick<PipelineDeps['engine'], 'store'> };
+
+/** Every stored pipeline. */
+export async function listPipelines(deps: PipelineReadDeps): Promise<Pipeline[]> {
   const infos = (await deps.engine.store.list(keys.pipelinesPrefix)).filter((i) =>
     i.key.endsWith('/definition.json'),
   );
@@ -38,7 +42,7 @@ export async function listPipelines(deps: PipelineDeps): Promise<Pipeline[]> {
 }
 
 /** Decisions recorded for a pipeline, oldest first. */
-export async function pipelineRuns(deps: PipelineDeps, name: string): Promise<PipelineDecision[]> {
+export async function pipelineRuns(deps: PipelineReadDeps, name: string): Promise<PipelineDecision[]> {
   const out: PipelineDecision[] = [];
   for (const i of await deps.engine.store.list(keys.pipeline.runsPrefix(name))) {
     const d = await readDocument(deps.engine.store, i.key, pipelineDecisionSchema);

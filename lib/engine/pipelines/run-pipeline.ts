@@ -1,6 +1,7 @@
 import { resolveDataset } from '../datasets/uploads.js';
 import { keys } from '../keys.js';
 import { buildJobSpec } from '../training/build-job-spec.js';
+import type { JobPlacement } from '../training/job-spec.js';
 import { startPlacedJob } from '../training/place-job.js';
 import { loadPipeline } from './pipeline-store.js';
 import { nowIso, type PipelineDecision, type PipelineDeps } from './schema.js';
@@ -16,7 +17,10 @@ export async function runPipeline(
   deps: PipelineDeps,
   name: string,
   options: { force?: boolean; reason?: string } = {},
-): Promise<{ kind: 'started'; jobId: string } | { kind: 'skipped'; reason: string }> {
+): Promise<
+  | { kind: 'started'; jobId: string; placement: JobPlacement; launchId?: string }
+  | { kind: 'skipped'; reason: string }
+> {
   const p = await loadPipeline(deps, name);
   const { manifest, manifestKey } = await resolveDataset(deps.engine.store, p.dataset);
   const championVersion = await deps.registry.getAlias(p.modelName, 'champion');
@@ -56,7 +60,7 @@ export async function runPipeline(
     manifest,
   );
   // Placed by the planner, as `train --placement auto` (Batch when a launcher is wired).
-  await startPlacedJob(deps, spec, manifest, manifestKey);
+  const placed = await startPlacedJob(deps, spec, manifest, manifestKey, p.placement ?? 'auto');
   await deps.events.publish({
     type: 'PipelineRunStarted',
     time: spec.createdAt,
@@ -68,5 +72,10 @@ export async function runPipeline(
       ...(options.reason !== undefined ? { trigger: options.reason } : {}),
     },
   });
-  return { kind: 'started', jobId: spec.jobId };
+  return {
+    kind: 'started',
+    jobId: spec.jobId,
+    placement: placed.placement,
+    ...(placed.launchId !== undefined ? { launchId: placed.launchId } : {}),
+  };
 }

@@ -18,6 +18,11 @@ export const pipelineSchema = z.object({
   features: z.array(z.string()).optional(),
   options: trainOptionsSchema.default({}),
   workers: z.number().int().min(1).default(1),
+  /**
+   * Where its runs go, as `train --placement`: `auto` (absent) asks the planner; `inprocess` and
+   * `lambda` run on the queues (a scheduled run has no process of its own); `batch` the Batch job.
+   */
+  placement: z.enum(['auto', 'inprocess', 'lambda', 'batch']).optional(),
   holdoutFraction: z.number().min(0.05).max(0.5).default(0.2),
   /** EventBridge schedule expression, e.g. `cron(0 3 * * ? *)` or `rate(1 day)`. */
   schedule: z.string().regex(/^(cron|rate)\(.+\)$/),
