@@ -1,0 +1,122 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { SQSEvent } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { processSqsBatch } from '../../../../functions/shared/sqs-batch.js';
+import { FsObjectStore } from '../../../../lib/adapters/local/fs-object-store.js';
+import { LocalCloud } from '../../../../lib/adapters/local/local-cloud.js';
+import { QueueConsumer } from '../../../../lib/adapters/local/queue-consumer.js';
+import { SqliteQueueBroker } from '../../../../lib/adapters/local/sqlite-queue-broker.js';
+import { UsageError } from '../../../../lib/errors.js';
+
+const T0 = Date.UTC(2025, 0, 1);
+
+/**
+ * The local event source mapping with a batch size above 1 (the work queue's `batchSize`, with
+ * `reportBatchItemFailures` as the CDK stack sets it), on the real SQLite queue and file store.
+ */
+describe('Class: QueueConsumer', () => {
+  let directory: string;
+  let clock: number;
+  let broker: SqliteQueueBroker;
+  let store: FsObjectStore;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'queue-consumer-'));
+    clock = T0;
+    broker = new SqliteQueueBroker({ path: path.join(directory, 'queues.db'), now: () => clock });
+    store = new FsObjectStore({ root: path.join(directory, 'store') });
+  });
+
+  afterEach(async () => {
+    broker.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  describe('Method: pollOnce', () => {
+    it('hands up to batchSize messages to one invocation and deletes all but the reported failures', async () => {
+      // Prepare: four messages, the handler fails on "b"
+      const queue = broker.createQueue({ name: 'work', visibilityTimeoutSeconds: 30 });
+      await queue.sendBatch(['a', 'b', 'c', 'd'].map((body) => ({ body })));
+      const invocations: string[][] = [];
+      const handler = (event: SQSEvent) => {
+        invocations.push(event.Records.map((r) => r.body));
+        return processSqsBatch(event, store, async (record) => {
+          if (record.body === 'b') throw new Error('bad shard');
+        });
+      };
+      const consumer = new QueueConsumer(queue, handler, { functionName: 'worker', batchSize: 10 });
+
+      // Act: one invocation, then the failed message's visibility timeout runs out
+      const first = await consumer.pollOnce();
+      clock += 30_000;
+      const [again] = await queue.receive();
+
+      // Assess: 4 in one invocation; 3 deleted, 1 failed and back with its second delivery
+      expect(first).toBe(4);
+      expect(invocations).toEqual([['a', 'b', 'c', 'd']]);
+      expect(consumer.stats).toEqual({ invocations: 1, succeeded: 3, failed: 1, crashed: 0 });
+      expect(again).toMatchObject({ body: 'b', receiveCount: 2 });
+      expect(await queue.depth()).toEqual({ visible: 0, inFlight: 1, delayed: 0 });
+    });
+
+    it('takes one message per invocation with batchSize 1 (the deployed worker default)', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work' });
+      await queue.sendBatch(['a', 'b', 'c'].map((body) => ({ body })));
+      const sizes: number[] = [];
+      const handler = async (event: SQSEvent) => {
+        sizes.push(event.Records.length);
+        return { batchItemFailures: [] };
+      };
+      const consumer = new QueueConsumer(queue, handler, { functionName: 'worker', batchSize: 1 });
+
+      // Act
+      while ((await consumer.pollOnce()) > 0);
+
+      // Assess: 3 messages, 3 invocations of 1
+      expect(sizes).toEqual([1, 1, 1]);
+      expect(consumer.stats).toEqual({ invocations: 3, succeeded: 3, failed: 0, crashed: 0 });
+      expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    });
+
+    it('leaves the whole batch when the handler throws, as a crashed invocation', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work', visibilityTimeoutSeconds: 30 });
+      await queue.sendBatch(['a', 'b'].map((body) => ({ body })));
+      const consumer = new QueueConsumer(
+        queue,
+        async () => {
+          throw new Error('container died');
+        },
+        { functionName: 'worker', batchSize: 10 },
+      );
+
+      // Act
+      await consumer.pollOnce();
+      clock += 30_000;
+      const again = await queue.receive({ maxMessages: 10 });
+
+      // Assess: both come back for their second delivery
+      expect(consumer.stats).toEqual({ invocations: 1, succeeded: 0, failed: 0, crashed: 2 });
+      expect(again.map((m) => [m.body, m.receiveCount])).toEqual([
+        ['a', 2],
+        ['b', 2],
+      ]);
+    });
+  });
+});
+
+describe('Class: LocalCloud', () => {
+  describe('Method: constructor', () => {
+    it('refuses a worker batch size SQS would refuse (1 to 10)', () => {
+      const handlers = { preprocess: 'file:///p.js', worker: 'file:///w.js', aggregator: 'file:///a.js' };
+      for (const workerBatchSize of [0, 11, 2.5]) {
+        expect(() => new LocalCloud({ home: '/nonexistent/home', handlers, workerBatchSize })).toThrow(
+          UsageError,
+        );
+      }
+    });
+  });
+});
