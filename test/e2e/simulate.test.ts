@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedExample } from '../../lib/examples/generators.js';
 import { removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
@@ -43,6 +44,29 @@ describe('Command: simulate', () => {
     expect(sim.table.filter((r) => r.solver === 'sync-gd').map((r) => r.rounds)).toEqual([5, 5]);
     expect(sim.table[0]!.efficiency).toBe(1);
     for (const r of sim.table) expect(r.dollars).toBeGreaterThan(0);
+  });
+
+  it('times an MLP at the MLP kernel’s own calibration, cached beside the linear one', async () => {
+    const out = await runCli([
+      ...home(),
+      'simulate',
+      '--dataset',
+      'seed',
+      '--model',
+      'mlp',
+      '--workers',
+      '1,2',
+      '--solvers',
+      'sync-gd',
+      '--epochs',
+      '2',
+      '--json',
+    ]);
+    expect(out.code, out.err.join('\n')).toBe(0);
+    const sim = out.json<SimulateJson & { calibration: { kernel: string } }>();
+    expect(sim.calibration.kernel).toBe('mlp-float64');
+    expect(sim.table.map((r) => r.rounds)).toEqual([2, 2]);
+    expect(readdirSync(`${dir}/home/calibration`).some((f) => f.endsWith('.mlp.json'))).toBe(true);
   });
 
   it.each([
