@@ -16,7 +16,7 @@ import {
 import { type CommandContext, parseOptions } from '../command-kit.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';
-import { positive, positiveInt } from '../validate.js';
+import { hiddenFlag, positive, positiveInt } from '../validate.js';
 import { hostCalibration, hostCostModel, hostMlpCalibration } from './placement.js';
 
 /** What `plan --json` prints. */
@@ -55,6 +55,7 @@ export async function plan(
     dataset: string;
     model: (typeof MODEL_KINDS)[number];
     classes: number;
+    hidden?: number[];
     solver?: SolverChoice;
     rounds?: number;
     algorithm?: 'sgd' | 'minibatch' | 'batch';
@@ -74,13 +75,18 @@ export async function plan(
   );
   if (o.algorithm === 'minibatch' && o.batchSize === undefined)
     throw new UsageError('--algorithm minibatch needs --batch-size');
-  const classes = o.model === 'softmax' ? o.classes : 1;
+  if (o.hidden !== undefined && o.model !== 'mlp') throw new UsageError('--hidden belongs to --model mlp');
+  // An mlp's head: softmax over --classes when there are more than two, else logistic.
+  const mlpHead = o.classes > 2 ? 'softmax' : 'logistic';
+  const softmaxOut = o.model === 'softmax' || (o.model === 'mlp' && mlpHead === 'softmax');
+  const classes = softmaxOut ? o.classes : 1;
   const config = resolveTrainConfig(
     {
       spec: {
         kind: o.model,
         numFeatures: features,
-        ...(o.model === 'softmax' ? { numClasses: classes } : {}),
+        ...(softmaxOut ? { numClasses: classes } : {}),
+        ...(o.model === 'mlp' ? { hidden: o.hidden ?? [100], head: mlpHead } : {}),
       },
       ...(o.solver !== undefined ? { solver: o.solver } : {}),
       ...(o.algorithm !== undefined ? { algorithm: o.algorithm } : {}),
@@ -131,6 +137,11 @@ export async function plan(
   io.out(
     `  this machine: ${calibration.kernel} at ${num(calibration.rowFeaturesPerSecond)} rows·features/s (measured ${calibration.measuredAt})`,
   );
+  if (mlp !== undefined) {
+    io.out(
+      `  mlp kernel: ${mlp.kernel} at ${num(mlp.rowFeaturesPerSecond)} multiply-adds/s, ${num(workload.rowWork ?? 0)} a row (≈ 3 × weights)`,
+    );
+  }
   for (const c of candidates
     .filter((x) => x.rejection === null)
     .sort((a, b) => a.dollars - b.dollars)
@@ -165,6 +176,7 @@ export const planFlagsSchema = z.object({
   dataset: z.string(),
   model: z.enum(MODEL_KINDS),
   classes: z.number(),
+  hidden: z.array(z.number()).optional(),
   rounds: z.number().optional(),
   solver: z.enum(SOLVER_CHOICES).optional(),
   algorithm: z.enum(ALGORITHMS).optional(),
@@ -183,7 +195,8 @@ export function registerPlan(program: Command, { session, io }: CommandContext):
     .description('where a job is cheapest: in-process, Lambda fan-out (W, memory) or a Batch GPU job')
     .requiredOption('--dataset <name>', 'dataset (its newest version)')
     .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).default('linear'))
-    .option('--classes <K>', 'classes (softmax)', positiveInt, 2)
+    .option('--classes <K>', "classes (softmax, or an mlp's softmax head when > 2)", positiveInt, 2)
+    .option('--hidden <sizes>', 'mlp hidden layer sizes, e.g. 128,64 (default 100)', hiddenFlag)
     .option('--rounds <R>', "expected rounds (default: the solver's own estimate)", positiveInt)
     .addOption(new Option('--solver <name>', 'solver (default auto, as train)').choices(SOLVER_CHOICES))
     .addOption(new Option('--algorithm <name>', 'gradient descent variant').choices(ALGORITHMS))

@@ -44,6 +44,15 @@ describe('Command: plan', () => {
     expect(lambda!.dollars).toBeGreaterThan(0);
   });
 
+  it('prices an mlp at the MLP kernel’s own calibration and refuses --hidden without it', async () => {
+    const out = await runCli([...home(), 'plan', '--dataset', 'seed', '--model', 'mlp', '--hidden', '8']);
+    expect(out.code, out.err.join('\n')).toBe(0);
+    expect(out.out.join('\n')).toMatch(/mlp kernel: mlp-float64 at .* multiply-adds\/s/);
+    const bad = await runCli([...home(), 'plan', '--dataset', 'seed', '--hidden', '8']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toEqual(['shardtrain: --hidden belongs to --model mlp']);
+  });
+
   it("takes the rounds from the solver's own estimate, not a fixed 200", async () => {
     const normal = (await runCli([...home(), 'plan', '--dataset', 'seed', '--json'])).json<PlanJson>();
     expect(normal).toMatchObject({ solver: 'normal', rounds: 1 });
