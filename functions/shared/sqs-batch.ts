@@ -65,29 +65,34 @@ export async function processFifoBatch<T>(
   const failedGroups = new Map<string, number>();
   const position = new Map(event.Records.map((r, i) => [r.messageId, i]));
   const fail = async (record: SQSRecord, error: unknown): Promise<void> => {
-    if (!failedGroups.has(group(record))) failedGroups.set(group(record), position.get(record.messageId)!);
+    const at = position.get(record.messageId)!;
+    failedGroups.set(group(record), Math.min(at, failedGroups.get(group(record)) ?? at));
     await recordFailure(store, record, error, options.log);
   };
+  // Whether a record comes after the first failure of its group (so it fails, untried).
+  const cut = (r: SQSRecord): boolean =>
+    position.get(r.messageId)! > (failedGroups.get(group(r)) ?? Infinity);
   // A record that does not parse fails before anything is handled, and takes its group's later ones.
   let pending: { record: SQSRecord; item: T }[] = [];
   for (const record of event.Records) {
-    if (failedGroups.has(group(record))) continue;
+    if (cut(record)) continue;
     try {
       pending.push({ record, item: parse(record) });
     } catch (error) {
       await fail(record, error);
     }
   }
-  pending = pending.filter((p) => !failedGroups.has(group(p.record)));
+  pending = pending.filter((p) => !cut(p.record));
   while (pending.length > 0) {
     try {
       await handle(pending.map((p) => p.item));
       break;
     } catch (error) {
-      const at = error instanceof BatchItemFailure ? error.index : 0;
-      const cause = error instanceof BatchItemFailure ? error.cause : error;
+      const named = error instanceof BatchItemFailure && error.index < pending.length;
+      const at = named ? error.index : 0;
+      const cause = named ? error.cause : error;
       await fail(pending[at]!.record, cause);
-      pending = pending.slice(at + 1).filter((p) => !failedGroups.has(group(p.record)));
+      pending = pending.slice(at + 1).filter((p) => !cut(p.record));
     }
   }
   // Reported in batch order: each failed one and the later (untried) ones of its group.

@@ -131,6 +131,7 @@ describe('Function: processFifoBatch', () => {
         record('g1-b', '"bad"', 2, 'g1'),
         record('g2-b', '"y"', 1, 'g2'),
         record('g1-c', '"c"', 1, 'g1'),
+        record('g3-0', '"v"', 1, 'g3'),
         record('g3-a', 'not json', 1, 'g3'),
         record('g3-b', '"z"', 1, 'g3'),
         record('g2-c', '"w"', 1, 'g2'),
@@ -140,16 +141,30 @@ describe('Function: processFifoBatch', () => {
       handle,
     );
     expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['g1-b', 'g1-c', 'g3-a', 'g3-b']);
-    // g3 fails at parsing (before any handling); the first call stops at "bad" (its 3rd item),
-    // the second takes the untried items of the groups still whole (g2's).
+    // g3 fails at parsing (before any handling; its message before that is handled); the first
+    // call stops at "bad" (its 3rd item), the second takes the untried items before each group's
+    // first failure (g2's, and g3's first).
     expect(seen).toEqual([
-      ['a', 'x', 'bad', 'y', 'c', 'w'],
-      ['y', 'w'],
+      ['a', 'x', 'bad', 'y', 'c', 'v', 'w'],
+      ['y', 'v', 'w'],
     ]);
     // Reasons for the two that failed, none for the untried ones.
     expect(store.keys().sort()).toEqual([keys.failure('g1-b'), keys.failure('g3-a')].sort());
     const doc = JSON.parse(new TextDecoder().decode((await store.get(keys.failure('g1-b')))!.body));
     expect(doc).toMatchObject({ reason: 'RangeError: cannot handle bad', receiveCount: 2 });
+  });
+
+  it('fails a message handled before a later group mate that does not parse', async () => {
+    const store = new MemoryObjectStore();
+    const out = await processFifoBatch(
+      batch(record('m1', '"a"', 1, 'g1'), record('m2', 'not json', 1, 'g1'), record('m3', '"c"', 1, 'g2')),
+      store,
+      (r) => JSON.parse(r.body) as string,
+      async (items) => {
+        if (items[0] === 'a') throw new BatchItemFailure(0, new Error('store down'));
+      },
+    );
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m1', 'm2']);
   });
 
   it('counts an error that names no item as a failure of the first one', async () => {
