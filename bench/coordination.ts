@@ -159,7 +159,7 @@ function printCoordination(r: {
     ['logistic', r.logistic],
   ] as const) {
     console.log(
-      `  ${name} (${c.problem}): overhead p50 ${c.overheadMs.p50} ms, p95 ${c.overheadMs.p95} ms; ratio p50 ${c.ratio.p50}×; CPU overhead ${c.cpuOverheadMsPerRound} ms/round; final params bit-identical: ${c.bitIdentical}`,
+      `  ${name} (${c.problem}): overhead p50 ${c.overheadMs.p50} ms, p95 ${c.overheadMs.p95} ms; ratio to in-process p50 ${c.ratio.p50}×, p95 ${c.ratio.p95}×; CPU overhead ${c.cpuOverheadMsPerRound} ms/round; final params bit-identical: ${c.bitIdentical}`,
     );
   }
 }

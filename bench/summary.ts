@@ -171,7 +171,7 @@ function dataMd(s: Json): string {
 function coordinationMd(s: Json): string {
   const lines = [
     `\n### coordination: per-round wall time, ${fmt(s.workers)} workers (local cloud: ${fmt(s.localCloudWorkerThreads)} worker threads)`,
-    '| job | runner | rounds | p50 ms | p95 ms | CPU ms/round | train s | overhead p50 / p95 ms | ratio p50 | final params bit-identical |',
+    '| job | runner | rounds | p50 ms | p95 ms | CPU ms/round | train s | overhead p50 / p95 ms | ratio p50 / p95 | final params bit-identical |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const job of ['linear', 'logistic']) {
@@ -185,10 +185,21 @@ function coordinationMd(s: Json): string {
       const ratio = isObj(c.ratio) ? c.ratio : {};
       const first = runner === 'local';
       lines.push(
-        `| ${first ? fmt(c.problem) : ''} | ${runner === 'local' ? 'local cloud' : 'in-process'} | ${fmt(t.rounds)} | ${fmt(ms.p50)} | ${fmt(ms.p95)} | ${fmt(t.cpuMsPerRound)} | ${fmt(t.trainSeconds)} | ${first ? `${fmt(over.p50)} / ${fmt(over.p95)}` : ''} | ${first ? `${fmt(ratio.p50)}×` : ''} | ${first ? fmt(c.bitIdentical) : ''} |`,
+        `| ${first ? fmt(c.problem) : ''} | ${runner === 'local' ? 'local cloud' : 'in-process'} | ${fmt(t.rounds)} | ${fmt(ms.p50)} | ${fmt(ms.p95)} | ${fmt(t.cpuMsPerRound)} | ${fmt(t.trainSeconds)} | ${first ? `${fmt(over.p50)} / ${fmt(over.p95)}` : ''} | ${first ? `${fmt(ratio.p50)}× / ${fmt(ratio.p95)}×` : ''} | ${first ? fmt(c.bitIdentical) : ''} |`,
       );
     }
   }
+  const lean = isObj(s.lean) ? s.lean : {};
+  const bytes = isObj(lean.bytes) ? lean.bytes : undefined;
+  if (bytes !== undefined)
+    lines.push(
+      `\nBytes per round (${fmt(bytes.problem)}): ${fmt(bytes.writtenBytesPerRound)} B written (${fmt(bytes.putsPerRound)} puts; state ${fmt(bytes.stateBytes)} B), ${fmt(bytes.keptBytesPerRound)} B kept after the job.`,
+    );
+  const rss = isObj(lean.rss) ? lean.rss : undefined;
+  if (rss !== undefined)
+    lines.push(
+      `RSS over ${fmt(rss.rounds)} local-cloud rounds: ${fmt(rss.rssMbAtTenth)} MB at round ${fmt(rss.tenthRound)}, ${fmt(rss.rssMbAtEnd)} MB at round ${fmt(rss.rounds)} (×${fmt(rss.ratioEndToTenth)}), peak ${fmt(rss.peakRssMb)} MB.`,
+    );
   return lines.join('\n');
 }
 

@@ -4,6 +4,7 @@ import type { LocalRuntimeConfig } from '../../app/config.js';
 import { FsObjectStore } from './fs-object-store.js';
 import { openLocalQueues } from './local-queues.js';
 import { QueueConsumer, type SqsHandler } from './queue-consumer.js';
+import { adoptQueueWakeups } from './queue-wakeups.js';
 import { type S3Handler, s3EventConsumer } from './s3-event-consumer.js';
 
 /**
@@ -18,10 +19,14 @@ interface ThreadData {
   readonly queue: 'work' | 'aggregate' | 'events';
   readonly functionName: string;
   readonly batchSize: number;
+  /** The queue file's send counters, so sends in any thread of the cloud wake this one's polls. */
+  readonly wakeups: { readonly file: string; readonly shared: SharedArrayBuffer };
 }
 
 const data = workerData as ThreadData;
 const { config } = data;
+// Before any broker opens the file here (this consumer's, and the handler runtime's outbox).
+adoptQueueWakeups(data.wakeups.file, data.wakeups.shared);
 const queues = openLocalQueues(
   config.home,
   config.visibilityTimeoutSeconds !== undefined

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackendConfig, FaultPlan, LocalRuntimeConfig } from '../../app/config.js';
 import { keys } from '../../engine/keys.js';
+import { UsageError } from '../../errors.js';
 import type { ObjectStore } from '../../ports.js';
 import { FsObjectStore } from './fs-object-store.js';
 import { s3PutEvent } from './lambda-events.js';
 import { type LocalQueues, openLocalQueues } from './local-queues.js';
 import { isProcessAlive } from './process-alive.js';
 import { type ConsumerStats, QueueConsumer, type SqsHandler } from './queue-consumer.js';
+import { shareQueueWakeups } from './queue-wakeups.js';
 import { type S3Handler, s3EventConsumer } from './s3-event-consumer.js';
 import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 
@@ -41,11 +43,27 @@ export interface LocalCloudOptions {
   readonly faults?: FaultPlan;
   /** The handlers' compute path (`SHARDTRAIN_BACKEND`, `SHARDTRAIN_KERNEL`…). @default {} */
   readonly backend?: BackendConfig;
+  /**
+   * Work messages per worker invocation (1–10), as the work queue's event source mapping's
+   * `batchSize` (the CDK stack's `workerBatchSize`); failed items are reported per message
+   * (`reportBatchItemFailures`, as deployed). @default DEPLOYED_BATCH_SIZES.worker
+   */
+  readonly workerBatchSize?: number;
   /** Visibility timeout of the queues, seconds. @default 30 */
   readonly visibilityTimeoutSeconds?: number;
 }
 
 const BUCKET = 'local';
+
+/**
+ * Messages per invocation of the deployed SQS event source mappings (the CDK stack's
+ * `workerBatchSize` and `aggregatorBatchSize` defaults; test/unit/cdk holds the two equal), so
+ * that the local cloud batches as a deployment does unless told otherwise.
+ */
+export const DEPLOYED_BATCH_SIZES = { worker: 1, aggregator: 10 } as const;
+
+/** Young-generation cap of a handler thread's isolate, MiB (see `spawnWorker`). */
+const HANDLER_YOUNG_GENERATION_MB = 4;
 
 /** What a handler module exports for the local cloud. */
 interface HandlerModule<H> {
@@ -75,6 +93,10 @@ export class LocalCloud {
   private started = false;
 
   public constructor(private readonly options: LocalCloudOptions) {
+    const batch = options.workerBatchSize;
+    if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 10)) {
+      throw new UsageError(`workerBatchSize must be an integer from 1 to 10 (as SQS), got ${batch}`);
+    }
     mkdirSync(join(options.home, 'store'), { recursive: true });
     this.store = new FsObjectStore({ root: join(options.home, 'store') });
     this.queues = openLocalQueues(options.home, this.queueSettings());
@@ -116,7 +138,7 @@ export class LocalCloud {
       aggregator.createHandler(this.handlerConfig()),
       {
         functionName: 'aggregator',
-        batchSize: 10,
+        batchSize: DEPLOYED_BATCH_SIZES.aggregator,
       },
     );
     const preprocessThreads = this.options.preprocessThreads ?? 0;
@@ -242,11 +264,19 @@ export class LocalCloud {
       handlerUrl: url,
       queue,
       functionName: `${queue === 'work' ? 'worker' : 'preprocess'}-${index}`,
-      batchSize: 1,
+      batchSize: queue === 'work' ? (this.options.workerBatchSize ?? DEPLOYED_BATCH_SIZES.worker) : 1,
+      wakeups: { file: this.queues.broker.file, shared: shareQueueWakeups(this.queues.broker.file) },
     };
+    // V8 grows a busy isolate's young generation towards its cap (48 MiB by default on 64-bit),
+    // and a handler thread allocates a few hundred kilobytes per message, nearly all short-lived:
+    // uncapped, the threads' RSS crept up over thousands of rounds. Scavenging a small space is cheap.
+    const resourceLimits = { maxYoungGenerationSizeMb: HANDLER_YOUNG_GENERATION_MB };
     const worker = fromSource
-      ? new Worker(new URL('./ts-thread-bootstrap.mjs', import.meta.url), { workerData: data })
-      : new Worker(entry, { workerData: data });
+      ? new Worker(new URL('./ts-thread-bootstrap.mjs', import.meta.url), {
+          workerData: data,
+          resourceLimits,
+        })
+      : new Worker(entry, { workerData: data, resourceLimits });
     this.threads.push(worker);
     this.threadQueues.push(queue);
     const slot = this.threadStats.push({ invocations: 0, succeeded: 0, failed: 0, crashed: 0 }) - 1;

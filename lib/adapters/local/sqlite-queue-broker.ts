@@ -1,9 +1,8 @@
-import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { BroadcastChannel } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InfrastructureError, NotFoundError, UsageError } from '../../errors.js';
+import { privateQueueWakeups, queueWakeups } from './queue-wakeups.js';
 import { retryWhileBusy } from './sqlite-busy.js';
 import { WAL_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js';
 import { QUEUE_LIMITS, SqliteQueue, type SqliteQueueAttributes } from './sqlite-queue.js';
@@ -17,7 +16,8 @@ export interface SqliteQueueBrokerOptions {
   readonly now?: () => number;
   /**
    * How often a long poll (`waitTimeSeconds > 0`) looks for messages sent by other processes.
-   * Sends from this process wake it at once.
+   * Sends from this thread, and from threads sharing this file's wake-ups (`queue-wakeups.ts`:
+   * the local cloud's handler threads), wake it at once.
    * @default 50
    */
   readonly pollIntervalMs?: number;
@@ -45,39 +45,6 @@ export interface CreateQueueOptions {
   readonly messageRetentionSeconds?: number;
   /** FIFO only: deduplicate on the body's SHA-256 when a message has no deduplication id. @default false */
   readonly contentBasedDeduplication?: boolean;
-}
-
-/** Wakes long polls in this thread when any broker on the same file sends. */
-const signals = new EventEmitter().setMaxListeners(0);
-
-/**
- * Carries those wake-ups to the other threads of this process (the local cloud's worker threads
- * each open their own broker): one channel per database file and thread, shared by its brokers,
- * unreferenced so it never keeps a thread alive. Other processes still find messages by polling.
- */
-const channels = new Map<string, { channel: BroadcastChannel; users: number }>();
-
-function joinChannel(prefix: string): BroadcastChannel {
-  let entry = channels.get(prefix);
-  if (entry === undefined) {
-    const channel = new BroadcastChannel(`shardtrain-queue:${prefix}`);
-    channel.unref();
-    channel.onmessage = (event) => {
-      const name = (event as MessageEvent).data;
-      if (typeof name === 'string') signals.emit(name);
-    };
-    entry = { channel, users: 0 };
-    channels.set(prefix, entry);
-  }
-  entry.users++;
-  return entry.channel;
-}
-
-function leaveChannel(prefix: string): void {
-  const entry = channels.get(prefix);
-  if (entry === undefined || --entry.users > 0) return;
-  entry.channel.close();
-  channels.delete(prefix);
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,75}(\.fifo)?$/;
@@ -121,9 +88,8 @@ export class SqliteQueueBroker {
   public readonly file: string;
   private readonly now: () => number;
   private readonly pollIntervalMs: number;
-  private readonly signalPrefix: string;
   private readonly busyTimeoutMs: number;
-  private channel: BroadcastChannel | undefined;
+  private readonly wakeups: Int32Array;
 
   public constructor(options: SqliteQueueBrokerOptions) {
     const file = options.path === ':memory:' ? options.path : path.resolve(options.path);
@@ -144,9 +110,8 @@ export class SqliteQueueBroker {
     }
     this.now = options.now ?? Date.now;
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
-    // An in-memory database is private to this broker, so its signals must be too.
-    this.signalPrefix = `${file === ':memory:' ? Math.random() : file}\0`;
-    if (file !== ':memory:') this.channel = joinChannel(this.signalPrefix);
+    // An in-memory database is private to this broker, so its wake-ups must be too.
+    this.wakeups = file === ':memory:' ? privateQueueWakeups() : queueWakeups(file);
   }
 
   /**
@@ -234,10 +199,6 @@ export class SqliteQueueBroker {
   /** Closes the database connection; queues from this broker stop working. */
   public close(): void {
     this.db.close();
-    if (this.channel !== undefined) {
-      this.channel = undefined;
-      leaveChannel(this.signalPrefix);
-    }
   }
 
   private findRow(name: string): QueueRow | undefined {
@@ -256,9 +217,7 @@ export class SqliteQueueBroker {
       now: this.now,
       pollIntervalMs: this.pollIntervalMs,
       busyTimeoutMs: this.busyTimeoutMs,
-      signals,
-      signalPrefix: this.signalPrefix,
-      ...(this.channel !== undefined ? { channel: this.channel } : {}),
+      wakeups: this.wakeups,
     });
   }
 

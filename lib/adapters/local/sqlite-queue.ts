@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { EventEmitter } from 'node:events';
 import type Database from 'better-sqlite3';
 import { InfrastructureError, UsageError } from '../../errors.js';
 import type {
@@ -10,6 +9,7 @@ import type {
   SendEntry,
   SendOptions,
 } from '../../ports.js';
+import { notifySend, sendCount, waitForSend } from './queue-wakeups.js';
 import { retryWhileBusy } from './sqlite-busy.js';
 import type { MessageRow } from './sqlite-queue-schema.js';
 
@@ -46,11 +46,8 @@ export interface SqliteQueueContext {
   readonly pollIntervalMs: number;
   /** How long a statement waits for another connection's lock (see `retryWhileBusy`). */
   readonly busyTimeoutMs: number;
-  /** Emits `send:<queue>` after a commit in this process, to wake long polls early. */
-  readonly signals: EventEmitter;
-  readonly signalPrefix: string;
-  /** Carries the same wake-ups to this file's brokers in other threads (worker threads). */
-  readonly channel?: { postMessage(message: unknown): void };
+  /** Send counters of this database file, shared with the threads polling it (`queue-wakeups.ts`). */
+  readonly wakeups: Int32Array;
 }
 
 /** Where a message is in its life, as {@link SqliteQueue.peek} reports it. */
@@ -145,12 +142,14 @@ export class SqliteQueue implements Queue {
     // Long polling waits in real time, whatever the injected clock says.
     const deadline = performance.now() + waitTimeSeconds * 1000;
     for (;;) {
+      // Read before looking: a send after the look moves the count, and the wait returns at once.
+      const seen = sendCount(this.context.wakeups, this.name);
       const received = this.anyDeliverable()
         ? this.transaction(() => this.receiveNow(maxMessages, visibilityTimeoutSeconds))
         : [];
       const left = deadline - performance.now();
       if (received.length > 0 || left <= 0) return received;
-      await this.waitForSend(Math.min(left, this.context.pollIntervalMs));
+      await waitForSend(this.context.wakeups, this.name, seen, Math.min(left, this.context.pollIntervalMs));
     }
   }
 
@@ -491,21 +490,6 @@ export class SqliteQueue implements Queue {
   }
 
   private signal(queue = this.name): void {
-    const event = `${this.context.signalPrefix}${queue}`;
-    this.context.signals.emit(event);
-    this.context.channel?.postMessage(event);
-  }
-
-  private waitForSend(ms: number): Promise<void> {
-    const event = `${this.context.signalPrefix}${this.name}`;
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.context.signals.off(event, wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.context.signals.on(event, wake);
-    });
+    notifySend(this.context.wakeups, queue);
   }
 }

@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GPU_INSTANCE_TYPES } from '../../../cdk/constructs/gpu-batch.js';
+import { DEPLOYED_BATCH_SIZES } from '../../../lib/adapters/local/local-cloud.js';
 import { resourceByPrefix, type SynthesizedApp, synthesizeApp } from './synth-app.js';
 
 let synth: SynthesizedApp;
@@ -118,6 +119,11 @@ describe('Class: ShardtrainStatelessStack', () => {
         BatchSize: 10,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       });
+    });
+
+    it('batches as the local cloud does by default (1 work message, 10 aggregate messages)', () => {
+      // Assess: the two mappings above, and the local cloud's defaults
+      expect(DEPLOYED_BATCH_SIZES).toEqual({ worker: 1, aggregator: 10 });
     });
 
     it('triggers preprocess on ObjectCreated under datasets/ ending in .csv, .parquet or /_SUCCESS', () => {

@@ -1,81 +1,122 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processFifoBatch } from '../../../../functions/shared/sqs-batch.js';
-import { type LocalQueues, openLocalQueues } from '../../../../lib/adapters/local/local-queues.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { processSqsBatch } from '../../../../functions/shared/sqs-batch.js';
+import { FsObjectStore } from '../../../../lib/adapters/local/fs-object-store.js';
+import { LocalCloud } from '../../../../lib/adapters/local/local-cloud.js';
 import { QueueConsumer } from '../../../../lib/adapters/local/queue-consumer.js';
-import { MemoryObjectStore } from '../../../../lib/simulation/memory-object-store.js';
-import { removeTemp, tempDir } from '../../../support/cli.js';
+import { SqliteQueueBroker } from '../../../../lib/adapters/local/sqlite-queue-broker.js';
+import { UsageError } from '../../../../lib/errors.js';
+
+const T0 = Date.UTC(2025, 0, 1);
 
 /**
- * The local cloud's aggregator consumer against its FIFO queue, as the deployed event source
- * mapping (batch size 10, ReportBatchItemFailures) behaves: a batch holds a group's messages in
- * order, the reported ones come back together in order, and a message past maxReceiveCount goes to
- * the dead-letter queue, uncovering the rest of its group.
+ * The local event source mapping with a batch size above 1 (the work queue's `batchSize`, with
+ * `reportBatchItemFailures` as the CDK stack sets it), on the real SQLite queue and file store.
  */
-describe('Class: QueueConsumer, on the aggregate FIFO queue with partial batch failures', () => {
-  let dir: string;
-  let queues: LocalQueues;
-  beforeAll(() => {
-    dir = tempDir('shardtrain-consumer-');
-    // Visibility 0: a reported message is visible again at once (no waiting in a test).
-    queues = openLocalQueues(dir, { visibilityTimeoutSeconds: 0, maxReceiveCount: 3 });
-  });
-  afterAll(() => {
-    queues.broker.close();
-    removeTemp(dir);
+describe('Class: QueueConsumer', () => {
+  let directory: string;
+  let clock: number;
+  let broker: SqliteQueueBroker;
+  let store: FsObjectStore;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'queue-consumer-'));
+    clock = T0;
+    broker = new SqliteQueueBroker({ path: path.join(directory, 'queues.db'), now: () => clock });
+    store = new FsObjectStore({ root: path.join(directory, 'store') });
   });
 
-  it('redelivers a poison with its later group mates until it is dead-lettered, then the rest of the group', async () => {
-    const q = queues.aggregate;
-    let dedup = 0;
-    const send = (group: string, body: string) =>
-      q.send(body, { groupId: group, deduplicationId: `d${dedup++}` });
-    for (const [g, b] of [
-      ['A', 'a1'],
-      ['A', 'bad'],
-      ['A', 'a2'],
-      ['B', 'b1'],
-      ['B', 'b2'],
-    ] as const)
-      await send(g, b);
-    const batches: string[][] = [];
-    const handled: string[] = [];
-    const store = new MemoryObjectStore();
-    // The aggregator's batch handling, with a body "bad" that never parses; each batch is recorded.
-    const consumer = new QueueConsumer(
-      q,
-      (event: SQSEvent) => {
-        batches.push(event.Records.map((r) => r.body));
-        return processFifoBatch(
-          event,
-          store,
-          (r) => {
-            if (r.body === 'bad') throw new Error('poison');
-            return r.body;
-          },
-          async (items) => {
-            handled.push(...items);
-          },
+  afterEach(async () => {
+    broker.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  describe('Method: pollOnce', () => {
+    it('hands up to batchSize messages to one invocation and deletes all but the reported failures', async () => {
+      // Prepare: four messages, the handler fails on "b"
+      const queue = broker.createQueue({ name: 'work', visibilityTimeoutSeconds: 30 });
+      await queue.sendBatch(['a', 'b', 'c', 'd'].map((body) => ({ body })));
+      const invocations: string[][] = [];
+      const handler = (event: SQSEvent) => {
+        invocations.push(event.Records.map((r) => r.body));
+        return processSqsBatch(event, store, async (record) => {
+          if (record.body === 'b') throw new Error('bad shard');
+        });
+      };
+      const consumer = new QueueConsumer(queue, handler, { functionName: 'worker', batchSize: 10 });
+
+      // Act: one invocation, then the failed message's visibility timeout runs out
+      const first = await consumer.pollOnce();
+      clock += 30_000;
+      const [again] = await queue.receive();
+
+      // Assess: 4 in one invocation; 3 deleted, 1 failed and back with its second delivery
+      expect(first).toBe(4);
+      expect(invocations).toEqual([['a', 'b', 'c', 'd']]);
+      expect(consumer.stats).toEqual({ invocations: 1, succeeded: 3, failed: 1, crashed: 0 });
+      expect(again).toMatchObject({ body: 'b', receiveCount: 2 });
+      expect(await queue.depth()).toEqual({ visible: 0, inFlight: 1, delayed: 0 });
+    });
+
+    it('takes one message per invocation with batchSize 1 (the deployed worker default)', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work' });
+      await queue.sendBatch(['a', 'b', 'c'].map((body) => ({ body })));
+      const sizes: number[] = [];
+      const handler = async (event: SQSEvent) => {
+        sizes.push(event.Records.length);
+        return { batchItemFailures: [] };
+      };
+      const consumer = new QueueConsumer(queue, handler, { functionName: 'worker', batchSize: 1 });
+
+      // Act
+      while ((await consumer.pollOnce()) > 0);
+
+      // Assess: 3 messages, 3 invocations of 1
+      expect(sizes).toEqual([1, 1, 1]);
+      expect(consumer.stats).toEqual({ invocations: 3, succeeded: 3, failed: 0, crashed: 0 });
+      expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    });
+
+    it('leaves the whole batch when the handler throws, as a crashed invocation', async () => {
+      // Prepare
+      const queue = broker.createQueue({ name: 'work', visibilityTimeoutSeconds: 30 });
+      await queue.sendBatch(['a', 'b'].map((body) => ({ body })));
+      const consumer = new QueueConsumer(
+        queue,
+        async () => {
+          throw new Error('container died');
+        },
+        { functionName: 'worker', batchSize: 10 },
+      );
+
+      // Act
+      await consumer.pollOnce();
+      clock += 30_000;
+      const again = await queue.receive({ maxMessages: 10 });
+
+      // Assess: both come back for their second delivery
+      expect(consumer.stats).toEqual({ invocations: 1, succeeded: 0, failed: 0, crashed: 2 });
+      expect(again.map((m) => [m.body, m.receiveCount])).toEqual([
+        ['a', 2],
+        ['b', 2],
+      ]);
+    });
+  });
+});
+
+describe('Class: LocalCloud', () => {
+  describe('Method: constructor', () => {
+    it('refuses a worker batch size SQS would refuse (1 to 10)', () => {
+      const handlers = { preprocess: 'file:///p.js', worker: 'file:///w.js', aggregator: 'file:///a.js' };
+      for (const workerBatchSize of [0, 11, 2.5]) {
+        expect(() => new LocalCloud({ home: '/nonexistent/home', handlers, workerBatchSize })).toThrow(
+          UsageError,
         );
-      },
-      { functionName: 'aggregator', batchSize: 10 },
-    );
-    expect(await consumer.pollOnce(0)).toBe(5);
-    // A notification of group A that arrives after the first delivery.
-    await send('A', 'a3');
-    for (let i = 0; i < 10 && (await consumer.pollOnce(0)) > 0; i++);
-
-    // Group A first (oldest), in order, then B. The poison comes back with its later group mates;
-    // after 3 receives it is dead-lettered, and so is a2, which was received (untried) each time
-    // with it, as SQS does too; a3, received twice, comes alone.
-    expect(batches).toEqual([
-      ['a1', 'bad', 'a2', 'b1', 'b2'],
-      ['bad', 'a2', 'a3'],
-      ['bad', 'a2', 'a3'],
-      ['a3'],
-    ]);
-    expect(handled).toEqual(['a1', 'b1', 'b2', 'a3']);
-    expect((await queues.aggregateDlq.peek()).map((m) => m.body)).toEqual(['bad', 'a2']);
-    expect(consumer.stats).toMatchObject({ invocations: 4, succeeded: 4, failed: 8 });
+      }
+    });
   });
 });
