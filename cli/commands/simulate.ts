@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
+import { AGGREGATOR_READ_CONCURRENCY } from '../../lib/app/runtime.js';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
 import { buildJobSpec } from '../../lib/engine/training/build-job-spec.js';
 import { MODEL_KINDS } from '../../lib/engine/training/job-spec.js';
@@ -103,7 +104,10 @@ export async function simulate(session: Session, o: SimulateFlags, io: Io): Prom
   const calibration = mlp ?? (await hostCalibration(session));
   const unit = mlp !== undefined ? 'multiply-adds/s' : 'rows·features/s';
   const { kernel } = await selectBackend();
-  const fanIn = o.baseline ? { readConcurrency: 1, batchSize: 1 } : { readConcurrency: 32, batchSize: 10 };
+  // The shipped aggregator: its runtime's read concurrency, the deployed batch of 10 (FIFO maximum).
+  const fanIn = o.baseline
+    ? { readConcurrency: 1, batchSize: 1 }
+    : { readConcurrency: AGGREGATOR_READ_CONCURRENCY, batchSize: 10 };
   if (!o.json) {
     io.out(
       `${o.dataset}: ${manifest.rows} rows${o.rowScale !== 1 ? ` × ${o.rowScale} (--row-scale)` : ''}, ${o.model} on "${target}"; compute at ${calibration.rowFeaturesPerSecond.toPrecision(3)} ${unit} (${calibration.kernel}); aggregator ${o.baseline ? 'serial, one notification per invocation (--baseline)' : 'reads 32 at once, batches of 10'}${o.affinity ? '; shard s on worker s (--affinity)' : ''}`,

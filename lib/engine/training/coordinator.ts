@@ -1,6 +1,6 @@
 import type { DatasetManifest } from '../../data/index.js';
 import { readDocument } from '../../documents.js';
-import { ProtocolError } from '../../errors.js';
+import { ProtocolError, ShardtrainError } from '../../errors.js';
 import type { GradientKernel, ShardResult, TrainState } from '../../optim/index.js';
 import { applyRound, computeTask, initTrainState, planRound } from '../../optim/index.js';
 import type { ObjectStore } from '../../ports.js';
@@ -277,24 +277,56 @@ export async function handleResult(deps: EngineDeps, msg: ResultMessage): Promis
  * the same job and round are just noted (outcome `waiting`) and the last one is handled: one set of
  * look-ups per round and batch instead of one per notification — the aggregator's fan-in, which
  * the scale simulation shows growing with W·(GET + HEAD) per round when each is handled alone.
+ *
+ * `after` runs on each message's outcome before the next message is taken (the aggregator's
+ * round metrics). A message that fails (in its handling or in `after`) stops the batch with a
+ * {@link ResultBatchError}: the messages before it are done, the ones after it were not tried.
+ * Acknowledging a noted message whose later twin then fails is safe: the twin comes back and does
+ * the round's look-ups, which find the noted result stored (a notification follows its result).
  */
 export async function handleResultBatch(
   deps: EngineDeps,
   msgs: readonly ResultMessage[],
+  after?: (msg: ResultMessage, outcome: Outcome) => Promise<void>,
 ): Promise<Outcome[]> {
   const cache = deps.cache ?? defaultCache;
   const outcomes: Outcome[] = [];
   for (let i = 0; i < msgs.length; i++) {
     const m = msgs[i]!;
     const later = msgs.slice(i + 1).some((n) => n.jobId === m.jobId && n.round === m.round);
-    if (later) {
-      cache.noteResult(m.jobId, m.round, m.shard);
-      outcomes.push('waiting');
-    } else {
-      outcomes.push(await handleResult(deps, m));
+    try {
+      let outcome: Outcome;
+      if (later) {
+        cache.noteResult(m.jobId, m.round, m.shard);
+        outcome = 'waiting';
+      } else {
+        outcome = await handleResult(deps, m);
+      }
+      if (after !== undefined) await after(m, outcome);
+      outcomes.push(outcome);
+    } catch (cause) {
+      throw new ResultBatchError(i, outcomes, cause);
     }
   }
   return outcomes;
+}
+
+/**
+ * Message `index` of a {@link handleResultBatch} batch failed (`cause`): the ones before it were
+ * handled (`outcomes`), the ones after it were not tried.
+ */
+export class ResultBatchError extends ShardtrainError {
+  public constructor(
+    public readonly index: number,
+    public readonly outcomes: readonly Outcome[],
+    cause: unknown,
+  ) {
+    super(
+      `result message ${index} of the batch failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.name = 'ResultBatchError';
+  }
 }
 
 /**

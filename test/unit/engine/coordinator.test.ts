@@ -20,8 +20,9 @@ import { ProtocolError } from '../../../lib/errors.js';
 import { seedExample } from '../../../lib/examples/generators.js';
 import type { ShardResult } from '../../../lib/optim/index.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
+import { overrideStore } from '../../../lib/simulation/memory-object-store.js';
 import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
-import { recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
+import { bitDifferences, recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
 import { readJson } from '../../support/stored-json.js';
 
 /** `inlineStateMaxBytes` 0: states stay in the store (the messages are the bare ids below). */
@@ -303,5 +304,59 @@ describe('Function: parseMessage', () => {
     expect(() =>
       parseMessage(workMessageSchema, '{"v":2,"type":"work","jobId":"j","round":0,"shard":0}'),
     ).toThrow(/protocol version 2; this handler understands v1/);
+  });
+});
+
+describe('Function: handleResult, reading a round 32 results at a time', () => {
+  /**
+   * Gradient sums where the order of addition shows: in partition order
+   * ((1e16 + 1) − 1e16) + 1 = 0 + 1 = 1 (1e16 + 1 rounds to 1e16, the spacing there is 2), while
+   * in reverse (1 − 1e16) + 1 + 1e16 = 0. The reads complete in reverse order (later shards answer
+   * first); the sum must not follow them.
+   */
+  const sums = [1e16, 1, -1e16, 1];
+
+  it('sums the stored results in partition order, bit for bit as one at a time', async () => {
+    const expected = sums.reduce((a, v) => a + v, 0);
+    expect(expected).toBe(1);
+    expect([...sums].reverse().reduce((a, v) => a + v, 0)).toBe(0);
+    const states = [];
+    for (const concurrency of [1, 32]) {
+      const { store, data, outbox, deps, spec } = await setup('job-fan-in');
+      await startJob(deps, spec, data.manifest, data.manifestKey);
+      for (const m of outbox.work.slice()) await handleWork(deps, m);
+      for (let s = 0; s < 4; s++) {
+        const key = keys.job.result(spec.jobId, 0, s);
+        const r = (await readJson<ShardResult & { kind: 'gradient' }>(store, key))!;
+        await store.put(key, JSON.stringify({ ...r, gradSum: [0, sums[s]!] }));
+      }
+      // Later shards answer first; count the reads in flight at once.
+      let inFlight = 0;
+      let most = 0;
+      const slow: EngineDeps = {
+        ...deps,
+        cache: new JobCache(),
+        aggregatorReadConcurrency: concurrency,
+        store: overrideStore(store, {
+          get: async (key) => {
+            const shard = [0, 1, 2, 3].findIndex((s) => key === keys.job.result(spec.jobId, 0, s));
+            if (shard < 0) return store.get(key);
+            inFlight++;
+            most = Math.max(most, inFlight);
+            await new Promise((r) => setTimeout(r, 4 * (4 - shard)));
+            inFlight--;
+            return store.get(key);
+          },
+        }),
+      };
+      expect(await handleResult(slow, result(spec.jobId, 0, 3))).toBe('applied');
+      expect(most).toBe(concurrency === 1 ? 1 : 4);
+      states.push((await readState(store, spec.jobId, 1))!);
+    }
+    const [one, many] = states;
+    // θ₀ = 0, so the gradient is the mean of the sums alone: [0, 1/100] over the 100 rows.
+    expect(one!.gradNorm0).toBe(Math.hypot(0, expected / 100));
+    expect(bitDifferences(many!.params, one!.params)).toEqual([]);
+    expect(many!.gradNorm0).toBe(one!.gradNorm0);
   });
 });

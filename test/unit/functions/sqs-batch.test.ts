@@ -1,15 +1,18 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { processSqsBatch } from '../../../functions/shared/sqs-batch.js';
+import { BatchItemFailure, processFifoBatch, processSqsBatch } from '../../../functions/shared/sqs-batch.js';
 import { keys } from '../../../lib/engine/keys.js';
 import { MemoryObjectStore, overrideStore } from '../../support/memory-object-store.js';
 
-const record = (messageId: string, body: string, receiveCount = 1): SQSRecord =>
+const record = (messageId: string, body: string, receiveCount = 1, group?: string): SQSRecord =>
   ({
     messageId,
     body,
     receiptHandle: `rh-${messageId}`,
-    attributes: { ApproximateReceiveCount: String(receiveCount) },
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      ...(group !== undefined ? { MessageGroupId: group } : {}),
+    },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
@@ -100,5 +103,80 @@ describe('Function: processSqsBatch', () => {
     });
     const out = await processSqsBatch(batch(record('m1', 'bad'), record('m2', 'ok')), store, handler([]));
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+  });
+});
+
+describe('Function: processFifoBatch', () => {
+  /**
+   * A batch-at-once handler: handles the items in order (recording them), fails at a body "bad"
+   * with a BatchItemFailure naming its index; bodies that are not JSON do not parse.
+   */
+  const fifo = (seen: string[][]) => ({
+    parse: (r: SQSRecord) => JSON.parse(r.body) as string,
+    handle: async (items: readonly string[]) => {
+      seen.push([...items]);
+      const bad = items.indexOf('bad');
+      if (bad >= 0) throw new BatchItemFailure(bad, new RangeError('cannot handle bad'));
+    },
+  });
+
+  it('fails a message and the later ones of its group, in batch order, and goes on with the other groups', async () => {
+    const store = new MemoryObjectStore();
+    const seen: string[][] = [];
+    const { parse, handle } = fifo(seen);
+    const out = await processFifoBatch(
+      batch(
+        record('g1-a', '"a"', 1, 'g1'),
+        record('g2-a', '"x"', 1, 'g2'),
+        record('g1-b', '"bad"', 2, 'g1'),
+        record('g2-b', '"y"', 1, 'g2'),
+        record('g1-c', '"c"', 1, 'g1'),
+        record('g3-0', '"v"', 1, 'g3'),
+        record('g3-a', 'not json', 1, 'g3'),
+        record('g3-b', '"z"', 1, 'g3'),
+        record('g2-c', '"w"', 1, 'g2'),
+      ),
+      store,
+      parse,
+      handle,
+    );
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['g1-b', 'g1-c', 'g3-a', 'g3-b']);
+    // g3 fails at parsing (before any handling; its message before that is handled); the first
+    // call stops at "bad" (its 3rd item), the second takes the untried items before each group's
+    // first failure (g2's, and g3's first).
+    expect(seen).toEqual([
+      ['a', 'x', 'bad', 'y', 'c', 'v', 'w'],
+      ['y', 'v', 'w'],
+    ]);
+    // Reasons for the two that failed, none for the untried ones.
+    expect(store.keys().sort()).toEqual([keys.failure('g1-b'), keys.failure('g3-a')].sort());
+    const doc = JSON.parse(new TextDecoder().decode((await store.get(keys.failure('g1-b')))!.body));
+    expect(doc).toMatchObject({ reason: 'RangeError: cannot handle bad', receiveCount: 2 });
+  });
+
+  it('fails a message handled before a later group mate that does not parse', async () => {
+    const store = new MemoryObjectStore();
+    const out = await processFifoBatch(
+      batch(record('m1', '"a"', 1, 'g1'), record('m2', 'not json', 1, 'g1'), record('m3', '"c"', 1, 'g2')),
+      store,
+      (r) => JSON.parse(r.body) as string,
+      async (items) => {
+        if (items[0] === 'a') throw new BatchItemFailure(0, new Error('store down'));
+      },
+    );
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m1', 'm2']);
+  });
+
+  it('counts an error that names no item as a failure of the first one', async () => {
+    const store = new MemoryObjectStore();
+    const out = await processFifoBatch(
+      batch(record('m1', '"a"', 1, 'g1'), record('m2', '"b"', 1, 'g1'), record('m3', '"c"', 1, 'g2')),
+      store,
+      (r) => r.body,
+      async (items) => {
+        if (items.includes('"a"')) throw new Error('store down');
+      },
+    );
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m1', 'm2']);
   });
 });
