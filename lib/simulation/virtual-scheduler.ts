@@ -36,6 +36,14 @@ export class SimulationLimitError extends Error {
  *
  * A process that awaits something else (e.g. zlib on the libuv pool) simply counts as running
  * until it parks again; {@link run} waits for it before firing the next event.
+ *
+ * A process may fork (`Promise.all` over store calls, as the aggregator's parallel reads do): each
+ * branch parks on its own. Accounting is therefore per process — `hot` branches resumed and not yet
+ * parked again, `parked` branches waiting for an event — and a process never counts below zero. A
+ * branch that ends while its siblings are still parked is invisible to the scheduler; when nothing
+ * happens for a few event-loop turns and every process still counted as running has parked
+ * siblings, {@link quiesce} takes those branches as ended. (A forked branch that awaits real I/O
+ * would be misjudged by that rule; none does: the forks are store calls, in memory here.)
  */
 export class VirtualScheduler {
   /** Virtual milliseconds since the start. */
@@ -44,7 +52,11 @@ export class VirtualScheduler {
   public steps = 0;
   private readonly heap: ScheduledEvent[] = [];
   private seq = 0;
+  /** Sum of every process's `hot` count: branches resumed and not yet parked again. */
   private running = 0;
+  /** Calls into the scheduler so far (a quiet turn is one where this does not move). */
+  private activity = 0;
+  private readonly accounts = new Map<number, { hot: number; parked: number }>();
   private nextId = 0;
   private readonly rng: ReturnType<typeof seededRng>;
   private readonly failures: unknown[] = [];
@@ -66,16 +78,20 @@ export class VirtualScheduler {
   /** Starts `body` as a new process; it runs at once until it first parks. */
   public spawn(name: string, body: (proc: SimProcess) => Promise<void>): SimProcess {
     const proc: SimProcess = { id: this.nextId++, name, alive: true };
+    const account = { hot: 1, parked: 0 };
+    this.accounts.set(proc.id, account);
     this.running++;
-    body(proc).then(
-      () => {
-        this.running--;
-      },
-      (error: unknown) => {
-        this.running--;
-        if (proc.alive) this.failures.push(error);
-      },
-    );
+    this.activity++;
+    const end = (): void => {
+      this.running -= account.hot;
+      account.hot = 0;
+      this.activity++;
+      if (account.parked === 0) this.accounts.delete(proc.id);
+    };
+    body(proc).then(end, (error: unknown) => {
+      end();
+      if (proc.alive) this.failures.push(error);
+    });
     return proc;
   }
 
@@ -99,7 +115,13 @@ export class VirtualScheduler {
 
   /** Parks `proc` until virtual time `at` (Infinity: until woken). */
   public park(proc: SimProcess, at: number): Parked {
-    this.running--;
+    const account = this.account(proc);
+    account.parked++;
+    if (account.hot > 0) {
+      account.hot--;
+      this.running--;
+    }
+    this.activity++;
     let done = false;
     let resolve!: () => void;
     const resumed = new Promise<void>((r) => {
@@ -108,7 +130,10 @@ export class VirtualScheduler {
     const fire = (): boolean => {
       if (done || !proc.alive) return false;
       done = true;
+      account.parked--;
+      account.hot++;
       this.running++;
+      this.activity++;
       resolve();
       return true;
     };
@@ -146,10 +171,39 @@ export class VirtualScheduler {
 
   /** Lets the resumed process run until it parks or ends. */
   private async quiesce(): Promise<void> {
+    let seen = this.activity;
+    let quietTurns = 0;
     for (let spins = 0; this.running > 0; spins++) {
-      if (spins < 200) await Promise.resolve();
-      else await new Promise<void>((resolve) => setImmediate(resolve));
+      if (spins < 200) {
+        await Promise.resolve();
+        continue;
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.activity !== seen) {
+        seen = this.activity;
+        quietTurns = 0;
+      } else if (++quietTurns >= QUIET_TURNS && this.onlyForkedBranchesHot()) {
+        // Every process still counted as running has siblings parked: its resumed branch ended.
+        for (const account of this.accounts.values()) {
+          this.running -= account.hot;
+          account.hot = 0;
+        }
+      }
     }
+  }
+
+  private onlyForkedBranchesHot(): boolean {
+    for (const account of this.accounts.values()) if (account.hot > 0 && account.parked === 0) return false;
+    return true;
+  }
+
+  private account(proc: SimProcess): { hot: number; parked: number } {
+    let account = this.accounts.get(proc.id);
+    if (account === undefined) {
+      account = { hot: 0, parked: 0 };
+      this.accounts.set(proc.id, account);
+    }
+    return account;
   }
 
   private push(at: number, fire: () => boolean): void {
@@ -186,6 +240,9 @@ export class VirtualScheduler {
     return top;
   }
 }
+
+/** Event-loop turns without any scheduler call before a forked process's branch is taken as ended. */
+const QUIET_TURNS = 3;
 
 function before(a: ScheduledEvent, b: ScheduledEvent): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);

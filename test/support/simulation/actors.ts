@@ -1,3 +1,4 @@
+import { AGGREGATOR_READ_CONCURRENCY } from '../../../lib/app/runtime.js';
 import {
   type CheckpointName,
   type EngineDeps,
@@ -107,6 +108,8 @@ export function handlerDeps(world: SimWorld, proc: SimProcess, cache: JobCache):
     kernel: world.kernel,
     backend: 'simulated',
     cache,
+    // As the shipped runtimes: a round's results are read in parallel (summed in partition order).
+    aggregatorReadConcurrency: AGGREGATOR_READ_CONCURRENCY,
     async checkpoint(point) {
       const n = ++tally.checkpoints[point];
       await sched.sleep(proc, point === 'worker:before-result' ? sched.int(50, 300) : 1);
