@@ -53,6 +53,7 @@ export async function plan(
   session: Session,
   o: {
     dataset: string;
+    target?: string;
     model: (typeof MODEL_KINDS)[number];
     classes: number;
     hidden?: number[];
@@ -69,10 +70,7 @@ export async function plan(
   io: Io,
 ): Promise<PlanOutput> {
   const { manifest } = await resolveDataset(session.home.store, o.dataset);
-  const features = Math.max(
-    1,
-    manifest.columns.filter((c) => c.type === 'numeric').length - (o.model === 'linear' ? 1 : 0),
-  );
+  const features = planFeatures(manifest.columns, o.model, o.target);
   if (o.algorithm === 'minibatch' && o.batchSize === undefined)
     throw new UsageError('--algorithm minibatch needs --batch-size');
   if (o.hidden !== undefined && o.model !== 'mlp') throw new UsageError('--hidden belongs to --model mlp');
@@ -174,6 +172,7 @@ function fastestOf(
 
 export const planFlagsSchema = z.object({
   dataset: z.string(),
+  target: z.string().optional(),
   model: z.enum(MODEL_KINDS),
   classes: z.number(),
   hidden: z.array(z.number()).optional(),
@@ -188,12 +187,36 @@ export const planFlagsSchema = z.object({
   json: z.boolean().default(false),
 });
 
+/**
+ * The feature count a job on these columns trains on: the numeric columns less the target. With
+ * `--target` that column is left out (and must exist); without it, a classifier's label is taken to
+ * be the text column when there is one, and otherwise one numeric column is the target.
+ */
+export function planFeatures(
+  columns: readonly { name: string; type: string }[],
+  model: (typeof MODEL_KINDS)[number],
+  target: string | undefined,
+): number {
+  const numeric = columns.filter((c) => c.type === 'numeric');
+  if (target !== undefined) {
+    const column = columns.find((c) => c.name === target);
+    if (column === undefined) throw new UsageError(`--target ${target}: no such column in the dataset`);
+    return Math.max(1, numeric.length - (column.type === 'numeric' ? 1 : 0));
+  }
+  const labelIsText = model !== 'linear' && numeric.length < columns.length;
+  return Math.max(1, numeric.length - (labelIsText ? 0 : 1));
+}
+
 /** Declares `shardtrain plan`. */
 export function registerPlan(program: Command, { session, io }: CommandContext): void {
   program
     .command('plan')
     .description('where a job is cheapest: in-process, Lambda fan-out (W, memory) or a Batch GPU job')
     .requiredOption('--dataset <name>', 'dataset (its newest version)')
+    .option(
+      '--target <column>',
+      'the label column (default: a text column for a classifier, else one numeric column)',
+    )
     .addOption(new Option('--model <kind>', 'model').choices(MODEL_KINDS).default('linear'))
     .option('--classes <K>', "classes (softmax, or an mlp's softmax head when > 2)", positiveInt, 2)
     .option('--hidden <sizes>', 'mlp hidden layer sizes, e.g. 128,64 (default 100)', hiddenFlag)

@@ -4,6 +4,7 @@ import { seedExample } from '../../lib/examples/generators.js';
 import { removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
 
 interface PlanJson {
+  features: number;
   solver: string;
   rounds: number;
   roundsWhy: string;
@@ -51,6 +52,20 @@ describe('Command: plan', () => {
     const bad = await runCli([...home(), 'plan', '--dataset', 'seed', '--hidden', '8']);
     expect(bad.code).toBe(2);
     expect(bad.err).toEqual(['shardtrain: --hidden belongs to --model mlp']);
+  });
+
+  it('counts the features without the target, for every model, and checks --target', async () => {
+    // seed.csv has two numeric columns, x and y: one is the target, so one feature for each model.
+    for (const model of ['linear', 'logistic', 'softmax']) {
+      const out = await runCli([...home(), 'plan', '--dataset', 'seed', '--model', model, '--json']);
+      expect(out.code, out.err.join('\n')).toBe(0);
+      expect(out.json<PlanJson>().features).toBe(1);
+    }
+    const named = await runCli([...home(), 'plan', '--dataset', 'seed', '--target', 'x', '--json']);
+    expect(named.json<PlanJson>().features).toBe(1);
+    const bad = await runCli([...home(), 'plan', '--dataset', 'seed', '--target', 'label']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toEqual(['shardtrain: --target label: no such column in the dataset']);
   });
 
   it("takes the rounds from the solver's own estimate, not a fixed 200", async () => {
