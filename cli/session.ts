@@ -195,6 +195,10 @@ export class Session {
    * Preprocesses in this process without the queues (`--runner inprocess`). With `rows`, the
    * parsed rows are also kept in memory for a job that trains right away.
    */
+  public isLocalHome(): boolean {
+    return this.home.store instanceof FsObjectStore;
+  }
+
   public async uploadInProcess(file: string, dataset: string, rows?: RowCollector): Promise<UploadRecord> {
     assertDatasetName(dataset);
     await checkLocalFile(file);

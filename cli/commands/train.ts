@@ -4,7 +4,6 @@ import { backendLabel } from '../../lib/app/index.js';
 import { RowCollector } from '../../lib/data/index.js';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
 import { keys } from '../../lib/engine/keys.js';
-import { listPipelines } from '../../lib/engine/pipelines/index.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
 import { buildJobSpec } from '../../lib/engine/training/build-job-spec.js';
 import { startJob } from '../../lib/engine/training/coordinator.js';
@@ -39,6 +38,7 @@ import { type CommandContext, parseOptions } from '../command-kit.js';
 import { type Io, progressBar } from '../output.js';
 import { datasetNameFor, type Session } from '../session.js';
 import { fraction, hiddenFlag, nonNeg, positive, positiveInt, seedFlag, workersFlag } from '../validate.js';
+import { watchedByPipeline } from './after-upload.js';
 import { printTrainResult, solverSummary, type TrainResult, waitForJob } from './job-progress.js';
 import { jobPlacement, planPlacement, runOnBatch } from './placement.js';
 import { roundPlanLine, summarizeRoundPlan } from './plan-line.js';
@@ -188,10 +188,6 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
 }
 
 /** Whether a stored pipeline trains on `dataset` (an upload sets off its drift check). */
-async function watchedByPipeline(session: Session, dataset: string): Promise<boolean> {
-  const pipelines = await listPipelines({ engine: { store: session.home.store } });
-  return pipelines.some((p) => p.dataset === dataset);
-}
 
 /**
  * The placement asked for: `--placement` (which must agree with an explicit `--runner`), else an

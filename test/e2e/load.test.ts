@@ -49,7 +49,10 @@ describe('Load: concurrent jobs and uploads on one home', () => {
       writeCsv(dir, 'bad.csv', 'x,y\n1,2\n3\n'),
     ];
     const uploads = files.map((f, i) =>
-      runCli(['--home', home, 'upload', f, '--dataset', i === 3 ? 'bad' : `u${i}`, '--json'], env),
+      runCli(
+        ['--home', home, 'upload', f, '--dataset', i === 3 ? 'bad' : `u${i}`, '--runner', 'local', '--json'],
+        env,
+      ),
     );
 
     // Act

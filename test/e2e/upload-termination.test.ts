@@ -24,7 +24,17 @@ describe('Local cloud: uploads and dead letters', () => {
     const good = writeCsv(dir, 'good.csv', csv(20));
 
     // Act: the default visibility timeout (30 s) keeps the bad message in flight for minutes.
-    const res = await runCli(['--home', home, 'upload', good, '--dataset', 'good', '--json']);
+    const res = await runCli([
+      '--home',
+      home,
+      'upload',
+      good,
+      '--dataset',
+      'good',
+      '--runner',
+      'local',
+      '--json',
+    ]);
 
     // Assess
     expect(res.code, res.err.join('\n')).toBe(0);
