@@ -86,4 +86,14 @@ describe('Function: preprocess on a failing store', () => {
     const out = await preprocess('datasets/a b/c.csv', broken, good);
     expect(out.map((r) => [r.dataset, r.state])).toEqual([['good', 'ready']]);
   });
+
+  it('answers a failed partitioned version and logs nothing locally (the CLI prints the record)', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    await runtime.store.put('datasets/parted/v1/part-0.csv', 'x,y\n1\n');
+    await runtime.store.put('datasets/parted/v1/_SUCCESS', '');
+    expect(await preprocess('datasets/parted/v1/part-0.csv')).toEqual([]);
+    const out = await preprocess('datasets/parted/v1/_SUCCESS');
+    expect(out.map((r) => [r.dataset, r.state])).toEqual([['parted', 'failed']]);
+    expect(logged).not.toHaveBeenCalled();
+  });
 });
