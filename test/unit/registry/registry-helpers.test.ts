@@ -5,6 +5,7 @@ import { realSleep, retryOnConflict } from '../../../lib/registry/cas-retry.js';
 import { hasFiniteNumbers } from '../../../lib/registry/finite.js';
 import { casCondition, writeDocument } from '../../../lib/registry/json-documents.js';
 import { registryKeys, versionFromKey } from '../../../lib/registry/keys.js';
+import { isLogBucketHistogram, logBucketView } from '../../../lib/registry/log-bucket-histogram.js';
 import { AliasConflictError } from '../../../lib/registry/registry-errors.js';
 import type { AliasMove } from '../../../lib/registry/schemas.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
@@ -234,5 +235,64 @@ describe('Class: AliasConflictError', () => {
     expect(new AliasConflictError('m', 'a', null, 3).message).toMatch(
       /^alias "a" of model "m" points at version 3, not at no version as expected/,
     );
+  });
+});
+
+describe('Function: logBucketView and isLogBucketHistogram (edges)', () => {
+  const h = (positive: Record<string, number>, negative: Record<string, number> = {}, zeroCount = 0) => ({
+    gamma: 2,
+    zeroCount,
+    positive,
+    negative,
+    count: 0,
+  });
+
+  it('orders buckets by index whatever the key order, and skips empty buckets and non-numeric keys', () => {
+    // γ = 2: index −1 → (0.25, 0.5], index 2 → (2, 4]; object keys list "2" before "-1".
+    const pos = logBucketView(h({ '2': 1, '-1': 1, '3': 0, x: 5 }));
+    expect([pos.cdf(0.5), pos.cdf(3)]).toEqual([0.5, 0.75]);
+    // quantile(0): the lowest non-empty bucket's lower end; quantile(0.25) = 0.25 + 0.5·0.25
+    expect([pos.quantile(0), pos.quantile(0.25)]).toEqual([0.25, 0.375]);
+    // negative: index 3 → (−8, −4], index 1 → (−2, −1]: F(−6) = (1·(−6 + 8)/4)/2; F(−3) = 1/2
+    const neg = logBucketView(h({}, { '1': 1, '3': 1 }));
+    expect([neg.cdf(-6), neg.cdf(-3)]).toEqual([0.25, 0.5]);
+    // No zero bucket when zeroCount is 0: quantile(0) is the lowest bucket's end, not 0.
+    expect(logBucketView(h({ '2': 2, '1': 0 })).quantile(0)).toBe(2);
+  });
+
+  it('answers the upper end of a bucket whose count reaches the target exactly (buckets apart)', () => {
+    // (1, 2] and (4, 8], one value each: the median is 2, not 4.
+    expect(logBucketView(h({ '1': 1, '3': 1 })).quantile(0.5)).toBe(2);
+  });
+
+  it('refuses γ ≤ 1 and an empty histogram with their messages', () => {
+    expect(() => logBucketView({ ...h({ '1': 1 }), gamma: 1 })).toThrow(
+      new UsageError('histogram gamma must be > 1, got 1'),
+    );
+    expect(() => logBucketView(h({ '1': 0 }))).toThrow(
+      new UsageError('histogram is empty: drift needs at least one value per column'),
+    );
+  });
+
+  it('tells a histogram from a view: both gamma and positive are needed', () => {
+    const view = { cdf: () => 0, quantile: () => 0 };
+    expect(isLogBucketHistogram(h({ '1': 1 }))).toBe(true);
+    expect(isLogBucketHistogram({ ...view, gamma: 2 } as never)).toBe(false);
+    expect(isLogBucketHistogram(view)).toBe(false);
+  });
+});
+
+describe('Helpers: the last few edges', () => {
+  it('nextMoveTime stamps now in canonical form when the last stamp is the same instant written otherwise', () => {
+    const last = [move('champion', null, 1, '2026-01-01T00:00:04Z')];
+    expect(nextMoveTime(last, at(4))).toBe('2026-01-01T00:00:04.000Z');
+  });
+
+  it('hasFiniteNumbers refuses an object with one bad value among good ones', () => {
+    expect(hasFiniteNumbers({ coefficients: { x: 1, y: null } })).toBe(false);
+  });
+
+  it('registryKeys keeps slashes inside the prefix', () => {
+    expect(registryKeys('a/b').models).toBe('a/b/models/');
   });
 });
