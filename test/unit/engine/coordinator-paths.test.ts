@@ -617,6 +617,24 @@ describe('Function: handleResult, late duplicates', () => {
     expect(outbox.work.length).toBe(sent);
   });
 
+  it('a stalled aggregator during a clean-up cut short (marker still there) does not leave its state', async () => {
+    // Prepare: the job finished (scratch kept); state 0 and the fan-out marker of round 1 are put
+    // back, as a clean-up that died before deleting the marker would leave them
+    const { store, data, outbox, deps, spec } = await setup({ deleteScratch: false });
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    const state0 = (await store.get(keys.job.state(spec.jobId, 0)))!.body;
+    await pump(deps, outbox);
+    await store.put(keys.job.state(spec.jobId, 0), state0);
+    await store.put(keys.job.fanout(spec.jobId, 1), '');
+
+    // Act: it stores state 1 afresh; a fresh state is checked against the model, not the marker
+    const outcome = await handleResult({ ...deps, cache: new JobCache() }, result(spec.jobId, 0, 0));
+
+    // Assess
+    expect(outcome).toBe('applied');
+    expect(await store.head(keys.job.state(spec.jobId, 1))).toBeUndefined();
+  });
+
   it('a stored state 1 without its fan-out marker, after the model, is left in place', async () => {
     // Prepare: the job finished; state 1 is stored again (not by this call) without a marker
     const { store, data, outbox, deps, spec } = await setup();
@@ -635,6 +653,30 @@ describe('Function: handleResult, late duplicates', () => {
     expect(outcome).toBe('stale');
     expect(await store.head(keys.job.state(spec.jobId, 1))).toBeDefined();
     expect(outbox.work.length).toBe(sent);
+  });
+});
+
+describe('Function: handleResult, a fan-out cut short', () => {
+  it('a redelivered notification redoes the fan-out of the stored state: "recovered"', async () => {
+    // Prepare: the aggregator of round 0 dies after storing state 1, before fanning it out
+    const { store, data, outbox, deps, spec } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    for (const m of outbox.work.slice()) await handleWork(deps, m);
+    const crashing: EngineDeps = {
+      ...deps,
+      checkpoint: (p) => {
+        if (p === 'aggregator:after-state') throw new Error('crash');
+      },
+    };
+    await expect(handleResult(crashing, result(spec.jobId, 0, 2))).rejects.toThrow('crash');
+
+    // Act
+    const outcome = await handleResult({ ...deps, cache: new JobCache() }, result(spec.jobId, 0, 2));
+
+    // Assess
+    expect(outcome).toBe('recovered');
+    expect(outbox.work.slice(4)).toEqual([0, 1, 2, 3].map((s) => work(spec.jobId, 1, s)));
+    expect(await store.head(keys.job.metrics(spec.jobId, 0))).toBeDefined();
   });
 });
 
@@ -840,6 +882,43 @@ describe('Function: cleanUpJob', () => {
     // 2 rounds × 4 shards
     expect(await store.list(keys.job.scratchPrefix(spec.jobId))).toHaveLength(8);
     expect(await store.list(keys.job.fanoutPrefix(spec.jobId))).toEqual([]);
+  });
+
+  it('deletes at most 32 at once, each key once; with scratch kept it counts only what it removed', async () => {
+    // Prepare: 40 results, 3 states (0..2), 3 markers, deletes that take a while
+    const base = new SimObjectStore();
+    for (let s = 0; s < 40; s++) await base.put(keys.job.result('j', 0, s), '{}');
+    for (let r = 0; r < 3; r++) {
+      await base.put(keys.job.state('j', r), '{}');
+      await base.put(keys.job.fanout('j', r), '');
+    }
+    const deleted: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const store = overrideStore(base, {
+      delete: async (key) => {
+        deleted.push(key);
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        return base.delete(key);
+      },
+    });
+
+    // Act
+    const kept = await cleanUpJob({ store, deleteScratch: false }, 'j', 2);
+
+    // Assess: states 0, 1 and the 3 markers; the 40 results stay
+    expect(kept).toBe(5);
+    expect(await base.list(keys.job.scratchPrefix('j'))).toHaveLength(40);
+    deleted.length = 0;
+    await base.put(keys.job.state('j', 0), '{}');
+    const removed = await cleanUpJob({ store }, 'j', 2);
+    expect(removed).toBe(41);
+    expect(deleted).toHaveLength(41);
+    expect(new Set(deleted).size).toBe(41);
+    expect(most).toBe(32);
   });
 
   it('counts what it removed, more than 32 at a time, and nothing on a second call', async () => {
