@@ -230,6 +230,43 @@ describe('Checkpoints', () => {
   });
 });
 
+describe('Function: startJob and handleWork, the plain paths', () => {
+  it('plans for the queues: a stochastic job groups its steps into rounds', async () => {
+    const { data, deps } = await setup();
+    const sgd = seedSpec('job-sgd', data.manifest.version, { solver: 'gd', algorithm: 'sgd', epochs: 2 });
+    const ctx = await startJob(deps, sgd, data.manifest, data.manifestKey);
+    expect(ctx.plan.grouping).toBeDefined();
+    expect(ctx.plan.config.sync).toBe('local-sgd');
+  });
+
+  it('a worker notifies the aggregator of its (job, round, shard), and again on a redelivery', async () => {
+    const { data, outbox, deps, spec } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    expect(await handleWork(deps, work(spec.jobId, 0, 2))).toBe('computed');
+    expect(await handleWork(deps, work(spec.jobId, 0, 2))).toBe('resent');
+    expect(outbox.results).toEqual([result(spec.jobId, 0, 2), result(spec.jobId, 0, 2)]);
+  });
+
+  it('a work message of an applied round is dropped without a notification', async () => {
+    const { data, outbox, deps, spec } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    for (const m of outbox.work.slice()) await handleWork(deps, m);
+    await handleResult(deps, result(spec.jobId, 0, 0));
+    const notified = outbox.results.length;
+    expect(await handleWork(deps, work(spec.jobId, 0, 1))).toBe('stale');
+    expect(outbox.results.length).toBe(notified);
+  });
+
+  it('refuses a shard the job does not have, naming both', async () => {
+    const { data, deps, spec } = await setup();
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    await expect(handleWork(deps, work(spec.jobId, 0, 4))).rejects.toThrow(
+      new ProtocolError(`job ${spec.jobId} has 4 partitions, not shard 4`),
+    );
+    expect(await handleWork(deps, work(spec.jobId, 0, 3))).toBe('computed');
+  });
+});
+
 describe('Function: startJob, retried after the job finished', () => {
   it('does not bring round 0 back nor fan it out again', async () => {
     // Prepare: the job ran to its end and was cleaned up (state 0 deleted)
@@ -558,6 +595,21 @@ describe('JobCache through the coordinator', () => {
       ...[1, 2, 3].map((s) => `head ${keys.job.result(spec.jobId, 0, s)}`),
       ...[0, 1, 2, 3].map((s) => `get ${keys.job.result(spec.jobId, 0, s)}`),
     ]);
+  });
+
+  it('a batch of look-ups with one missing result stops before any read', async () => {
+    // Prepare: read concurrency 3; shards 0..2 computed, 3 not
+    const { store, data, outbox, deps, spec } = await setup({ aggregatorReadConcurrency: 3 });
+    await startJob(deps, spec, data.manifest, data.manifestKey);
+    for (const m of outbox.work.slice(0, 3)) await handleWork(deps, m);
+    const { store: counted, calls } = countingStore(store);
+
+    // Act
+    const outcome = await handleResult({ ...deps, store: counted }, result(spec.jobId, 0, 0));
+
+    // Assess
+    expect(outcome).toBe('waiting');
+    expect(calls.filter((c) => c.startsWith('get') && c.includes('/results/'))).toEqual([]);
   });
 
   it('a result that vanishes between its look-up and its read leaves the round waiting', async () => {
