@@ -74,9 +74,9 @@ describe('Function: resumeJob', () => {
 
     // Assess
     expect(sent).toBe(2);
-    expect(outbox.work.map((m) => [m.round, m.shard])).toEqual([
-      [0, 0],
-      [0, 2],
+    expect(outbox.work).toEqual([
+      { v: 1, type: 'work', jobId: spec.jobId, round: 0, shard: 0 },
+      { v: 1, type: 'work', jobId: spec.jobId, round: 0, shard: 2 },
     ]);
     expect(await store.head(keys.job.fanout(spec.jobId, 0))).toBeDefined();
   });
