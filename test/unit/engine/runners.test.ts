@@ -128,6 +128,31 @@ describe('Function: runCheckpointed, a finished job run again', () => {
   });
 });
 
+describe('Function: runCheckpointed, without a clock of its own', () => {
+  it('stores round 0 before the first round, and times the rounds with the process clock', async () => {
+    // Prepare
+    const { store, data, spec, deps } = await seedJob('ck-clock', 3);
+    const before: boolean[] = [];
+    const t0 = performance.now();
+
+    // Act
+    await runCheckpointed(deps, spec, data.manifest, data.manifestKey, {
+      onRound: () => void store.head(keys.job.state(spec.jobId, 0)).then((i) => before.push(i !== undefined)),
+    });
+    const t1 = performance.now();
+
+    // Assess: state 0 was there when round 1 was applied (a crash then resumes from it)
+    expect(before[0]).toBe(true);
+    const records = await readRoundRecords(store, spec.jobId);
+    expect(records).toHaveLength(3);
+    for (const r of records) {
+      expect(typeof r.roundMs).toBe('number');
+      expect(r.roundMs).toBeGreaterThanOrEqual(0);
+      expect(r.roundMs).toBeLessThanOrEqual(t1 - t0);
+    }
+  });
+});
+
 describe('Function: runInProcess', () => {
   it('records every round, hands onRound the epoch cap, stores the final state and registers once', async () => {
     // Prepare: 70 rounds (more than one batch of 64 record writes)
@@ -135,15 +160,21 @@ describe('Function: runInProcess', () => {
     const seen: { round: number; maxEpochs: number }[] = [];
 
     // Act
+    const t0 = performance.now();
     const run = await runInProcess(deps, spec, data.manifest, data.manifestKey, (r) =>
       seen.push({ round: r.round, maxEpochs: r.maxEpochs }),
     );
+
+    const t1 = performance.now();
 
     // Assess
     expect(seen).toEqual(Array.from({ length: 70 }, (_, i) => ({ round: i, maxEpochs: 70 })));
     const records = await readRoundRecords(store, spec.jobId);
     expect(records.map((r) => r.round)).toEqual(Array.from({ length: 70 }, (_, i) => i));
-    for (const r of records) expect(r.roundMs).toBeGreaterThanOrEqual(0);
+    for (const r of records) {
+      expect(r.roundMs).toBeGreaterThanOrEqual(0);
+      expect(r.roundMs).toBeLessThanOrEqual(t1 - t0);
+    }
     expect((await readState(store, spec.jobId, 70))?.params).toEqual(run.state.params);
     expect(finished.map((f) => f.artifact)).toEqual([run.artifact]);
     expect(await store.head(keys.job.registered(spec.jobId))).toBeDefined();
@@ -174,5 +205,28 @@ describe('Function: runInProcess', () => {
       [50, 100],
     ]);
     expect(fromSource.state.params).toEqual(fromShards.state.params);
+  });
+
+  it("an mlp's alpha is chosen on the rows of the given source too", async () => {
+    // Prepare: an mlp on the 100 seed rows in 2 partitions (alpha selection loads both)
+    const { store, data, deps } = await seedJob('ip-mlp', 2, 2);
+    const spec = seedSpec(
+      'ip-mlp',
+      data.manifest.version,
+      { epochs: 2, hidden: [2] },
+      { model: 'mlp', workers: 2 },
+    );
+    let asked = 0;
+    const rows = (s: number, e: number) => {
+      asked++;
+      return loadRows(store, data.manifest, s, e);
+    };
+
+    // Act
+    const run = await runInProcess({ ...deps, rows }, spec, data.manifest, data.manifestKey);
+
+    // Assess: 2 partitions for the selection, 2 for training
+    expect(run.ctx.plan.alphaSelection).toBeDefined();
+    expect(asked).toBe(4);
   });
 });
