@@ -71,6 +71,7 @@ export const jobPlanDocument = storedAs<JobPlan>(
     transform: z.looseObject({}),
     target: z.looseObject({ kind: z.enum(['regression', 'classification']) }),
     partitions: z.array(z.object({ start: count, end: count, rows: count })),
+    claims: z.literal(true).optional(),
   }),
 );
 
@@ -112,6 +113,20 @@ export class JobCache {
   private readonly results = new Map<string, { round: number; shards: Set<number> }>();
 
   public constructor(private readonly maxPartitions = 8) {}
+
+  /** How many partitions this cache holds at most (a job with more workers claims partitions). */
+  public get partitionCapacity(): number {
+    return this.maxPartitions;
+  }
+
+  /** The shards of `jobId` whose partitions are held here, most recently used first. */
+  public cachedShards(jobId: string): number[] {
+    const prefix = `${jobId}/`;
+    return [...this.partitions.keys()]
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => Number(key.slice(prefix.length)))
+      .reverse();
+  }
 
   /**
    * The newest round state this process stored for `jobId`, if it is the one of `round`. Round

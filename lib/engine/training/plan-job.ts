@@ -34,11 +34,14 @@ export async function planJob(
   spec: JobSpec,
   manifest: DatasetManifest,
   manifestKey: string,
-  options: { readonly queued?: boolean; readonly rows?: RowSource } = {},
+  options: { readonly queued?: boolean; readonly rows?: RowSource; readonly claims?: boolean } = {},
 ): Promise<JobPlan> {
   const stored = await readDocument(store, keys.job.plan(spec.jobId), jobPlanDocument);
   if (stored !== undefined) return stored;
-  const queued = options.queued === undefined ? {} : { queued: options.queued };
+  const queued = {
+    ...(options.queued === undefined ? {} : { queued: options.queued }),
+    ...(options.claims === undefined ? {} : { claims: options.claims }),
+  };
   const plan = makeJobPlan(spec, manifest, manifestKey, queued);
   const alpha = await chooseAlpha(store, spec, manifest, plan, options.rows);
   return alpha === undefined ? plan : makeJobPlan(spec, manifest, manifestKey, { ...queued, alpha });
