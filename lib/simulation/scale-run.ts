@@ -1,4 +1,5 @@
 import type { DatasetManifest } from '../data/index.js';
+import { keys } from '../engine/keys.js';
 import {
   type EngineDeps,
   handleResultBatch,
@@ -7,7 +8,6 @@ import {
   type Outcome,
   startJob,
 } from '../engine/training/coordinator.js';
-import { keys } from '../engine/keys.js';
 import type { JobSpec } from '../engine/training/job-spec.js';
 import { JobCache, latestState } from '../engine/training/job-store.js';
 import {
