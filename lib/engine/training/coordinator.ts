@@ -134,6 +134,7 @@ export async function startJob(
 ): Promise<JobContext> {
   const claims =
     deps.partitionClaims ?? claimsFor(spec.workers, (deps.cache ?? defaultCache).partitionCapacity);
+  // A plan stored before (the CLI's `train` stores it first, with the default cache) is kept.
   const plan = await planJob(deps.store, spec, manifest, manifestKey, { queued: true, claims });
   await writeJsonIfAbsent(deps.store, keys.job.spec(spec.jobId), spec);
   await at(deps, 'start:after-spec');

@@ -101,6 +101,9 @@ export interface JobContext {
   readonly manifest: DatasetManifest;
 }
 
+/** Partitions a worker process caches by default (a job with more workers claims partitions). */
+export const WORKER_CACHE_PARTITIONS = 8;
+
 /**
  * Per-process cache of job documents and loaded partitions. A warm Lambda keeps its partition
  * between rounds, so only the parameters travel each round. Bounded: least recently used out.
@@ -112,7 +115,7 @@ export class JobCache {
   private readonly fanouts = new Map<string, number>();
   private readonly results = new Map<string, { round: number; shards: Set<number> }>();
 
-  public constructor(private readonly maxPartitions = 8) {}
+  public constructor(private readonly maxPartitions = WORKER_CACHE_PARTITIONS) {}
 
   /** How many partitions this cache holds at most (a job with more workers claims partitions). */
   public get partitionCapacity(): number {
