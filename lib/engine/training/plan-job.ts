@@ -3,9 +3,9 @@ import { readDocument } from '../../documents.js';
 import { selectMlpAlpha } from '../../optim/index.js';
 import type { ObjectStore } from '../../ports.js';
 import { keys } from '../keys.js';
+import { claimsFor } from './claims.js';
 import { type JobPlan, makeJobPlan, type PlannedAlpha, trainConfigInput } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
-import { claimsFor } from './claims.js';
 import { jobPlanDocument, WORKER_CACHE_PARTITIONS } from './job-store.js';
 import { loadPartition, type RowSource } from './partition-data.js';
 
