@@ -1,9 +1,13 @@
 /**
  * Bench section `simulate`: `shardtrain simulate` on a synthetic logistic dataset (4000 × 8, quick
- * 2000), timed as `BENCH_SIM_ROW_SCALE` (default 3e6: a compute-heavy job, 6–12 billion rows) times more rows, W = 1, 4, 16, 64, 256
- * (`BENCH_SIM_WORKERS`), 10 epochs: the aggregator as deployed before the fan-in fix
- * (`--baseline`), with it, and with it and shard affinity (`--affinity`). Virtual time, so the
- * load of this machine changes only the calibrated compute rate, which every row shares.
+ * 2000), W = 1, 4, 16, 64, 256 (`BENCH_SIM_WORKERS`), 10 epochs, for two workloads:
+ * - `logistic`: rows timed `BENCH_SIM_ROW_SCALE` (default 3e6) times over: 9 multiply-adds a row
+ *   against ~70 bytes of partition a row, so at W ≥ 16 it is byte-heavy (shard loads);
+ * - `mlp` (`BENCH_SIM_MLP_HIDDEN`, default 64,64; `BENCH_SIM_MLP_ROW_SCALE`, default 1e4): about
+ *   3 × 4,800 multiply-adds a row on the same bytes, the honest compute-heavy job.
+ * Each as shipped (partition claims above 8 workers), without claims (`--no-claims`) and with
+ * shard affinity (`--affinity`, the upper bound); `BENCH_SIM_VARIANTS` picks some. Virtual time, so
+ * the load of this machine changes only the calibrated compute rate, which every row shares.
  */
 import path from 'node:path';
 import { type SimulateOutput, simulate } from '../cli/commands/simulate.js';
@@ -23,28 +27,43 @@ export async function runSimulateBench(
     await home.ingest(csv, 'sim');
     const io: Io = { out: (line) => console.log(line), err: () => undefined, isTty: false };
     const workers = (env.BENCH_SIM_WORKERS ?? '1,4,16,64,256').split(',').map(Number);
-    const flags = {
+    const hidden = (env.BENCH_SIM_MLP_HIDDEN ?? '64,64').split(',').map(Number);
+    const base = {
       dataset: 'sim',
       target: 'y',
-      model: 'logistic' as const,
       workers,
-      solvers: ['sync-gd', 'local-sgd', 'lbfgs'] as ('sync-gd' | 'local-sgd' | 'lbfgs')[],
+      solvers: (env.BENCH_SIM_SOLVERS ?? 'sync-gd,local-sgd,lbfgs').split(',') as (
+        | 'sync-gd'
+        | 'local-sgd'
+        | 'lbfgs'
+      )[],
       epochs: 10,
-      rowScale: Number(env.BENCH_SIM_ROW_SCALE ?? 3e6),
       memory: 1769,
       seed: 1,
       baseline: false,
       affinity: false,
+      claims: true,
       json: false,
     };
+    const workloads = {
+      logistic: { ...base, model: 'logistic' as const, rowScale: Number(env.BENCH_SIM_ROW_SCALE ?? 3e6) },
+      mlp: {
+        ...base,
+        model: 'mlp' as const,
+        hidden,
+        rowScale: Number(env.BENCH_SIM_MLP_ROW_SCALE ?? 1e4),
+      },
+    };
+    const variants = { claims: {}, noClaims: { claims: false }, affinity: { affinity: true } } as const;
+    const pick = <K extends string>(all: readonly K[], v: string | undefined): K[] =>
+      v === undefined ? [...all] : v.split(',').filter((k): k is K => (all as readonly string[]).includes(k));
     const runs: Record<string, SimulateOutput> = {};
-    for (const [name, over] of [
-      ['baseline', { baseline: true }],
-      ['fanInFix', {}],
-      ['fanInFixAndAffinity', { affinity: true }],
-    ] as const) {
-      console.log(`\n-- ${name} --`);
-      runs[name] = await simulate(home.session, { ...flags, ...over }, io);
+    for (const workload of pick(['logistic', 'mlp'] as const, env.BENCH_SIM_WORKLOADS)) {
+      for (const variant of pick(['claims', 'noClaims', 'affinity'] as const, env.BENCH_SIM_VARIANTS)) {
+        const name = `${workload}.${variant}`;
+        console.log(`\n-- ${name} --`);
+        runs[name] = await simulate(home.session, { ...workloads[workload], ...variants[variant] }, io);
+      }
     }
     const at = (run: string, solver: string, w: number) =>
       runs[run]?.table.find((r) => r.solver === solver && r.workers === w)?.efficiency;

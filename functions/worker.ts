@@ -13,7 +13,10 @@ async function work(event: SQSEvent, context: RuntimeRequest['context']): Promis
   const runtime = context.runtime;
   const deps = runtime.engine();
   return processSqsBatch(event, runtime.store, async (record) => {
-    await handleWork(deps, parseMessage(workMessageSchema, record.body));
+    // The receive count tells a redelivery, which first completes what its slot claimed.
+    await handleWork(deps, parseMessage(workMessageSchema, record.body), {
+      receiveCount: Number(record.attributes.ApproximateReceiveCount),
+    });
   });
 }
 

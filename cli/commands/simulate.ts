@@ -20,7 +20,7 @@ import { MAX_WORKERS, parseIntFlag } from '../../lib/validation/inputs.js';
 import { type CommandContext, parseOptions } from '../command-kit.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';
-import { positive, positiveInt } from '../validate.js';
+import { hiddenFlag, positive, positiveInt } from '../validate.js';
 import { hostCalibration, hostMlpCalibration } from './placement.js';
 
 const SOLVER_NAMES = Object.keys(SCALE_SOLVERS) as ScaleSolver[];
@@ -54,6 +54,9 @@ export const simulateFlagsSchema = z.object({
   seed: z.number().int().nonnegative(),
   baseline: z.boolean().default(false),
   affinity: z.boolean().default(false),
+  /** Commander's `--no-claims`: true unless turned off. */
+  claims: z.boolean().default(true),
+  hidden: z.array(z.number().int().positive()).optional(),
   json: z.boolean().default(false),
 });
 type SimulateFlags = z.infer<typeof simulateFlagsSchema>;
@@ -67,6 +70,8 @@ export interface SimulateOutput {
   readonly calibration: { readonly kernel: string; readonly rowFeaturesPerSecond: number };
   readonly fanIn: { readonly readConcurrency: number; readonly batchSize: number };
   readonly shardAffinity: boolean;
+  /** Whether the workers claimed partitions (W above a worker's cache; off with --affinity or --no-claims). */
+  readonly partitionClaims: boolean;
   readonly table: readonly ScaleRow[];
 }
 
@@ -76,7 +81,10 @@ export interface SimulateOutput {
  * calibrated kernel rate — and prints wall time, parallel efficiency, rounds and dollars.
  */
 export async function simulate(session: Session, o: SimulateFlags, io: Io): Promise<SimulateOutput> {
+  if (o.hidden !== undefined && o.model !== 'mlp') throw new UsageError('--hidden belongs to --model mlp');
   const home = session.home.store;
+  // --affinity is the upper bound (shard s on instance s, no claim requests); claims are shipped.
+  const claims = o.claims && !o.affinity;
   const { manifest, manifestKey } = await resolveDataset(home, o.dataset);
   const target = o.target ?? manifest.columns.at(-1)?.name ?? '';
   const spec = buildJobSpec(
@@ -86,7 +94,11 @@ export async function simulate(session: Session, o: SimulateFlags, io: Io): Prom
       model: o.model,
       modelName: `${o.dataset}-simulated`,
       workers: 1,
-      options: o.epochs !== undefined ? { epochs: o.epochs, seed: o.seed } : { seed: o.seed },
+      options: {
+        seed: o.seed,
+        ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
+        ...(o.hidden !== undefined ? { hidden: o.hidden } : {}),
+      },
       idStem: 'sim',
     },
     manifest,
@@ -110,7 +122,7 @@ export async function simulate(session: Session, o: SimulateFlags, io: Io): Prom
     : { readConcurrency: AGGREGATOR_READ_CONCURRENCY, batchSize: 10 };
   if (!o.json) {
     io.out(
-      `${o.dataset}: ${manifest.rows} rows${o.rowScale !== 1 ? ` × ${o.rowScale} (--row-scale)` : ''}, ${o.model} on "${target}"; compute at ${calibration.rowFeaturesPerSecond.toPrecision(3)} ${unit} (${calibration.kernel}); aggregator ${o.baseline ? 'serial, one notification per invocation (--baseline)' : 'reads 32 at once, batches of 10'}${o.affinity ? '; shard s on worker s (--affinity)' : ''}`,
+      `${o.dataset}: ${manifest.rows} rows${o.rowScale !== 1 ? ` × ${o.rowScale} (--row-scale)` : ''}, ${o.model} on "${target}"; compute at ${calibration.rowFeaturesPerSecond.toPrecision(3)} ${unit} (${calibration.kernel}); aggregator ${o.baseline ? 'serial, one notification per invocation (--baseline)' : 'reads 32 at once, batches of 10'}${o.affinity ? '; shard s on worker s (--affinity)' : claims ? '; partition claims above 8 workers' : '; no partition claims (--no-claims)'}`,
     );
   }
   const table = await scaleTable({
@@ -129,6 +141,7 @@ export async function simulate(session: Session, o: SimulateFlags, io: Io): Prom
     aggregatorReadConcurrency: fanIn.readConcurrency,
     aggregatorBatchSize: fanIn.batchSize,
     shardAffinity: o.affinity,
+    ...(claims ? {} : { partitionClaims: false }),
     ...(o.json ? {} : { onRow: (row: ScaleRow) => io.err(`  simulated ${row.solver} W=${row.workers}`) }),
   });
   const out: SimulateOutput = {
@@ -139,6 +152,7 @@ export async function simulate(session: Session, o: SimulateFlags, io: Io): Prom
     calibration: { kernel: calibration.kernel, rowFeaturesPerSecond: calibration.rowFeaturesPerSecond },
     fanIn,
     shardAffinity: o.affinity,
+    partitionClaims: claims,
     table,
   };
   if (o.json) io.out(JSON.stringify(out));
@@ -166,7 +180,12 @@ export function registerSimulate(program: Command, { session, io }: CommandConte
       '--baseline',
       'the aggregator as deployed before the fan-in fix: serial reads, one notification a call',
     )
-    .option('--affinity', "shard s's work on worker instance s, so partitions stay cached (not deployed yet)")
+    .option('--hidden <sizes>', 'mlp hidden layer sizes, e.g. 128,64 (default 100)', hiddenFlag)
+    .option(
+      '--affinity',
+      "upper bound: shard s's work on worker instance s (not deployable on one SQS queue), no claims",
+    )
+    .option('--no-claims', 'workers take the shard of the message they are handed (no partition claims)')
     .option('--json', 'JSON output')
     .action(async (_o: unknown, cmd: Command) => {
       await simulate(session(cmd), parseOptions(simulateFlagsSchema, cmd), io);

@@ -57,7 +57,15 @@ export const keys = {
     result: (jobId: string, round: number, shard: number) =>
       `scratch/jobs/${jobId}/results/${pad(round)}/${pad(shard, 4)}.json`,
     resultsPrefix: (jobId: string, round: number) => `scratch/jobs/${jobId}/results/${pad(round)}/`,
-    /** Every worker result of a job (removed when it finishes). */
+    /**
+     * Partition claim: which work message (its slot, the body) computes `shard` in `round` when the
+     * plan has `claims` (see `claims.ts`). Scratch, so the lifecycle rule expires it with the results.
+     */
+    claim: (jobId: string, round: number, shard: number) =>
+      `scratch/jobs/${jobId}/claims/${pad(round)}/${pad(shard, 4)}`,
+    claimsPrefix: (jobId: string, round: number) => `scratch/jobs/${jobId}/claims/${pad(round)}/`,
+    jobClaimsPrefix: (jobId: string) => `scratch/jobs/${jobId}/claims/`,
+    /** Every worker result and partition claim of a job (removed when it finishes). */
     scratchPrefix: (jobId: string) => `scratch/jobs/${jobId}/`,
   },
   jobsPrefix: 'jobs/',

@@ -1,4 +1,5 @@
 import type { DatasetManifest } from '../data/index.js';
+import { keys } from '../engine/keys.js';
 import {
   type EngineDeps,
   handleResultBatch,
@@ -56,6 +57,13 @@ export interface ScaleRunOptions {
    * source mapping does. @default false
    */
   readonly shardAffinity?: boolean;
+  /**
+   * Passed to the coordinator: whether workers claim partitions (see `claims.ts`). @default as the
+   * shipped engine decides: W greater than a worker's partition cache
+   */
+  readonly partitionClaims?: boolean;
+  /** Partitions one worker instance caches. @default the JobCache default (8) */
+  readonly cachePartitions?: number;
   /** Result notifications per aggregator invocation (the FIFO event source's batch size). @default 10 */
   readonly aggregatorBatchSize?: number;
   /** Passed to the coordinator: the aggregator's result look-ups and reads in flight at once. @default 1 */
@@ -70,6 +78,10 @@ export interface ScaleRunReport {
   readonly rounds: number;
   readonly finalState: TrainState;
   readonly invocations: { readonly work: number; readonly aggregate: number };
+  /** What the work deliveries did (`computed`, `taken`, …), counted. */
+  readonly workOutcomes: Readonly<Partial<Record<Outcome, number>>>;
+  /** Partition claims left in the store (one per shard and round when claims are on). */
+  readonly claimObjects: number;
   readonly coldStarts: number;
   /** Billed Lambda seconds (handler time, cold starts included). */
   readonly billedSeconds: { readonly worker: number; readonly aggregator: number };
@@ -132,7 +144,10 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
     resultMessages: 0,
     finishedAt: Number.NaN,
   };
+  const workOutcomes: Partial<Record<Outcome, number>> = {};
   const shardKeys = new Set(job.manifest.shards.map((sh) => sh.key));
+  const newCache = (): JobCache =>
+    options.cachePartitions === undefined ? new JobCache() : new JobCache(options.cachePartitions);
   const wait = (proc: SimProcess, seconds: number): Promise<void> => sched.sleep(proc, seconds * 1000);
 
   const depsFor = (proc: SimProcess, cache: JobCache): { deps: EngineDeps; meter: MeteringKernel } => {
@@ -191,6 +206,7 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
       ...(options.aggregatorReadConcurrency !== undefined
         ? { aggregatorReadConcurrency: options.aggregatorReadConcurrency }
         : {}),
+      ...(options.partitionClaims !== undefined ? { partitionClaims: options.partitionClaims } : {}),
       async checkpoint(point) {
         // The gradient has just been computed for real; its time passes here, before the result's PUT.
         if (point !== 'worker:before-result') return;
@@ -225,7 +241,7 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
     let pollerWake: (() => void) | undefined;
     for (let i = 0; i < instances; i++) {
       sched.spawn(`${kind}-lambda-${i}`, async (proc) => {
-        const cache = new JobCache();
+        const cache = newCache();
         let cold = true;
         for (;;) {
           let batch: SimDelivery[] = [];
@@ -249,12 +265,17 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
             tally.work++;
             outcomes = [];
             for (const d of batch)
-              outcomes.push(await handleWork(deps, parseMessage(workMessageSchema, d.body)));
+              outcomes.push(
+                await handleWork(deps, parseMessage(workMessageSchema, d.body), {
+                  receiveCount: d.receiveCount,
+                }),
+              );
           } else {
             tally.aggregate++;
             const messages = batch.map((d) => parseMessage(resultMessageSchema, d.body));
             outcomes = await handleResultBatch(deps, messages);
           }
+          if (kind === 'work') for (const o of outcomes) workOutcomes[o] = (workOutcomes[o] ?? 0) + 1;
           const billed = (sched.now - started) / 1000;
           if (kind === 'work') tally.workerBilled += billed;
           else tally.aggregatorBilled += billed;
@@ -295,7 +316,7 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
   };
 
   sched.spawn('start', async (proc) => {
-    const { deps } = depsFor(proc, new JobCache());
+    const { deps } = depsFor(proc, newCache());
     await startJob(deps, job.spec, job.manifest, job.manifestKey);
   });
   eventSource(work, 'work', w, 1, options.shardAffinity === true);
@@ -312,6 +333,8 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
     rounds: finalState.round,
     finalState,
     invocations: { work: tally.work, aggregate: tally.aggregate },
+    workOutcomes,
+    claimObjects: (await options.store.list(keys.job.jobClaimsPrefix(job.spec.jobId))).length,
     coldStarts: tally.coldStarts,
     billedSeconds: { worker: tally.workerBilled, aggregator: tally.aggregatorBilled },
     computeSeconds: tally.computeSeconds,

@@ -57,6 +57,8 @@ export interface ScaleTableOptions {
   readonly aggregatorBatchSize?: number;
   /** Shard s's work goes to worker instance s (see `ScaleRunOptions.shardAffinity`). */
   readonly shardAffinity?: boolean;
+  /** Passed to the engine (see `ScaleRunOptions.partitionClaims`); default: as shipped. */
+  readonly partitionClaims?: boolean;
   /** Called after each simulated job (progress). */
   readonly onRow?: (row: ScaleRow) => void;
 }
@@ -137,6 +139,7 @@ export async function scaleTable(o: ScaleTableOptions): Promise<ScaleRow[]> {
           : {}),
         ...(o.aggregatorBatchSize !== undefined ? { aggregatorBatchSize: o.aggregatorBatchSize } : {}),
         ...(o.shardAffinity !== undefined ? { shardAffinity: o.shardAffinity } : {}),
+        ...(o.partitionClaims !== undefined ? { partitionClaims: o.partitionClaims } : {}),
       });
       if (w === 1) t1 = r.wallSeconds;
       if (!o.workers.includes(w)) continue;

@@ -7,6 +7,7 @@ import type { ObjectStore } from '../../ports.js';
 import { keys } from '../keys.js';
 import { isFiniteModel, type ModelArtifact, storedModelDocument } from '../serving/model-artifact.js';
 import { buildArtifact } from './build-artifact.js';
+import { claimShards, claimsFor } from './claims.js';
 import { isDiverged, recordDivergence, TrainingDivergedError } from './diverged.js';
 import type { JobSpec } from './job-spec.js';
 import {
@@ -74,6 +75,20 @@ export interface EngineDeps {
    * a lifecycle rule expires `scratch/`, so the deletes are left to it. @default true
    */
   readonly deleteScratch?: boolean;
+  /**
+   * Whether a job started here has its workers claim partitions (see `claims.ts`); stored in the
+   * plan, so every worker follows what the start decided. @default W > the cache's partition capacity
+   */
+  readonly partitionClaims?: boolean;
+}
+
+/** What the host knows of a work message's delivery. */
+export interface WorkDelivery {
+  /**
+   * How many times the message has been received, this time included (SQS
+   * `ApproximateReceiveCount`); unknown is taken as a possible redelivery.
+   */
+  readonly receiveCount?: number;
 }
 
 /** Every place a crash is injected: between two writes of a handler. */
@@ -91,7 +106,15 @@ export const CHECKPOINTS = [
 export type CheckpointName = (typeof CHECKPOINTS)[number];
 
 /** What handling one message did; also what the tests count. */
-export type Outcome = 'computed' | 'resent' | 'stale' | 'waiting' | 'applied' | 'finished' | 'recovered';
+export type Outcome =
+  | 'computed'
+  | 'resent'
+  | 'stale'
+  | 'taken'
+  | 'waiting'
+  | 'applied'
+  | 'finished'
+  | 'recovered';
 
 const defaultCache = new JobCache();
 
@@ -109,7 +132,10 @@ export async function startJob(
   manifest: DatasetManifest,
   manifestKey: string,
 ): Promise<JobContext> {
-  const plan = await planJob(deps.store, spec, manifest, manifestKey, { queued: true });
+  const claims =
+    deps.partitionClaims ?? claimsFor(spec.workers, (deps.cache ?? defaultCache).partitionCapacity);
+  // A plan stored before (the CLI's `train` stores it first, with the default cache) is kept.
+  const plan = await planJob(deps.store, spec, manifest, manifestKey, { queued: true, claims });
   await writeJsonIfAbsent(deps.store, keys.job.spec(spec.jobId), spec);
   await at(deps, 'start:after-spec');
   await writeJsonIfAbsent(deps.store, keys.job.plan(spec.jobId), plan);
@@ -160,8 +186,18 @@ async function fanOut(
  * Worker: computes partition `shard`'s result for `round` and tells the aggregator. The result is
  * a pure function of (params of the round, partition, seed), so a redelivered message rewrites
  * the same bytes. A round that is already applied is dropped without work.
+ *
+ * When the plan has `claims`, `shard` names one of the round's W slots instead: the delivery
+ * claims a shard, preferring the partitions this process holds, and computes that one (outcome
+ * `taken` when a duplicate finds every shard claimed); a redelivery (`delivery.receiveCount` > 1)
+ * first completes the shards its slot claimed before. Results and the aggregator are unchanged,
+ * so the bits equal those without claims. Semantics and the liveness argument: `claims.ts`.
  */
-export async function handleWork(deps: EngineDeps, msg: WorkMessage): Promise<Outcome> {
+export async function handleWork(
+  deps: EngineDeps,
+  msg: WorkMessage,
+  delivery: WorkDelivery = {},
+): Promise<Outcome> {
   const { store } = deps;
   const cache = deps.cache ?? defaultCache;
   const ctx = await cache.context(store, msg.jobId);
@@ -182,7 +218,8 @@ export async function handleWork(deps: EngineDeps, msg: WorkMessage): Promise<Ou
     throw new ProtocolError(`work message for round ${msg.round} carries the state of round ${inline.round}`);
   }
   if ((await store.head(keys.job.state(msg.jobId, msg.round + 1))) !== undefined) return 'stale';
-  if ((await store.head(keys.job.result(msg.jobId, msg.round, msg.shard))) !== undefined) {
+  const claims = ctx.plan.claims === true;
+  if (!claims && (await store.head(keys.job.result(msg.jobId, msg.round, msg.shard))) !== undefined) {
     // Computed before, but the notification may have been lost in a crash: send it again.
     await deps.outbox.sendResult(notify);
     return 'resent';
@@ -198,15 +235,47 @@ export async function handleWork(deps: EngineDeps, msg: WorkMessage): Promise<Ou
         : undefined;
   if (state === undefined) return 'stale';
   if (state.status.status !== 'running') return 'stale';
-  const partition = await cache.partition(store, ctx, msg.shard);
+  if (!claims) return computeShard(deps, ctx, state, msg.shard);
+  const held = await claimShards({
+    store,
+    jobId: msg.jobId,
+    round: msg.round,
+    slot: msg.shard,
+    workers: ctx.plan.partitions.length,
+    cached: cache.cachedShards(msg.jobId),
+    // Only a count known to be 1 is a first delivery (unknown or NaN: maybe redelivered).
+    redelivered: !((delivery.receiveCount ?? Number.NaN) <= 1),
+  });
+  let outcome: Outcome = 'taken';
+  for (const { shard, fresh } of held) {
+    const key = keys.job.result(msg.jobId, msg.round, shard);
+    // A claim held before (an earlier delivery of this slot) may have its result stored already.
+    if (!fresh && (await store.head(key)) !== undefined) {
+      await deps.outbox.sendResult({ ...notify, shard });
+      if (outcome === 'taken') outcome = 'resent';
+    } else outcome = await computeShard(deps, ctx, state, shard);
+  }
+  return outcome;
+}
+
+/** Computes `shard`'s result for `state.round`, stores it (put-if-absent) and tells the aggregator. */
+async function computeShard(
+  deps: EngineDeps,
+  ctx: JobContext,
+  state: TrainState,
+  shard: number,
+): Promise<Outcome> {
+  const { store } = deps;
+  const { jobId } = ctx.spec;
+  const partition = await (deps.cache ?? defaultCache).partition(store, ctx, shard);
   const rows = ctx.plan.partitions.map((p) => p.rows);
-  const task = planRound(ctx.plan.config, state, rows).tasks[msg.shard]!;
+  const task = planRound(ctx.plan.config, state, rows).tasks[shard]!;
   const result = computeTask(ctx.plan.config, Float64Array.from(state.params), partition, task, deps.kernel);
   await at(deps, 'worker:before-result');
   // The result is a pure function of the round's inputs: a first write wins and equals any other.
-  await store.putIfAbsent(keys.job.result(msg.jobId, msg.round, msg.shard), JSON.stringify(result));
+  await store.putIfAbsent(keys.job.result(jobId, state.round, shard), JSON.stringify(result));
   await at(deps, 'worker:after-result');
-  await deps.outbox.sendResult(notify);
+  await deps.outbox.sendResult({ v: 1, type: 'result', jobId, round: state.round, shard });
   return 'computed';
 }
 
@@ -408,7 +477,7 @@ export async function finishJob(
 
 /**
  * Removes what a finished job no longer needs: the round states before the final one, the
- * fan-out markers and (unless `deleteScratch` is false) the worker results. Kept: spec, plan,
+ * fan-out markers and (unless `deleteScratch` is false) the worker results and partition claims. Kept: spec, plan,
  * the final state, the model, the registration marker and the per-round records. Idempotent,
  * and safe against late duplicates: a work or result message whose round state is gone is
  * dropped as stale, and a retried start sees the model and does not fan out again.

@@ -48,6 +48,11 @@ export interface JobPlan {
   readonly placement?: JobPlacement;
   /** An mlp's alpha chosen on a validation split of the training rows (see `plan-job.ts`). */
   readonly alphaSelection?: PlannedAlpha;
+  /**
+   * Workers claim the shard they compute instead of taking the work message's (see `claims.ts`):
+   * set at a queued start when W exceeds a worker's partition cache. Absent: off.
+   */
+  readonly claims?: true;
 }
 
 /** The outcome of an alpha selection, as the plan records it. */
@@ -66,7 +71,7 @@ export function makeJobPlan(
   spec: JobSpec,
   manifest: DatasetManifest,
   manifestKey: string,
-  options: { readonly queued?: boolean; readonly alpha?: PlannedAlpha } = {},
+  options: { readonly queued?: boolean; readonly alpha?: PlannedAlpha; readonly claims?: boolean } = {},
 ): JobPlan {
   if (spec.model !== 'mlp' && spec.options.hidden !== undefined)
     throw new UsageError(`--hidden sets an mlp's layers; it does not apply to --model ${spec.model}`);
@@ -167,6 +172,7 @@ export function makeJobPlan(
     ...(options.alpha !== undefined && spec.options.l2 === undefined
       ? { alphaSelection: options.alpha }
       : {}),
+    ...(options.queued === true && options.claims === true ? { claims: true as const } : {}),
   };
 }
 

@@ -71,6 +71,7 @@ export const jobPlanDocument = storedAs<JobPlan>(
     transform: z.looseObject({}),
     target: z.looseObject({ kind: z.enum(['regression', 'classification']) }),
     partitions: z.array(z.object({ start: count, end: count, rows: count })),
+    claims: z.literal(true).optional(),
   }),
 );
 
@@ -100,6 +101,9 @@ export interface JobContext {
   readonly manifest: DatasetManifest;
 }
 
+/** Partitions a worker process caches by default (a job with more workers claims partitions). */
+export const WORKER_CACHE_PARTITIONS = 8;
+
 /**
  * Per-process cache of job documents and loaded partitions. A warm Lambda keeps its partition
  * between rounds, so only the parameters travel each round. Bounded: least recently used out.
@@ -111,7 +115,21 @@ export class JobCache {
   private readonly fanouts = new Map<string, number>();
   private readonly results = new Map<string, { round: number; shards: Set<number> }>();
 
-  public constructor(private readonly maxPartitions = 8) {}
+  public constructor(private readonly maxPartitions = WORKER_CACHE_PARTITIONS) {}
+
+  /** How many partitions this cache holds at most (a job with more workers claims partitions). */
+  public get partitionCapacity(): number {
+    return this.maxPartitions;
+  }
+
+  /** The shards of `jobId` whose partitions are held here, most recently used first. */
+  public cachedShards(jobId: string): number[] {
+    const prefix = `${jobId}/`;
+    return [...this.partitions.keys()]
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => Number(key.slice(prefix.length)))
+      .reverse();
+  }
 
   /**
    * The newest round state this process stored for `jobId`, if it is the one of `round`. Round

@@ -3,9 +3,10 @@ import { readDocument } from '../../documents.js';
 import { selectMlpAlpha } from '../../optim/index.js';
 import type { ObjectStore } from '../../ports.js';
 import { keys } from '../keys.js';
+import { claimsFor } from './claims.js';
 import { type JobPlan, makeJobPlan, type PlannedAlpha, trainConfigInput } from './job-plan.js';
 import type { JobSpec } from './job-spec.js';
-import { jobPlanDocument } from './job-store.js';
+import { jobPlanDocument, WORKER_CACHE_PARTITIONS } from './job-store.js';
 import { loadPartition, type RowSource } from './partition-data.js';
 
 /**
@@ -24,6 +25,7 @@ export const ALPHA_SELECTION_MIN_ROWS = 100;
  * {@link ALPHA_SELECTION_MAX_ROWS} training rows, with the alpha chosen on a validation split of
  * the training rows (`selectMlpAlpha`; the holdout rows are not among them), recorded in the plan
  * with its reason. Deterministic: the selection uses the default kernel whatever the runner's.
+ * A queued plan gets `claims` when W exceeds a worker's partition cache (`options.claims` forces it).
  *
  * @example
  * const plan = await planJob(store, spec, manifest, manifestKey, { queued: true });
@@ -34,11 +36,13 @@ export async function planJob(
   spec: JobSpec,
   manifest: DatasetManifest,
   manifestKey: string,
-  options: { readonly queued?: boolean; readonly rows?: RowSource } = {},
+  options: { readonly queued?: boolean; readonly rows?: RowSource; readonly claims?: boolean } = {},
 ): Promise<JobPlan> {
   const stored = await readDocument(store, keys.job.plan(spec.jobId), jobPlanDocument);
   if (stored !== undefined) return stored;
-  const queued = options.queued === undefined ? {} : { queued: options.queued };
+  // A queued job with more workers than a worker caches partitions claims them (see claims.ts).
+  const claims = options.claims ?? claimsFor(spec.workers, WORKER_CACHE_PARTITIONS);
+  const queued = { ...(options.queued === undefined ? {} : { queued: options.queued }), claims };
   const plan = makeJobPlan(spec, manifest, manifestKey, queued);
   const alpha = await chooseAlpha(store, spec, manifest, plan, options.rows);
   return alpha === undefined ? plan : makeJobPlan(spec, manifest, manifestKey, { ...queued, alpha });

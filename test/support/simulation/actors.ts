@@ -62,6 +62,8 @@ export interface SimWorld {
   readonly aggregate: SimQueue;
   readonly faults: FaultInjector;
   readonly tally: Tally;
+  /** Passed to the engine (see `EngineDeps.partitionClaims`). */
+  readonly partitionClaims?: boolean;
 }
 
 /** A few virtual milliseconds of network or runtime latency. */
@@ -110,6 +112,7 @@ export function handlerDeps(world: SimWorld, proc: SimProcess, cache: JobCache):
     cache,
     // As the shipped runtimes: a round's results are read in parallel (summed in partition order).
     aggregatorReadConcurrency: AGGREGATOR_READ_CONCURRENCY,
+    ...(world.partitionClaims !== undefined ? { partitionClaims: world.partitionClaims } : {}),
     async checkpoint(point) {
       const n = ++tally.checkpoints[point];
       await sched.sleep(proc, point === 'worker:before-result' ? sched.int(50, 300) : 1);
@@ -159,7 +162,9 @@ export function spawnConsumer(
         const deps = handlerDeps(world, proc, cache);
         const outcome =
           kind === 'work'
-            ? await handleWork(deps, parseMessage(workMessageSchema, delivery.body))
+            ? await handleWork(deps, parseMessage(workMessageSchema, delivery.body), {
+                receiveCount: delivery.receiveCount,
+              })
             : await handleResult(deps, parseMessage(resultMessageSchema, delivery.body));
         tally.outcomes[outcome]++;
         await latency(world, proc);

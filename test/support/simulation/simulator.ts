@@ -48,6 +48,8 @@ export interface SimulationOptions {
   readonly visibilityTimeoutMs?: number;
   /** Deliveries before a message is dead-lettered (default 5). */
   readonly maxReceiveCount?: number;
+  /** Passed to the engine: whether started jobs claim partitions (default: W > the cache's 8). */
+  readonly partitionClaims?: boolean;
   readonly messages?: readonly SeededMessage[];
   /**
    * Stop everything at this virtual time, queues included: what is left is the store alone (a
@@ -84,6 +86,7 @@ const OUTCOMES: readonly SimOutcome[] = [
   'computed',
   'resent',
   'stale',
+  'taken',
   'waiting',
   'applied',
   'finished',
@@ -158,6 +161,7 @@ function createWorld(options: SimulationOptions): SimWorld {
     work: new SimQueue('work', { fifo: false, visibilityTimeoutMs, maxReceiveCount }, sched),
     aggregate: new SimQueue('aggregate', { fifo: true, visibilityTimeoutMs, maxReceiveCount }, sched),
     faults: new FaultInjector(options.faults?.faults ?? []),
+    ...(options.partitionClaims !== undefined ? { partitionClaims: options.partitionClaims } : {}),
     tally: {
       checkpoints: zeros(CHECKPOINTS),
       outcomes: zeros(OUTCOMES),

@@ -101,6 +101,14 @@ async function suites(): Promise<Suite[]> {
       dataset: blobsDataset,
       schedules: 60,
     },
+    // W = 12 above a worker's cache of 8: partition claims on (deliveries take any free shard,
+    // redeliveries finish their slot's claims), on 3 work consumers.
+    {
+      name: 'sync GD with partition claims, W=12',
+      spec: seedSpec('job-f', seed, { epochs: 8 }, { workers: 12 }),
+      dataset: seedDataset,
+      schedules: 40,
+    },
     {
       name: 'lbfgs, linear, W=3',
       spec: seedSpec('job-f', seed, { solver: 'lbfgs' }, { workers: 3 }),

@@ -140,4 +140,34 @@ describe('Function: simulateScaledJob', () => {
       expect(r.rounds, solver).toBe(reference.state.round);
     }
   });
+
+  it('with partition claims (W = 12 > a cache of 8) computes each shard once a round and keeps the bits', async () => {
+    // Prepare: batch GD, 6 epochs → 6 rounds (one full pass each).
+    const store = new SimObjectStore();
+    const data = await seedDataset(store);
+    const spec = seedSpec('job-claims', data.manifest.version, { epochs: 6 }, { workers: 12 });
+    const run = (id: string, partitionClaims?: boolean) =>
+      simulateScaledJob({
+        store,
+        job: { spec: { ...spec, jobId: id }, ...data },
+        kernel: new TypedArrayKernel(),
+        latency: AWS_LATENCY,
+        workerRowParamsPerSecond: 1e6,
+        seed: 4,
+        ...(partitionClaims !== undefined ? { partitionClaims } : {}),
+      });
+
+    // Act
+    const on = await run('job-claims-on');
+    const off = await run('job-claims-off', false);
+
+    // Assess: 12 claims a round, each computed once (12 work deliveries a round, none left without
+    // a shard); none without claims; the same parameters; fewer partition loads with claims.
+    expect(on.rounds).toBe(6);
+    expect(on.claimObjects).toBe(12 * 6);
+    expect(on.workOutcomes).toEqual({ computed: 12 * 6 });
+    expect(off.claimObjects).toBe(0);
+    expect(bitDifferences(on.finalState.params, off.finalState.params)).toEqual([]);
+    expect(on.s3.shardGet).toBeLessThan(off.s3.shardGet);
+  });
 });
