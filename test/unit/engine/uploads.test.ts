@@ -30,12 +30,15 @@ describe('Function: parseUploadKey', () => {
     expect(parseUploadKey('datasets/d/f.csv')).toEqual({ dataset: 'd', file: 'f.csv' });
     expect(parseUploadKey('datasets/d/v1/part-0.csv')).toEqual({ dataset: 'd', file: 'v1/part-0.csv' });
   });
-  it.each([['processed/d/f.csv'], ['x/datasets/d/f.csv'], ['datasets/d/'], ['datasets//f.csv'], ['datasets/d']])(
-    'leaves %s alone',
-    (key) => {
-      expect(parseUploadKey(key)).toBeUndefined();
-    },
-  );
+  it.each([
+    ['processed/d/f.csv'],
+    ['x/datasets/d/f.csv'],
+    ['datasets/d/'],
+    ['datasets//f.csv'],
+    ['datasets/d'],
+  ])('leaves %s alone', (key) => {
+    expect(parseUploadKey(key)).toBeUndefined();
+  });
 });
 
 describe('Function: uploadIdFor', () => {
@@ -63,7 +66,14 @@ describe('Function: ingestUpload, records', () => {
     // Act
     const record = await ingestUpload(store, key, { now });
     // Assess
-    expect(seen).toEqual({ v: 1, uploadId: id, dataset: 'd', key, state: 'processing', at: AT.toISOString() });
+    expect(seen).toEqual({
+      v: 1,
+      uploadId: id,
+      dataset: 'd',
+      key,
+      state: 'processing',
+      at: AT.toISOString(),
+    });
     expect(record).toMatchObject({
       v: 1,
       uploadId: id,
@@ -97,7 +107,9 @@ describe('Function: ingestUpload, records', () => {
         throw 'a string, not an Error';
       },
     });
-    const error = await ingestUpload(store, 'datasets/d/f.csv', { now, uploadId: 'u' }).catch((e: unknown) => e);
+    const error = await ingestUpload(store, 'datasets/d/f.csv', { now, uploadId: 'u' }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DatasetError);
     expect((error as Error).message).toBe('f.csv: could not be read as CSV: a string, not an Error');
     expect(await read(base, keys.uploadStatus('d', 'u'))).toEqual({
@@ -133,7 +145,9 @@ describe('Function: ingestUpload, records', () => {
       new UsageError('"other/f.csv" is not under datasets/<name>/'),
     );
     await expect(ingestUpload(store, 'datasets/d/a/f.csv')).rejects.toThrow(
-      new UsageError('upload key "datasets/d/a/f.csv" is not datasets/<name>/<file>: the file is in a folder'),
+      new UsageError(
+        'upload key "datasets/d/a/f.csv" is not datasets/<name>/<file>: the file is in a folder',
+      ),
     );
     const missing = await ingestUpload(store, 'datasets/d/f.csv').catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(NotFoundError);
@@ -171,7 +185,17 @@ describe('Function: isRetryable', () => {
 describe('Function: listUploads and resolveDataset', () => {
   const record = (dataset: string, uploadId: string, at: string, state: 'ready' | 'failed', version = 'v') =>
     state === 'ready'
-      ? { v: 1, uploadId, dataset, key: `datasets/${dataset}/f.csv`, state, at, version, rows: 1, columns: ['x'] }
+      ? {
+          v: 1,
+          uploadId,
+          dataset,
+          key: `datasets/${dataset}/f.csv`,
+          state,
+          at,
+          version,
+          rows: 1,
+          columns: ['x'],
+        }
       : { v: 1, uploadId, dataset, key: `datasets/${dataset}/f.csv`, state, at, error: 'bad' };
 
   async function seeded() {
