@@ -237,3 +237,35 @@ describe('Function: ingestPartitionObject, edges', () => {
     expect(again).toEqual(first);
   });
 });
+
+describe('Function: ingestPartitionObject, the published manifest', () => {
+  it('takes a marker’s parts in name order, and its shardBytes is the sum of its shards', async () => {
+    // part-1 sees label "b" first, part-0 "a": merged in name order the classes are (a, b), so
+    // part-1's shard is re-numbered and rewritten (its byte count may change).
+    const store = new MemoryObjectStore();
+    await store.put('datasets/d/v1/part-0.csv', 'x,c\n1,a\n2,b\n');
+    await store.put('datasets/d/v1/part-1.csv', 'x,c\n3,b\n4,a\n');
+    await store.put('datasets/d/v1/_SUCCESS', JSON.stringify({ v: 1, parts: ['part-1.csv', 'part-0.csv'] }));
+    await ingest(store, 'datasets/d/v1/_SUCCESS');
+    expect((await json(store, keys.partition.expected('d', 'v1')))?.parts).toEqual([
+      'part-0.csv',
+      'part-1.csv',
+    ]);
+    await ingest(store, 'datasets/d/v1/part-1.csv');
+    const ready = await ingest(store, 'datasets/d/v1/part-0.csv');
+    if (ready?.state !== 'ready') throw new Error('not ready');
+    const manifest = (await json(store, keys.manifest('d', ready.version))) as {
+      shards: { key: string; bytes: number }[];
+      shardBytes: number;
+      columns: { name: string; categories?: string[] }[];
+    };
+    expect(manifest.columns[1]!.categories).toEqual(['a', 'b']);
+    let sum = 0;
+    for (const s of manifest.shards) {
+      const stored = await store.get(s.key);
+      expect(stored!.body.byteLength).toBe(s.bytes);
+      sum += s.bytes;
+    }
+    expect(manifest.shardBytes).toBe(sum);
+  });
+});

@@ -251,3 +251,19 @@ describe('Function: listUploads and resolveDataset', () => {
     await expect(resolveDataset(store, '../d')).rejects.toThrow(UsageError);
   });
 });
+
+describe('Function: ingestUpload, names and causes', () => {
+  it('reads a dataset name of several characters, and keeps the cause of a wrapped error', async () => {
+    expect(parseUploadKey('datasets/sales-2026/f.csv')).toEqual({ dataset: 'sales-2026', file: 'f.csv' });
+    const base = new MemoryObjectStore();
+    await base.put('datasets/d/f.csv', 'x\n1\n');
+    const cause = new RangeError('Invalid array length');
+    const store = overrideStore(base, {
+      getStream: async () => {
+        throw cause;
+      },
+    });
+    const error = await ingestUpload(store, 'datasets/d/f.csv').catch((e: unknown) => e);
+    expect((error as Error).cause).toBe(cause);
+  });
+});
