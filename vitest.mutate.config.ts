@@ -16,6 +16,8 @@ export default defineConfig({
       'test/unit/functions/**/*.test.ts',
       'test/integration/functions/predict-bad-input.test.ts',
       'test/integration/functions/predict-requests.test.ts',
+      // The handlers' AWS-only paths (EMF, job report, JSON error lines) over loopback servers: seconds.
+      'test/integration/aws/aws-only-handler-paths.test.ts',
     ],
     exclude: ['test/unit/engine/fault-schedules.test.ts', 'test/unit/engine/coordinator-simulation.test.ts'],
     testTimeout: 60_000,

@@ -57,6 +57,9 @@ type CopiedTempFile = Pick<TempFile, 'tempPath'> & Partial<Omit<TempFile, 'tempP
 
 const md5Hex = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
 
+/** The etag (MD5) of an empty object. */
+const EMPTY_ETAG = md5Hex(new Uint8Array(0));
+
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
@@ -262,7 +265,35 @@ export class FsObjectStore implements ObjectStore {
   }
 
   public putIfAbsent(key: string, body: ObjectBody): Promise<boolean> {
+    if (toBytes(body).byteLength === 0) return Promise.resolve(this.createEmpty(key));
     return putIfAbsentVia(this, key, body);
+  }
+
+  /**
+   * Put-if-absent of an empty object (a marker: a round's fan-out, a job's registration) with
+   * one exclusive create of the file itself: with no bytes to write, nobody can see half of it,
+   * so the temp file, link and unlink of other writes are not needed.
+   */
+  private createEmpty(key: string): boolean {
+    const filePath = keyToPath(this.root, key);
+    let fd: number | undefined;
+    try {
+      try {
+        fd = openSync(filePath, 'wx');
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT') throw error;
+        mkdirSync(path.dirname(filePath), { recursive: true });
+        fd = openSync(filePath, 'wx');
+      }
+      if (this.fsync) fsyncSync(fd);
+      rememberEtag(filePath, { signature: signatureOf(fstatSync(fd)), etag: EMPTY_ETAG });
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'EEXIST') return false;
+      throw this.failure('write', key, error);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   public async list(prefix: string): Promise<ObjectInfo[]> {

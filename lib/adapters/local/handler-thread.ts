@@ -44,6 +44,8 @@ const handler =
 const consumer = new QueueConsumer(queues[data.queue], handler, {
   functionName: data.functionName,
   batchSize: data.batchSize,
+  // A worker's result notification is its last act: it commits with the work message's delete.
+  holdSends: data.queue === 'work',
 });
 parentPort?.on('message', (m: unknown) => {
   if (m === 'stop') {

@@ -26,7 +26,12 @@ export function openLocalQueues(home: string, settings: LocalQueueSettings = {})
   // Sends from this process (any thread) wake long polls at once; the poll only finds messages
   // sent by other processes and messages whose visibility timeout ran out, where 50 ms is soon
   // enough, and it is what an idle local cloud spends its CPU on.
-  const broker = new SqliteQueueBroker({ path: join(home, 'queues.db'), pollIntervalMs: 50 });
+  // One connection per thread and home: the local cloud's consumers and its handlers' outboxes.
+  const broker = new SqliteQueueBroker({
+    path: join(home, 'queues.db'),
+    pollIntervalMs: 50,
+    shareConnection: true,
+  });
   const visibilityTimeoutSeconds = settings.visibilityTimeoutSeconds ?? 30;
   const maxReceiveCount = settings.maxReceiveCount ?? 5;
   const n = LOCAL_QUEUE_NAMES;

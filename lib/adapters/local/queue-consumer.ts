@@ -1,12 +1,23 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { Queue } from '../../ports.js';
+import type { Queue, ReceivedMessage } from '../../ports.js';
 import { lambdaContext, sqsEvent } from './lambda-events.js';
 
 /** A Lambda handler for SQS events, as exported by `functions/*.ts`. */
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
-/** A queue that may delete a whole batch in one call (SQS `DeleteMessageBatch`), as the ESM does. */
-export type ConsumedQueue = Queue & { deleteBatch?(receiptHandles: readonly string[]): Promise<void> };
+/**
+ * A queue that may delete a whole batch in one call (SQS `DeleteMessageBatch`), as the ESM does,
+ * and (the local SQLite queue) delete a batch and receive the next one in one transaction.
+ */
+export type ConsumedQueue = Queue & {
+  deleteBatch?(receiptHandles: readonly string[]): Promise<void>;
+  holdSends?(): void;
+  releaseHeldSends?(): Promise<void>;
+  deleteAndReceive?(
+    receiptHandles: readonly string[],
+    options: { maxMessages: number },
+  ): Promise<ReceivedMessage[]>;
+};
 
 /** Counters of one consumer: handler invocations, messages deleted, messages reported failed. */
 export interface ConsumerStats {
@@ -31,7 +42,18 @@ export class QueueConsumer {
   public constructor(
     private readonly queue: ConsumedQueue,
     private readonly handler: SqsHandler,
-    private readonly options: { functionName: string; batchSize?: number; waitSeconds?: number },
+    private readonly options: {
+      functionName: string;
+      batchSize?: number;
+      waitSeconds?: number;
+      /**
+       * Commit the handler's sends with the invocation's deletes (where the queue can hold sends,
+       * see `SqliteQueue.holdSends`): for a handler whose sends end its work (the worker). A
+       * handler that sends and then goes on working (the aggregator's fan-out) would make the
+       * receivers wait. @default false
+       */
+      holdSends?: boolean;
+    },
   ) {}
 
   public start(): void {
@@ -50,9 +72,19 @@ export class QueueConsumer {
       maxMessages: this.options.batchSize ?? 1,
       waitTimeSeconds: waitSeconds,
     });
-    if (messages.length === 0) return 0;
+    if (messages.length > 0) await this.invoke(messages, false);
+    return messages.length;
+  }
+
+  /**
+   * One invocation with `messages`, then the deletes. With `receiveNext` (and a queue that can),
+   * the next batch is received in the deletes' transaction and returned: between two
+   * invocations of a busy consumer, one commit instead of two.
+   */
+  private async invoke(messages: ReceivedMessage[], receiveNext: boolean): Promise<ReceivedMessage[]> {
     this.stats.invocations++;
     let response: SQSBatchResponse | undefined;
+    if (this.options.holdSends === true) this.queue.holdSends?.();
     try {
       response = await this.handler(
         sqsEvent(this.queue.name, messages),
@@ -60,22 +92,39 @@ export class QueueConsumer {
       );
     } catch {
       this.stats.crashed += messages.length;
-      return messages.length;
+      // What it sent before it threw goes out, as it would have on Lambda.
+      await this.queue.releaseHeldSends?.();
+      return [];
     }
     const failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     const done = messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
-    if (this.queue.deleteBatch !== undefined) await this.queue.deleteBatch(done);
+    let next: ReceivedMessage[] = [];
+    if (receiveNext && !this.stopping && this.queue.deleteAndReceive !== undefined)
+      next = await this.queue.deleteAndReceive(done, { maxMessages: this.options.batchSize ?? 1 });
+    else if (this.queue.deleteBatch !== undefined) await this.queue.deleteBatch(done);
     else for (const handle of done) await this.queue.delete(handle);
     this.stats.succeeded += done.length;
     this.stats.failed += messages.length - done.length;
-    return messages.length;
+    return next;
   }
 
   private async loop(): Promise<void> {
-    while (!this.stopping) {
+    // A batch received with the previous deletes is handled even if `stop` came meanwhile: it
+    // is in flight already (the invocation after it receives nothing more).
+    let next: ReceivedMessage[] = [];
+    while (!this.stopping || next.length > 0) {
       try {
-        await this.pollOnce(this.options.waitSeconds ?? 1);
+        const messages =
+          next.length > 0
+            ? next
+            : await this.queue.receive({
+                maxMessages: this.options.batchSize ?? 1,
+                waitTimeSeconds: this.options.waitSeconds ?? 1,
+              });
+        next = [];
+        if (messages.length > 0) next = await this.invoke(messages, true);
       } catch (error) {
+        next = [];
         // The queue itself failed (database locked too long, disk full): say so, back off, go on.
         console.error(`shardtrain local cloud: ${this.options.functionName}: ${String(error)}`);
         await new Promise((r) => setTimeout(r, 200));

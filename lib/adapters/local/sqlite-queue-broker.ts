@@ -27,7 +27,17 @@ export interface SqliteQueueBrokerOptions {
    * @default 10_000
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * Share one connection with the other sharing brokers of this thread on the same file (closed
+   * with the last of them). The local cloud's consumer and its handler's outbox then commit on
+   * one connection, whose page cache no commit of the other invalidates.
+   * @default false
+   */
+  readonly shareConnection?: boolean;
 }
+
+/** Connections opened with `shareConnection`, per file, in this thread; `refs` brokers use each. */
+const sharedConnections = new Map<string, { db: Database.Database; refs: number }>();
 
 /** Options of {@link SqliteQueueBroker.createQueue}; defaults follow SQS. */
 export interface CreateQueueOptions {
@@ -90,28 +100,46 @@ export class SqliteQueueBroker {
   private readonly pollIntervalMs: number;
   private readonly busyTimeoutMs: number;
   private readonly wakeups: Int32Array;
+  /** Whether {@link SqliteQueueBrokerOptions.shareConnection} holds for this broker's connection. */
+  private readonly shared: boolean;
+  private closed = false;
 
   public constructor(options: SqliteQueueBrokerOptions) {
     const file = options.path === ':memory:' ? options.path : path.resolve(options.path);
     this.busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
     this.file = file;
+    this.shared = options.shareConnection === true && file !== ':memory:';
+    const open = this.shared ? sharedConnections.get(file) : undefined;
     try {
-      if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-      this.db = new Database(file);
-      // Busy statements are retried by `retryWhileBusy`, not by SQLite's sleeping handler.
-      this.db.pragma('busy_timeout = 0');
-      this.locked(() => this.db.pragma('journal_mode = WAL'));
-      this.db.pragma('synchronous = NORMAL');
-      // The local cloud checkpoints from a thread of its own (sqlite-checkpointer.ts).
-      this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-      this.locked(() => this.db.transaction(() => this.db.exec(QUEUE_SCHEMA)).immediate());
+      this.db = open?.db ?? this.open(file);
     } catch (error) {
       throw new InfrastructureError(`cannot open the local queue database ${file}`, { cause: error });
     }
+    if (open !== undefined) open.refs++;
+    else if (this.shared) sharedConnections.set(file, { db: this.db, refs: 1 });
     this.now = options.now ?? Date.now;
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     // An in-memory database is private to this broker, so its wake-ups must be too.
     this.wakeups = file === ':memory:' ? privateQueueWakeups() : queueWakeups(file);
+  }
+
+  /** Opens `file` and sets the connection up (WAL, busy waits left to `retryWhileBusy`, schema). */
+  private open(file: string): Database.Database {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    try {
+      // Busy statements are retried by `retryWhileBusy`, not by SQLite's sleeping handler.
+      db.pragma('busy_timeout = 0');
+      this.locked(() => db.pragma('journal_mode = WAL'));
+      db.pragma('synchronous = NORMAL');
+      // The local cloud checkpoints from a thread of its own (sqlite-checkpointer.ts).
+      db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      this.locked(() => db.transaction(() => db.exec(QUEUE_SCHEMA)).immediate());
+      return db;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   }
 
   /**
@@ -198,6 +226,11 @@ export class SqliteQueueBroker {
 
   /** Closes the database connection; queues from this broker stop working. */
   public close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const open = this.shared ? sharedConnections.get(this.file) : undefined;
+    if (open?.db === this.db && --open.refs > 0) return;
+    if (open?.db === this.db) sharedConnections.delete(this.file);
     this.db.close();
   }
 

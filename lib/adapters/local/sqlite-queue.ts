@@ -13,6 +13,12 @@ import { notifySend, sendCount, waitForSend } from './queue-wakeups.js';
 import { retryWhileBusy } from './sqlite-busy.js';
 import type { MessageRow } from './sqlite-queue-schema.js';
 
+/** Sends held per connection until its consumer's next commit (see {@link SqliteQueue.holdSends}). */
+const heldSends = new WeakMap<
+  Database.Database,
+  { queue: SqliteQueue; entries: readonly SendEntry[]; ids: readonly string[] }[]
+>();
+
 /** SQS limits this queue enforces, so that code that works locally also works on SQS. */
 export const QUEUE_LIMITS = {
   /** Entries per `sendBatch` and messages per `receive`. */
@@ -111,6 +117,8 @@ export class SqliteQueue implements Queue {
   }
 
   public async send(body: string, options: SendOptions = {}): Promise<{ messageId: string }> {
+    const held = this.hold([{ ...options, body }]);
+    if (held !== undefined) return { messageId: held[0]! };
     const [messageId] = this.transaction(() => this.insertAll([{ ...options, body }]));
     this.signal();
     return { messageId: messageId! };
@@ -122,8 +130,26 @@ export class SqliteQueue implements Queue {
         `sendBatch to "${this.name}" takes 1 to ${QUEUE_LIMITS.maxBatch} entries (as SQS), got ${entries.length}; split the batch`,
       );
     }
+    if (this.hold(entries) !== undefined) return;
     this.transaction(() => this.insertAll(entries));
     this.signal();
+  }
+
+  /**
+   * From now until the next {@link SqliteQueue.deleteBatch}, {@link SqliteQueue.deleteAndReceive}
+   * or {@link SqliteQueue.releaseHeldSends} on a queue of this connection, sends to any queue of
+   * the connection are validated and held, then committed in that call's transaction, before its
+   * deletes. A local-cloud handler's sends are its invocation's last acts, so they go out with
+   * the deletes of the invocation: one commit instead of two. A held send returns the id its
+   * message will have (a FIFO duplicate is dropped when the sends are committed).
+   */
+  public holdSends(): void {
+    if (!heldSends.has(this.context.db)) heldSends.set(this.context.db, []);
+  }
+
+  /** Commits the sends held on this connection (after a handler that threw), in one transaction. */
+  public async releaseHeldSends(): Promise<void> {
+    this.commitWithHeldSends(() => undefined);
   }
 
   public async receive(options: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
@@ -167,11 +193,70 @@ export class SqliteQueue implements Queue {
         `deleteBatch on "${this.name}" takes at most ${QUEUE_LIMITS.maxBatch} receipt handles (as SQS), got ${receiptHandles.length}`,
       );
     }
-    if (receiptHandles.length === 0) return;
+    if (receiptHandles.length === 0 && !heldSends.has(this.context.db)) return;
     const remove = this.statement('DELETE FROM messages WHERE queue = ? AND receipt_handle = ?');
-    this.transaction(() => {
+    this.commitWithHeldSends(() => {
       for (const handle of receiptHandles) remove.run(this.name, handle);
     });
+  }
+
+  /**
+   * What a consumer does between two invocations, in one transaction (one commit instead of two):
+   * deletes the handled messages as {@link SqliteQueue.deleteBatch} does, then receives up to
+   * `maxMessages` as {@link SqliteQueue.receive} with no wait. A FIFO group freed by the deletes
+   * is deliverable to that receive. Nothing deliverable: an empty list (long-poll with `receive`).
+   */
+  public async deleteAndReceive(
+    receiptHandles: readonly string[],
+    options: Omit<ReceiveOptions, 'waitTimeSeconds'> = {},
+  ): Promise<ReceivedMessage[]> {
+    if (receiptHandles.length > QUEUE_LIMITS.maxBatch) {
+      throw new UsageError(
+        `deleteAndReceive on "${this.name}" takes at most ${QUEUE_LIMITS.maxBatch} receipt handles (as SQS), got ${receiptHandles.length}`,
+      );
+    }
+    const maxMessages = options.maxMessages ?? 1;
+    const visibilityTimeoutSeconds =
+      options.visibilityTimeoutSeconds ?? this.attributes.visibilityTimeoutSeconds;
+    checkRange('maxMessages', maxMessages, 1, QUEUE_LIMITS.maxBatch);
+    checkRange(
+      'visibilityTimeoutSeconds',
+      visibilityTimeoutSeconds,
+      0,
+      QUEUE_LIMITS.maxVisibilityTimeoutSeconds,
+    );
+    const remove = this.statement('DELETE FROM messages WHERE queue = ? AND receipt_handle = ?');
+    return this.commitWithHeldSends(() => {
+      for (const handle of receiptHandles) remove.run(this.name, handle);
+      return this.receiveNow(maxMessages, visibilityTimeoutSeconds);
+    });
+  }
+
+  /**
+   * Runs `work` in a transaction after inserting the sends held on this connection, if any, and
+   * wakes their queues once it commits. The held sends are let go either way: when the
+   * transaction fails, the messages being deleted stay and come back, and their handler sends again.
+   */
+  private commitWithHeldSends<T>(work: () => T): T {
+    const held = heldSends.get(this.context.db);
+    heldSends.delete(this.context.db);
+    if (held === undefined || held.length === 0) return this.transaction(work);
+    const result = this.transaction(() => {
+      for (const h of held) h.queue.insertAll(h.entries, h.ids);
+      return work();
+    });
+    for (const queue of new Set(held.map((h) => h.queue.name))) this.signal(queue);
+    return result;
+  }
+
+  /** Holds `entries` (validated, ids assigned) when this connection holds sends; else undefined. */
+  private hold(entries: readonly SendEntry[]): string[] | undefined {
+    const held = heldSends.get(this.context.db);
+    if (held === undefined) return undefined;
+    for (const entry of entries) this.checkEntry(entry);
+    const ids = entries.map(() => randomUUID());
+    held.push({ queue: this, entries, ids });
+    return ids;
   }
 
   public async changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): Promise<void> {
@@ -323,7 +408,7 @@ export class SqliteQueue implements Queue {
     return now - this.attributes.messageRetentionSeconds * 1000;
   }
 
-  private insertAll(entries: readonly SendEntry[]): string[] {
+  private insertAll(entries: readonly SendEntry[], ids?: readonly string[]): string[] {
     const now = this.context.now();
     this.statement('DELETE FROM dedup WHERE expires_at <= ?').run(now);
     const findDuplicate = this.statement('SELECT message_id FROM dedup WHERE queue = ? AND dedup_id = ?');
@@ -334,13 +419,13 @@ export class SqliteQueue implements Queue {
       `INSERT INTO messages (queue, message_id, body, group_id, dedup_id, sent_at, visible_at)
        VALUES (@queue, @messageId, @body, @groupId, @dedupId, @now, @visibleAt)`,
     );
-    return entries.map((entry) => {
+    return entries.map((entry, i) => {
       const dedupId = this.checkEntry(entry);
       if (dedupId !== undefined) {
         const duplicate = findDuplicate.get(this.name, dedupId) as { message_id: string } | undefined;
         if (duplicate !== undefined) return duplicate.message_id;
       }
-      const messageId = randomUUID();
+      const messageId = ids?.[i] ?? randomUUID();
       insert.run({
         queue: this.name,
         messageId,

@@ -1,5 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHandler as createAggregator } from '../../../functions/aggregator.js';
 import { lambdaContext, sqsEvent } from '../../../lib/adapters/local/lambda-events.js';
 import type { LocalRuntimeConfig } from '../../../lib/app/config.js';
@@ -9,6 +9,7 @@ import { handleWork, startJob } from '../../../lib/engine/training/coordinator.j
 import { readState } from '../../../lib/engine/training/job-store.js';
 import type { ResultMessage } from '../../../lib/engine/training/protocol.js';
 import { parseMessage, workMessageSchema } from '../../../lib/engine/training/protocol.js';
+import { InfrastructureError } from '../../../lib/errors.js';
 import type { ReceivedMessage } from '../../../lib/ports.js';
 import { removeTemp, tempDir } from '../../support/cli.js';
 import { bitDifferences, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
@@ -32,6 +33,7 @@ describe('Function: aggregator handler on a FIFO batch with a poisoned message',
     runtime.close();
     removeTemp(dir);
   });
+  afterEach(() => vi.restoreAllMocks());
 
   const record = (id: string, body: string, group: string, receiveCount = 1): ReceivedMessage => ({
     messageId: id,
@@ -132,5 +134,61 @@ describe('Function: aggregator handler on a FIFO batch with a poisoned message',
     const sb = await readState(store, b.jobId, 1);
     expect(sa?.params).toHaveLength(2);
     expect(bitDifferences(sa!.params, sb!.params)).toEqual([]);
+  });
+
+  it('reports only the message whose handling fails, with its own reason, and applies the other group before and after it', async () => {
+    const store = runtime.store;
+    const data = await seedDataset(store);
+    const deps = runtime.engine();
+    // Three one-partition jobs; the store fails every look-up of job "fault-mid".
+    const ids = ['ok-first', 'fault-mid', 'ok-last'];
+    for (const id of ids) {
+      await startJob(
+        deps,
+        seedSpec(id, data.manifest.version, { epochs: 3 }, { workers: 1 }),
+        data.manifest,
+        data.manifestKey,
+      );
+    }
+    for (let batch = await runtime.workQueue.receive({ maxMessages: 10 }); batch.length > 0; ) {
+      for (const m of batch) {
+        const w = parseMessage(workMessageSchema, m.body);
+        if (ids.includes(w.jobId) && w.round === 0) await handleWork(deps, w);
+      }
+      batch = await runtime.workQueue.receive({ maxMessages: 10 });
+    }
+    const fault = new InfrastructureError('S3 answered 503 SlowDown');
+    const head = store.head.bind(store);
+    vi.spyOn(store, 'head').mockImplementation((key) =>
+      key.includes('/fault-mid/') ? Promise.reject(fault) : head(key),
+    );
+    const aggregator = createAggregator(config) as unknown as (
+      e: SQSEvent,
+      c: Context,
+    ) => Promise<SQSBatchResponse>;
+    // The failing message is second in the batch, between two messages of other groups.
+    const out = await aggregator(
+      sqsEvent('aggregate.fifo', [
+        record('first', note('ok-first', 0, 0), 'ok-first'),
+        record('mid', note('fault-mid', 0, 0), 'fault-mid'),
+        record('last', note('ok-last', 0, 0), 'ok-last'),
+      ]),
+      lambdaContext('aggregator') as Context,
+    );
+    expect(failures(out)).toEqual(['mid']);
+    // The reason stored is the store's error itself, not the batch's wrapper.
+    const reason = await readJson<{ reason: string }>(store, keys.failure('mid'));
+    expect(reason?.reason).toBe('InfrastructureError: S3 answered 503 SlowDown');
+    // Round 0 of the other two jobs is applied.
+    expect((await readState(store, 'ok-first', 1))?.round).toBe(1);
+    expect((await readState(store, 'ok-last', 1))?.round).toBe(1);
+    // Redelivered once the store is back, the failed message goes through.
+    vi.restoreAllMocks();
+    const again = await aggregator(
+      sqsEvent('aggregate.fifo', [record('mid', note('fault-mid', 0, 0), 'fault-mid', 2)]),
+      lambdaContext('aggregator') as Context,
+    );
+    expect(failures(again)).toEqual([]);
+    expect((await readState(store, 'fault-mid', 1))?.round).toBe(1);
   });
 });

@@ -135,6 +135,24 @@ describe('Class: FsObjectStore', () => {
     });
   });
 
+  describe('Method: putIfAbsent (empty marker)', () => {
+    it('creates an empty object once, in a new folder, with the MD5 of no bytes as its etag', async () => {
+      // Act
+      const first = await store.putIfAbsent('jobs/j1/fanout/3', '');
+      const again = await store.putIfAbsent('jobs/j1/fanout/3', '');
+      const withBytes = await store.putIfAbsent('jobs/j1/fanout/3', 'abc');
+
+      // Assess: RFC 1321's test suite gives MD5("") = d41d8cd98f00b204e9800998ecf8427e
+      expect([first, again, withBytes]).toEqual([true, false, false]);
+      expect(await store.head('jobs/j1/fanout/3')).toMatchObject({
+        size: 0,
+        etag: 'd41d8cd98f00b204e9800998ecf8427e',
+      });
+      expect((await store.get('jobs/j1/fanout/3'))?.body.byteLength).toBe(0);
+      expect(await readdir(path.join(root, 'jobs/j1/fanout'))).toEqual(['3']);
+    });
+  });
+
   describe('Method: putStream', () => {
     it('writes all chunks and returns the etag of the whole content', async () => {
       // Act: "message" + " " + "digest" = "message digest"

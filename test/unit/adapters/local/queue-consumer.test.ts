@@ -108,6 +108,81 @@ describe('Class: QueueConsumer', () => {
   });
 });
 
+describe('Class: QueueConsumer (running)', () => {
+  let directory: string;
+  let broker: SqliteQueueBroker;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'queue-consumer-loop-'));
+    broker = new SqliteQueueBroker({ path: path.join(directory, 'queues.db') });
+  });
+
+  afterEach(async () => {
+    broker.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  describe('Method: start', () => {
+    it('with holdSends, commits each invocation’s sends with its deletes and the next receive', async () => {
+      // Prepare: three work messages; the handler sends one result each and notes what it can see
+      const work = broker.createQueue({ name: 'work' });
+      const results = broker.createQueue({ name: 'results' });
+      await work.sendBatch(['a', 'b', 'c'].map((body) => ({ body })));
+      const seen: { body: string; resultsVisible: number }[] = [];
+      const handler = async (event: SQSEvent) => {
+        const body = event.Records[0]!.body;
+        await results.send(`result-${body}`);
+        seen.push({ body, resultsVisible: (await results.depth()).visible });
+        return { batchItemFailures: [] };
+      };
+      const consumer = new QueueConsumer(work, handler, {
+        functionName: 'worker',
+        batchSize: 1,
+        holdSends: true,
+      });
+
+      // Act: run until the three results are out
+      consumer.start();
+      for (let i = 0; i < 200 && (await results.depth()).visible < 3; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      await consumer.stop();
+
+      // Assess: inside an invocation its own result is not out yet (1 fewer than handled before),
+      // all three are out after it, and the work queue is empty
+      expect(seen).toEqual([
+        { body: 'a', resultsVisible: 0 },
+        { body: 'b', resultsVisible: 1 },
+        { body: 'c', resultsVisible: 2 },
+      ]);
+      expect((await results.peek()).map((m) => m.body)).toEqual(['result-a', 'result-b', 'result-c']);
+      expect(await work.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+      expect(consumer.stats).toEqual({ invocations: 3, succeeded: 3, failed: 0, crashed: 0 });
+    });
+
+    it('with holdSends, still sends what a handler sent before it threw', async () => {
+      // Prepare
+      const work = broker.createQueue({ name: 'work', visibilityTimeoutSeconds: 30 });
+      const results = broker.createQueue({ name: 'results' });
+      await work.send('a');
+      const handler = async () => {
+        await results.send('partial');
+        throw new Error('container died');
+      };
+      const consumer = new QueueConsumer(work, handler, {
+        functionName: 'worker',
+        holdSends: true,
+      });
+
+      // Act
+      await consumer.pollOnce();
+
+      // Assess: the send is out; the work message stays in flight for its next delivery
+      expect((await results.peek()).map((m) => m.body)).toEqual(['partial']);
+      expect(await work.depth()).toEqual({ visible: 0, inFlight: 1, delayed: 0 });
+    });
+  });
+});
+
 describe('Class: LocalCloud', () => {
   describe('Method: constructor', () => {
     it('refuses a worker batch size SQS would refuse (1 to 10)', () => {

@@ -382,6 +382,84 @@ describe('Class: SqliteQueue', () => {
     });
   });
 
+  describe('Method: deleteAndReceive', () => {
+    it('deletes the handled messages and receives the next ones in one call', async () => {
+      // Prepare: three messages, the first one received
+      const queue = broker.createQueue({ name: 'work', visibilityTimeoutSeconds: 30 });
+      await queue.sendBatch(['a', 'b', 'c'].map((body) => ({ body })));
+      const [a] = await queue.receive();
+
+      // Act
+      const next = await queue.deleteAndReceive([a!.receiptHandle], { maxMessages: 2 });
+
+      // Assess: "a" is gone, "b" and "c" are in flight with their first delivery
+      expect(next.map((m) => [m.body, m.receiveCount])).toEqual([
+        ['b', 1],
+        ['c', 1],
+      ]);
+      expect(await queue.depth()).toEqual({ visible: 0, inFlight: 2, delayed: 0 });
+      expect(await queue.deleteAndReceive(next.map((m) => m.receiptHandle))).toEqual([]);
+      expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    });
+
+    it('delivers the next message of a FIFO group that the delete frees', async () => {
+      // Prepare: two messages of one group; while the first is in flight the second is held back
+      const queue = broker.createQueue({ name: 'agg.fifo', contentBasedDeduplication: true });
+      await queue.send('r1', { groupId: 'job' });
+      await queue.send('r2', { groupId: 'job' });
+      const [first] = await queue.receive({ maxMessages: 1 });
+      expect(await queue.receive()).toEqual([]);
+
+      // Act
+      const next = await queue.deleteAndReceive([first!.receiptHandle], { maxMessages: 10 });
+
+      // Assess
+      expect(next.map((m) => m.body)).toEqual(['r2']);
+    });
+  });
+
+  describe('Method: holdSends', () => {
+    it('holds the sends of the connection until the next delete commits them with it', async () => {
+      // Prepare: a work message in flight; the handler sends a result to another queue
+      const work = broker.createQueue({ name: 'work' });
+      const results = broker.createQueue({ name: 'results.fifo' });
+      await work.send('shard-0');
+      const [message] = await work.receive();
+      work.holdSends();
+
+      // Act 1: sends while held
+      await results.send('done-0', { groupId: 'job', deduplicationId: 'r0' });
+      await results.sendBatch([{ body: 'done-0', groupId: 'job', deduplicationId: 'r0' }]);
+      const whileHeld = await results.depth();
+      // Act 2: the delete of the work message
+      const next = await work.deleteAndReceive([message!.receiptHandle]);
+
+      // Assess: nothing visible while held; then one result (the second send was a duplicate)
+      expect(whileHeld).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+      expect(next).toEqual([]);
+      expect(await work.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+      expect((await results.peek()).map((m) => m.body)).toEqual(['done-0']);
+      // and sends are no longer held
+      await results.send('done-1', { groupId: 'job', deduplicationId: 'r1' });
+      expect((await results.depth()).visible).toBe(2);
+    });
+
+    it('checks a held send at once, and releaseHeldSends commits the held ones alone', async () => {
+      // Prepare
+      const results = broker.createQueue({ name: 'results.fifo' });
+      results.holdSends();
+
+      // Act
+      const refused = await results.send('no group').catch((e: unknown) => e);
+      await results.send('kept', { groupId: 'job', deduplicationId: 'k' });
+      await results.releaseHeldSends();
+
+      // Assess
+      expect(refused).toBeInstanceOf(UsageError);
+      expect((await results.peek()).map((m) => m.body)).toEqual(['kept']);
+    });
+  });
+
   describe('Method: changeVisibility', () => {
     it('extends or ends the invisibility of an in-flight message', async () => {
       // Prepare
@@ -462,6 +540,33 @@ describe('Class: SqliteQueueBroker', () => {
       ).toThrow(UsageError);
       expect(broker.createQueue({ name: 'agg.fifo' }).fifo).toBe(true);
       broker.close();
+    });
+  });
+
+  describe('Option: shareConnection', () => {
+    it('lets brokers of one thread on one file share a connection until the last one closes', async () => {
+      // Prepare: two sharing brokers; a send held on one connection is held for the other's queues
+      const file = path.join(directory, 'shared.db');
+      const consumer = new SqliteQueueBroker({ path: file, shareConnection: true });
+      const outbox = new SqliteQueueBroker({ path: file, shareConnection: true });
+      const work = consumer.createQueue({ name: 'work' });
+      const results = outbox.createQueue({ name: 'results' });
+
+      // Act
+      work.holdSends();
+      await results.send('held');
+      const heldDepth = await results.depth();
+      await work.deleteBatch([]);
+      consumer.close();
+      consumer.close();
+
+      // Assess: held by the shared connection, committed by the other broker's delete; the
+      // remaining broker still works after the first one closed (twice)
+      expect(heldDepth.visible).toBe(0);
+      expect((await results.depth()).visible).toBe(1);
+      await results.send('after');
+      expect((await results.depth()).visible).toBe(2);
+      outbox.close();
     });
   });
 
