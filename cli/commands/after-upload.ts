@@ -70,9 +70,3 @@ export async function afterUpload(
   }
   return out;
 }
-
-/** Whether a stored pipeline watches `dataset` (its uploads then go through the cloud's handler). */
-export async function watchedByPipeline(session: Session, dataset: string): Promise<boolean> {
-  const pipelines = await listPipelines({ engine: { store: session.home.store } });
-  return pipelines.some((p) => p.dataset === dataset);
-}
