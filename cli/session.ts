@@ -213,20 +213,33 @@ export class Session {
    * The one place `upload` and `train --data` choose between the cloud and this process.
    * `asked`: a flag that names the route (`flag` is how the refusal and the reason quote it);
    * `partitioned`: a directory of part files, which the cloud's handlers preprocess part by part.
-   * On an AWS home the bucket's notification runs the preprocess Lambda on every object under
-   * `datasets/`, and a watched dataset needs the handler's drift check and train-on-upload: both
-   * go through the cloud.
+   * Refuses (a `UsageError`, before anything is uploaded) to parse here what the cloud would parse
+   * anyway: on an AWS home the bucket's notification runs the preprocess Lambda on every object
+   * under `datasets/`, and a watched dataset needs the handler's drift check and train-on-upload.
+   * The AWS case is decided without I/O; otherwise the stored pipelines are listed once, here.
    */
   public async uploadRoute(
     dataset: string,
     asked?: { readonly via: 'inprocess' | 'cloud'; readonly flag: string },
     partitioned = false,
   ): Promise<UploadRoute> {
+    if (asked?.via === 'inprocess' && !this.isLocalHome())
+      throw new UsageError(
+        `${asked.flag}: on an AWS home the bucket's preprocess Lambda parses every upload, so parsing here would preprocess it twice; leave the flag out`,
+      );
     const watchers = (await listPipelines({ engine: { store: this.home.store } })).filter(
       (p) => p.dataset === dataset,
     );
     const names = watchers.map((p) => p.name).join(', ');
     const watchedBy = `pipeline${watchers.length > 1 ? 's' : ''} ${names} watch${watchers.length > 1 ? '' : 'es'} ${dataset}`;
+    if (watchers.length > 0 && asked?.via === 'inprocess')
+      throw new UsageError(
+        `${asked.flag}: ${watchedBy}, and their drift check and train-on-upload run in the cloud's preprocess handler; leave the flag out`,
+      );
+    if (partitioned && asked?.via === 'inprocess')
+      throw new UsageError(
+        `${asked.flag}: a directory of part files is preprocessed part by part by the cloud's handlers; leave the flag out`,
+      );
     if (watchers.length > 0)
       return { via: 'cloud', reason: `${watchedBy} (drift check, train on upload)`, watchers };
     if (partitioned)

@@ -72,7 +72,7 @@ export function registerUpload(program: Command, { session, io }: CommandContext
     .addOption(
       new Option(
         '--runner <where>',
-        'local: through the local cloud (default when a pipeline watches the dataset or on an AWS home); inprocess: parsed here',
+        'local: through the local cloud (default when a pipeline watches the dataset or on an AWS home); inprocess: parsed here (refused where the cloud parses the upload anyway: a watched dataset, an AWS home, a directory)',
       ).choices(['local', 'inprocess']),
     )
     .option('--partitioned', 'the path is a directory of part files (implied by a directory)')
