@@ -47,7 +47,7 @@ export async function upload(
   if (record.state === 'failed') throw new ShardtrainError(oneLine(record.error));
   const triggered =
     record.state === 'ready' && route.watchers.length > 0
-      ? await afterUpload(session, record.dataset, record.version, io, args.json)
+      ? await afterUpload(session, route.watchers, record.version, io, args.json)
       : [];
   const parsed = { via: route.via, reason: route.reason };
   if (args.json) io.out(JSON.stringify({ ...record, pipelines: triggered, route: parsed }));
