@@ -19,6 +19,7 @@ import {
   uploadRecordSchema,
 } from '../lib/engine/datasets/uploads.js';
 import { keys } from '../lib/engine/keys.js';
+import { listPipelines, type Pipeline } from '../lib/engine/pipelines/index.js';
 import { messageFailureReason } from '../lib/engine/training/protocol.js';
 import { InfrastructureError, ShardtrainError, UsageError } from '../lib/errors.js';
 import type { ObjectStore } from '../lib/ports.js';
@@ -28,6 +29,18 @@ import { checkLocalFile, type Home, openFile, openHome } from './home.js';
 
 /** What a session takes from the CLI's configuration (everything but where the home is). */
 export type SessionOptions = Partial<Omit<CliConfig, 'home' | 'cloud'>>;
+
+/**
+ * Where an upload is parsed, and why: `inprocess` in this process (`ingestUpload`, no queues),
+ * `cloud` by the preprocess handler (the local cloud's thread, or the bucket's Lambda on AWS).
+ * `watchers` are the stored pipelines on the dataset: an upload sets off their drift checks and
+ * train-on-upload, which run in the handler, so a watched dataset always goes through the cloud.
+ */
+export interface UploadRoute {
+  readonly via: 'inprocess' | 'cloud';
+  readonly reason: string;
+  readonly watchers: readonly Pipeline[];
+}
 
 /**
  * The handler modules the local cloud runs (by URL: the CLI does not import `functions/`), next
@@ -191,14 +204,60 @@ export class Session {
     }
   }
 
-  /**
-   * Preprocesses in this process without the queues (`--runner inprocess`). With `rows`, the
-   * parsed rows are also kept in memory for a job that trains right away.
-   */
+  /** Whether the home is a folder on this machine (not the deployed stack's bucket). */
   public isLocalHome(): boolean {
     return this.home.store instanceof FsObjectStore;
   }
 
+  /**
+   * The one place `upload` and `train --data` choose between the cloud and this process.
+   * `asked`: a flag that names the route (`flag` is how the refusal and the reason quote it);
+   * `partitioned`: a directory of part files, which the cloud's handlers preprocess part by part.
+   * Refuses (a `UsageError`, before anything is uploaded) to parse here what the cloud would parse
+   * anyway: on an AWS home the bucket's notification runs the preprocess Lambda on every object
+   * under `datasets/`, and a watched dataset needs the handler's drift check and train-on-upload.
+   * The AWS case is decided without I/O; otherwise the stored pipelines are listed once, here.
+   */
+  public async uploadRoute(
+    dataset: string,
+    asked?: { readonly via: 'inprocess' | 'cloud'; readonly flag: string },
+    partitioned = false,
+  ): Promise<UploadRoute> {
+    if (asked?.via === 'inprocess' && !this.isLocalHome())
+      throw new UsageError(
+        `${asked.flag}: on an AWS home the bucket's preprocess Lambda parses every upload, so parsing here would preprocess it twice; leave the flag out`,
+      );
+    const watchers = (await listPipelines({ engine: { store: this.home.store } })).filter(
+      (p) => p.dataset === dataset,
+    );
+    const names = watchers.map((p) => p.name).join(', ');
+    const watchedBy = `pipeline${watchers.length > 1 ? 's' : ''} ${names} watch${watchers.length > 1 ? '' : 'es'} ${dataset}`;
+    if (watchers.length > 0 && asked?.via === 'inprocess')
+      throw new UsageError(
+        `${asked.flag}: ${watchedBy}, and their drift check and train-on-upload run in the cloud's preprocess handler; leave the flag out`,
+      );
+    if (partitioned && asked?.via === 'inprocess')
+      throw new UsageError(
+        `${asked.flag}: a directory of part files is preprocessed part by part by the cloud's handlers; leave the flag out`,
+      );
+    if (watchers.length > 0)
+      return { via: 'cloud', reason: `${watchedBy} (drift check, train on upload)`, watchers };
+    if (partitioned)
+      return { via: 'cloud', reason: 'a directory of part files: one handler invocation per part', watchers };
+    if (asked !== undefined) return { via: asked.via, reason: `${asked.flag} asks for it`, watchers };
+    if (!this.isLocalHome())
+      return {
+        via: 'cloud',
+        reason: "an AWS home: the bucket's preprocess Lambda parses every upload",
+        watchers,
+      };
+    return { via: 'inprocess', reason: `a local home and no pipeline watches ${dataset}`, watchers };
+  }
+
+  /**
+   * Preprocesses in this process without the queues (see {@link uploadRoute}). With `rows`, the
+   * parsed rows are also kept in memory for a job that trains right away.
+   */
   public async uploadInProcess(file: string, dataset: string, rows?: RowCollector): Promise<UploadRecord> {
     assertDatasetName(dataset);
     await checkLocalFile(file);

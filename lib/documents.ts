@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { CorruptDocumentError, type ShardtrainError } from './errors.js';
+import { SchemaError, type ShardtrainError, schemaError } from './errors.js';
 import type { ObjectStore } from './ports.js';
 
 /**
  * THE reader of stored JSON documents (job specs, plans, states, pipeline decisions, registry
  * versions...): every read is validated by a zod schema, and a document that is not JSON or not
- * of its schema is a {@link CorruptDocumentError} naming the key and the field path.
+ * of its schema is a {@link SchemaError} whose subject is the key, with the field path.
  */
 
 /** A parsed document with the etag it was read at (pass it as `ifMatch` to update it). */
@@ -16,22 +16,16 @@ export interface Versioned<T> {
 
 const decoder = new TextDecoder();
 
-/** Parses stored bytes as the document at `key`; `CorruptDocumentError` when they are not. */
+/** Parses stored bytes as the document at `key`; a `SchemaError` about `key` when they are not. */
 export function parseDocument<S extends z.ZodType>(key: string, bytes: Uint8Array, schema: S): z.output<S> {
   let json: unknown;
   try {
     json = JSON.parse(decoder.decode(bytes));
   } catch (cause) {
-    throw new CorruptDocumentError(key, undefined, 'not valid JSON', { cause });
+    throw new SchemaError(key, '', 'not valid JSON', { cause });
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.map(String).join('.') || '(root)';
-    throw new CorruptDocumentError(key, path, issue?.message ?? 'does not follow its schema', {
-      cause: parsed.error,
-    });
-  }
+  if (!parsed.success) throw schemaError(parsed.error, key);
   return parsed.data;
 }
 

@@ -90,23 +90,6 @@ export class NotFoundError extends ShardtrainError {
 }
 
 /**
- * A stored document that is not JSON or does not follow its schema: names the key and the field
- * path of the first problem (`jobs/j1/plan.json: partitions.0.rows: expected number`).
- */
-export class CorruptDocumentError extends ProtocolError {
-  public readonly key: string;
-  /** Dotted path of the first bad field (`(root)` for the document itself), undefined for bad JSON. */
-  public readonly path: string | undefined;
-
-  public constructor(key: string, path: string | undefined, problem: string, options?: { cause?: unknown }) {
-    super(path === undefined ? `${key}: ${problem}` : `${key}: ${path}: ${problem}`, options);
-    this.name = 'CorruptDocumentError';
-    this.key = key;
-    this.path = path;
-  }
-}
-
-/**
  * A setting from the environment or the command line that does not parse: names the variable or
  * flag (`path`) and what it must be, e.g. `SHARDTRAIN_WORKER_THREADS: expected an integer ≥ 1`.
  */
@@ -121,9 +104,11 @@ export class ConfigError extends UsageError {
 }
 
 /**
- * A value that does not follow its schema: a stored document, a message, a request body. Names
- * what was read (`subject`: an object key, "message", "request body") and the field (`path`,
- * dotted; empty for the value itself), e.g. `jobs/x/spec.json: options.lr: expected number`.
+ * A value that is not JSON or does not follow its schema: a stored document (read through
+ * `lib/documents.ts`, the one reader), a message, a request body, a zod error that escaped a
+ * plain `.parse()`. Names what was read (`subject`: an object key, "message", "request body") and
+ * the field (`path`, dotted; empty for the value itself or for bytes that are not JSON), e.g.
+ * `jobs/x/spec.json: options.lr: expected number` or `jobs/x/plan.json: not valid JSON`.
  */
 export class SchemaError extends ProtocolError {
   public readonly subject: string;

@@ -2,7 +2,7 @@ import { readDocument } from '../../lib/documents.js';
 import { keys } from '../../lib/engine/keys.js';
 import {
   driftRecordSchema,
-  listPipelines,
+  type Pipeline,
   type PipelineDecision,
   pipelineDecisionSchema,
 } from '../../lib/engine/pipelines/index.js';
@@ -20,20 +20,20 @@ export interface UploadEffect {
 }
 
 /**
- * After an upload is preprocessed: reports drift against each pipeline's champion and waits for
+ * After an upload is preprocessed: reports drift against the champion of each pipeline that
+ * watches the dataset (`watchers`, listed once by `Session.uploadRoute`) and waits for
  * the jobs the upload started (train on upload / retrain on drift), so the CLI user sees the
  * promotion decision before the local cloud stops.
  */
 export async function afterUpload(
   session: Session,
-  dataset: string,
+  watchers: readonly Pipeline[],
   version: string,
   io: Io,
   quiet: boolean,
 ): Promise<UploadEffect[]> {
-  const runtime = await session.runtime();
   const out: UploadEffect[] = [];
-  for (const p of (await listPipelines(runtime.pipelines())).filter((x) => x.dataset === dataset)) {
+  for (const p of watchers) {
     const drift = await readDocument(
       session.home.store,
       keys.pipeline.drift(p.name, version),
@@ -69,10 +69,4 @@ export async function afterUpload(
     out.push(effect);
   }
   return out;
-}
-
-/** Whether a stored pipeline watches `dataset` (its uploads then go through the cloud's handler). */
-export async function watchedByPipeline(session: Session, dataset: string): Promise<boolean> {
-  const pipelines = await listPipelines({ engine: { store: session.home.store } });
-  return pipelines.some((p) => p.dataset === dataset);
 }

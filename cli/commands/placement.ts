@@ -1,8 +1,10 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { LocalJobLauncher } from '../../lib/adapters/local/local-job-launcher.js';
+import {
+  hostCalibration as cachedHostCalibration,
+  hostMlpCalibration as cachedMlpCalibration,
+} from '../../lib/app/host-calibration.js';
 import { batchEntryPoint as builtBatchEntryPoint } from '../../lib/app/index.js';
 import type { DatasetManifest } from '../../lib/data/index.js';
 import { readDocument } from '../../lib/documents.js';
@@ -13,11 +15,8 @@ import type { JobPlan } from '../../lib/engine/training/job-plan.js';
 import type { JobPlacement, JobSpec } from '../../lib/engine/training/job-spec.js';
 import { writeJsonIfAbsent } from '../../lib/engine/training/job-store.js';
 import { InfrastructureError, UsageError } from '../../lib/errors.js';
-import { selectBackend } from '../../lib/optim/index.js';
 import {
   type CostModel,
-  calibrateKernel,
-  calibrateMlp,
   chooseLocalPlacement,
   choosePlacement,
   costModelForHost,
@@ -32,103 +31,21 @@ import type { JobLauncher, LaunchStatus } from '../../lib/ports.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';
 
-const calibrationSchema = z.object({
-  v: z.literal(1),
-  kernel: z.string(),
-  machine: z.string(),
-  rows: z.number(),
-  features: z.number(),
-  repetitions: z.number(),
-  seconds: z.number(),
-  rowFeaturesPerSecond: z.number().positive(),
-  measuredAt: z.string(),
-});
-
-/** This machine, as the calibration cache names it: host, CPU model and core count. */
-export function machineKey(): string {
-  const cpus = os.cpus();
-  const raw = `${os.hostname()}-${cpus[0]?.model ?? 'cpu'}-${cpus.length}c`;
-  return raw
-    .toLowerCase()
-    .replace(/[^a-z0-9.-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 120);
+/**
+ * The kernel's measured throughput on this machine, cached under the session's home
+ * (`lib/app/host-calibration.ts`, shared with the runtime's planner).
+ */
+export function hostCalibration(session: Session, fresh = false, measure = true): Promise<KernelCalibration> {
+  return cachedHostCalibration(session.root, { fresh, measure });
 }
 
-/**
- * The kernel's measured throughput on this machine: read from `<home>/calibration/<machine>.json`,
- * or measured (about 0.3 s) on first use, when the kernel changed, or when `fresh` is set.
- */
-export async function hostCalibration(
-  session: Session,
-  fresh = false,
-  measure = true,
-): Promise<KernelCalibration> {
-  const machine = machineKey();
-  const dir = join(session.root, 'calibration');
-  const file = join(dir, `${machine}.json`);
-  if (!measure) {
-    // A placement that was asked for: the cached figure if there is one, else the cost model's
-    // per-vCPU figure × cores — no 0.3 s measurement for a note.
-    try {
-      return calibrationSchema.parse(JSON.parse(await readFile(file, 'utf8')));
-    } catch {
-      return {
-        v: 1,
-        kernel: 'nominal',
-        machine,
-        rows: 0,
-        features: 0,
-        repetitions: 0,
-        seconds: 0,
-        rowFeaturesPerSecond: DEFAULT_COST_MODEL.rowFeaturesPerVcpuSecond * os.availableParallelism(),
-        measuredAt: new Date(0).toISOString(),
-      };
-    }
-  }
-  const { kernel } = await selectBackend();
-  if (!fresh) {
-    try {
-      const cached = calibrationSchema.parse(JSON.parse(await readFile(file, 'utf8')));
-      if (cached.kernel === kernel.name && cached.machine === machine) return cached;
-    } catch {
-      // missing or unreadable: measure again
-    }
-  }
-  const calibration = calibrateKernel(kernel, { machine });
-  await mkdir(dir, { recursive: true });
-  await writeFile(`${file}.tmp`, `${JSON.stringify(calibration, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
-  return calibration;
-}
-
-/**
- * The MLP kernel's measured rate on this machine (multiply-adds/s, {@link calibrateMlp}): read from
- * `<home>/calibration/<machine>.mlp.json`, or measured (about 0.3 s) on first use or when `fresh`;
- * with `measure` false and no cache, undefined (the cost model's nominal figure prices it).
- */
-export async function hostMlpCalibration(
+/** The MLP kernel's measured rate on this machine, cached under the session's home. */
+export function hostMlpCalibration(
   session: Session,
   fresh = false,
   measure = true,
 ): Promise<KernelCalibration | undefined> {
-  const machine = machineKey();
-  const dir = join(session.root, 'calibration');
-  const file = join(dir, `${machine}.mlp.json`);
-  if (!fresh || !measure) {
-    try {
-      const cached = calibrationSchema.parse(JSON.parse(await readFile(file, 'utf8')));
-      if (cached.machine === machine) return cached;
-    } catch {
-      // missing or unreadable: measure again
-    }
-    if (!measure) return undefined;
-  }
-  const calibration = calibrateMlp({ machine });
-  await mkdir(dir, { recursive: true });
-  await writeFile(`${file}.tmp`, `${JSON.stringify(calibration, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
-  return calibration;
+  return cachedMlpCalibration(session.root, { fresh, measure });
 }
 
 /** The cost model with this machine as the in-process host at its calibrated rate(s). */

@@ -36,6 +36,17 @@ export interface PlanOutput {
     readonly rowFeaturesPerSecond: number;
     readonly measuredAt: string;
     readonly lambdaRowFeaturesPerSecond: Readonly<Record<string, number>>;
+    /**
+     * With `--model mlp`: the MLP kernel's measured rate (one thread, multiply-adds per second;
+     * a row costs ≈ 3 × the network's weights), which prices the in-process candidate; cached per
+     * machine beside the kernel's figure.
+     */
+    readonly mlp?: {
+      readonly kernel: string;
+      readonly multiplyAddsPerSecond: number;
+      readonly multiplyAddsPerRow: number;
+      readonly measuredAt: string;
+    };
   };
   readonly decision: PlacementDecisionSummary;
   readonly candidates: readonly PlacementCandidate[];
@@ -120,6 +131,16 @@ export async function plan(
       lambdaRowFeaturesPerSecond: Object.fromEntries(
         LAMBDA_SIZES.map((m) => [String(m), lambdaRowFeaturesPerSecond(m, cost)]),
       ),
+      ...(mlp !== undefined
+        ? {
+            mlp: {
+              kernel: mlp.kernel,
+              multiplyAddsPerSecond: mlp.rowFeaturesPerSecond,
+              multiplyAddsPerRow: workload.rowWork ?? 0,
+              measuredAt: mlp.measuredAt,
+            },
+          }
+        : {}),
     },
     decision,
     candidates,

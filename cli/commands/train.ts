@@ -38,7 +38,6 @@ import { type CommandContext, parseOptions } from '../command-kit.js';
 import { type Io, progressBar } from '../output.js';
 import { datasetNameFor, type Session } from '../session.js';
 import { fraction, hiddenFlag, nonNeg, positive, positiveInt, seedFlag, workersFlag } from '../validate.js';
-import { watchedByPipeline } from './after-upload.js';
 import { printTrainResult, solverSummary, type TrainResult, waitForJob } from './job-progress.js';
 import { jobPlacement, planPlacement, runOnBatch } from './placement.js';
 import { roundPlanLine, summarizeRoundPlan } from './plan-line.js';
@@ -84,10 +83,18 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   let uploaded: { version?: string; rows: RowCollector } | undefined;
   if (args.data !== undefined) {
     datasetName = datasetNameFor(args.data);
-    // Through the cloud when the job runs there, or when a pipeline watches the dataset (the
-    // preprocess handler runs its drift check and train-on-upload); otherwise parsed here.
-    if (requested === 'lambda' || (await watchedByPipeline(session, datasetName)))
-      await session.upload(args.data, datasetName);
+    // Through the cloud when the job runs there (the queued runner reads the shards), when a
+    // pipeline watches the dataset or on an AWS home; otherwise parsed here, rows kept.
+    const route = await session.uploadRoute(
+      datasetName,
+      requested === 'lambda'
+        ? {
+            via: 'cloud',
+            flag: args.placement !== undefined ? `--placement ${args.placement}` : `--runner ${args.runner}`,
+          }
+        : undefined,
+    );
+    if (route.via === 'cloud') await session.upload(args.data, datasetName);
     else {
       const rows = new RowCollector();
       const record = await session.uploadInProcess(args.data, datasetName, rows);
@@ -186,8 +193,6 @@ export async function train(session: Session, args: TrainArgs, io: Io): Promise<
   printTrainResult(io, result, args.json);
   return result;
 }
-
-/** Whether a stored pipeline trains on `dataset` (an upload sets off its drift check). */
 
 /**
  * The placement asked for: `--placement` (which must agree with an explicit `--runner`), else an

@@ -6,7 +6,7 @@ import { oneLine } from '../../lib/validation/text.js';
 import { type CommandContext, parseOptions } from '../command-kit.js';
 import type { Io } from '../output.js';
 import type { Session } from '../session.js';
-import { afterUpload, watchedByPipeline } from './after-upload.js';
+import { afterUpload } from './after-upload.js';
 import { isDirectory, uploadPartitioned } from './upload-parts.js';
 
 export const uploadFlagsSchema = z.object({
@@ -32,24 +32,27 @@ export async function upload(
   io: Io,
 ): Promise<UploadRecord> {
   const parts = args.partitioned || (await isDirectory(args.file));
-  // A local home with no pipeline watching the dataset parses the file in this process (as
-  // `train --data` does); otherwise through the cloud, whose handler runs drift checks and
-  // train-on-upload. `--runner local` forces the local cloud.
-  const watched = await watchedByPipeline(session, args.dataset);
-  const here =
-    !parts && args.runner !== 'local' && !watched && (args.runner === 'inprocess' || session.isLocalHome());
+  const route = await session.uploadRoute(
+    args.dataset,
+    args.runner === undefined
+      ? undefined
+      : { via: args.runner === 'local' ? 'cloud' : 'inprocess', flag: `--runner ${args.runner}` },
+    parts,
+  );
   const record = parts
     ? await uploadPartitioned(session, args.file, args.dataset)
-    : here
+    : route.via === 'inprocess'
       ? await session.uploadInProcess(args.file, args.dataset)
       : await session.upload(args.file, args.dataset);
   if (record.state === 'failed') throw new ShardtrainError(oneLine(record.error));
   const triggered =
-    record.state === 'ready' && watched
-      ? await afterUpload(session, record.dataset, record.version, io, args.json)
+    record.state === 'ready' && route.watchers.length > 0
+      ? await afterUpload(session, route.watchers, record.version, io, args.json)
       : [];
-  if (args.json) io.out(JSON.stringify({ ...record, pipelines: triggered }));
+  const parsed = { via: route.via, reason: route.reason };
+  if (args.json) io.out(JSON.stringify({ ...record, pipelines: triggered, route: parsed }));
   else if (record.state === 'ready') {
+    io.err(`parsed ${route.via === 'inprocess' ? 'in this process' : 'by the cloud'}: ${route.reason}`);
     io.out(
       `dataset ${record.dataset} version ${record.version}: ${record.rows} rows, columns ${record.columns.join(', ')}`,
     );
@@ -69,7 +72,7 @@ export function registerUpload(program: Command, { session, io }: CommandContext
     .addOption(
       new Option(
         '--runner <where>',
-        'local: through the local cloud (default when a pipeline watches the dataset); inprocess: parsed here',
+        'local: through the local cloud (default when a pipeline watches the dataset or on an AWS home); inprocess: parsed here (refused where the cloud parses the upload anyway: a watched dataset, an AWS home, a directory)',
       ).choices(['local', 'inprocess']),
     )
     .option('--partitioned', 'the path is a directory of part files (implied by a directory)')

@@ -6,13 +6,19 @@ import { JobCache } from '../engine/training/job-store.js';
 import type { JobPlanner } from '../engine/training/place-job.js';
 import { resultDeduplicationId } from '../engine/training/protocol.js';
 import { registerJobModel } from '../engine/training/register-model.js';
-import type { BackendSelection } from '../optim/index.js';
+import type { BackendSelection, GradientKernel } from '../optim/index.js';
 import { selectBackend } from '../optim/index.js';
-import { chooseLocalPlacement, choosePlacement, DEFAULT_COST_MODEL } from '../planner/index.js';
+import {
+  chooseLocalPlacement,
+  choosePlacement,
+  DEFAULT_COST_MODEL,
+  type KernelCalibration,
+} from '../planner/index.js';
 import type { EventSink, JobLauncher, ObjectStore, Queue } from '../ports.js';
 import { ModelRegistry } from '../registry/index.js';
 import type { AwsRuntimeConfig, LocalRuntimeConfig, RuntimeConfig } from './config.js';
 import { crashInjector } from './faults.js';
+import { hostCalibration, hostMlpCalibration } from './host-calibration.js';
 import { createJobLauncher } from './job-launcher.js';
 import { LazyQueue } from './lazy-queue.js';
 
@@ -97,7 +103,7 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
   const checkpoint = crashInjector(config.faults, config.cloud === 'local' ? config.thread : undefined);
   const outbox = queueOutbox(ports.workQueue, ports.aggregateQueue);
   const launcher = await createJobLauncher(config);
-  const planner = jobPlanner(config, backend.kernel.name);
+  const planner = jobPlanner(config, backend.kernel);
   const runtime: Runtime = {
     config,
     ...ports,
@@ -137,17 +143,26 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
 
 /**
  * The planner of the jobs a runtime starts by itself (schedules, uploads, drift): the published
- * AWS prices on AWS; locally this machine at $0 ({@link chooseLocalPlacement}) at the cost
- * model's per-vCPU rate × its cores (the CLI's `train` uses the calibrated rate instead).
+ * AWS prices on AWS; locally this machine at $0 ({@link chooseLocalPlacement}) at the rates the
+ * CLI's `train` and `plan` use — the kernel's and, for an MLP, the MLP kernel's calibrated rate,
+ * cached per machine under the home (measured on first use, about 0.3 s each).
  */
-function jobPlanner(config: RuntimeConfig, kernel: string): JobPlanner {
+function jobPlanner(config: RuntimeConfig, kernel: GradientKernel): JobPlanner {
   if (config.cloud === 'aws') return (w) => choosePlacement(w, DEFAULT_COST_MODEL);
-  const machine = {
-    rowFeaturesPerSecond: DEFAULT_COST_MODEL.rowFeaturesPerVcpuSecond * os.availableParallelism(),
-    kernel,
-    memoryMb: Math.floor(os.totalmem() / 1_048_576),
+  let rate: Promise<KernelCalibration> | undefined;
+  let mlpRate: Promise<KernelCalibration | undefined> | undefined;
+  return async (w, workers) => {
+    rate ??= hostCalibration(config.home, { kernel });
+    const calibration = await rate;
+    if (w.kernel === 'mlp') mlpRate ??= hostMlpCalibration(config.home);
+    const mlp = w.kernel === 'mlp' ? await mlpRate : undefined;
+    return chooseLocalPlacement(w, workers, {
+      rowFeaturesPerSecond: calibration.rowFeaturesPerSecond,
+      kernel: calibration.kernel,
+      ...(mlp !== undefined ? { mlpWorkPerSecond: mlp.rowFeaturesPerSecond } : {}),
+      memoryMb: Math.floor(os.totalmem() / 1_048_576),
+    });
   };
-  return (w, workers) => chooseLocalPlacement(w, workers, machine);
 }
 
 /** How the backend is reported: the kernel that computes the gradients (and tfjs's backend). */

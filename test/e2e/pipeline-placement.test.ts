@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobsProblem } from '../../lib/examples/generators.js';
-import { ensureBuilt, finalParams, removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
+import { ensureBuilt, finalParams, removeTemp, runCli, tempDir } from '../support/cli.js';
+import { writeOverlappingBlobs } from '../support/overlapping-blobs.js';
 
 describe('Command: pipelines run (a run placed on Batch)', () => {
   let dir: string;
@@ -10,20 +10,7 @@ describe('Command: pipelines run (a run placed on Batch)', () => {
   beforeAll(() => {
     ensureBuilt(); // the runtime's launcher runs the compiled Batch entry point
     dir = tempDir();
-    // Overlapping blobs: 30 epochs of full-batch GD do not converge, so every round counts.
-    file = writeCsv(
-      dir,
-      'blobs.csv',
-      blobsProblem({
-        rows: 1200,
-        centres: [
-          [-0.5, -0.5, -0.5],
-          [0.5, 0.5, 0.5],
-        ],
-        labels: ['neg', 'pos'],
-        seed: 5,
-      }),
-    );
+    file = writeOverlappingBlobs(dir); // full-batch GD does not converge on it: every round counts
   });
   afterAll(() => removeTemp(dir));
 

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blobsProblem, seedExample } from '../../lib/examples/generators.js';
+import { seedExample } from '../../lib/examples/generators.js';
 import { ensureBuilt, finalParams, removeTemp, runCli, tempDir, writeCsv } from '../support/cli.js';
+import { writeOverlappingBlobs } from '../support/overlapping-blobs.js';
 
 interface TrainJson {
   jobId: string;
@@ -18,20 +19,7 @@ describe('Command: train --placement', () => {
   beforeAll(() => {
     ensureBuilt(); // the Batch entry point runs compiled, as in the image
     dir = tempDir();
-    // Overlapping blobs: 40 epochs of full-batch GD do not converge, so every round counts.
-    file = writeCsv(
-      dir,
-      'blobs.csv',
-      blobsProblem({
-        rows: 1500,
-        centres: [
-          [-0.5, -0.5, -0.5],
-          [0.5, 0.5, 0.5],
-        ],
-        labels: ['neg', 'pos'],
-        seed: 5,
-      }),
-    );
+    file = writeOverlappingBlobs(dir); // full-batch GD does not converge on it: every round counts
   });
   afterAll(() => removeTemp(dir));
 

@@ -8,6 +8,7 @@ interface UploadJson {
   version: string;
   rows: number;
   columns: string[];
+  route: { via: string; reason: string };
 }
 
 /**
@@ -48,6 +49,9 @@ describe('Command: upload (parsed in this process on a local home)', () => {
     const b = cloud.json<UploadJson>();
     expect(a).toMatchObject({ state: 'ready', rows: 25, columns: ['x', 'y'] });
     expect(a.version).toBe(b.version); // content-addressed: same bytes, same version
+    // The route and its reason, chosen by one Session method for upload and train --data.
+    expect(a.route).toEqual({ via: 'inprocess', reason: 'a local home and no pipeline watches line' });
+    expect(b.route).toEqual({ via: 'cloud', reason: '--runner local asks for it' });
     expect(existsSync(join(dir, 'a', 'queues.db'))).toBe(false);
     expect(existsSync(join(dir, 'b', 'queues.db'))).toBe(true);
     const manifest = (home: string, version: string) =>

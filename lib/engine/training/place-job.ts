@@ -16,8 +16,14 @@ import { makeJobPlan } from './job-plan.js';
 import type { JobPlacement, JobSpec } from './job-spec.js';
 import { writeJsonIfAbsent } from './job-store.js';
 
-/** The planner a runtime places jobs with: AWS prices on AWS, this machine at $0 locally. */
-export type JobPlanner = (workload: Workload, workers: number) => { summary: PlacementDecisionSummary };
+/**
+ * The planner a runtime places jobs with: AWS prices on AWS, this machine at $0 locally (at its
+ * calibrated rates, which may have to be measured first: hence the promise).
+ */
+export type JobPlanner = (
+  workload: Workload,
+  workers: number,
+) => { summary: PlacementDecisionSummary } | Promise<{ summary: PlacementDecisionSummary }>;
 
 /** What a job started without a person (schedule, upload, drift) needs to be placed. */
 export interface PlaceJobDeps {
@@ -57,7 +63,7 @@ export async function startPlacedJob(
   );
   const planner: JobPlanner =
     deps.planner ?? ((w) => choosePlacement(w, deps.costModel ?? DEFAULT_COST_MODEL));
-  const { summary } = planner(workload, queued.partitions.length);
+  const { summary } = await planner(workload, queued.partitions.length);
   const wanted = requested === 'auto' ? summary.placement : requested;
   if (requested === 'batch' && deps.launcher === undefined) {
     throw new InfrastructureError(

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { readDocument, requireDocument } from '../../../lib/documents.js';
 import { keys } from '../../../lib/engine/keys.js';
 import { jobPlanDocument, readJobSpec } from '../../../lib/engine/training/job-store.js';
-import { CorruptDocumentError, NotFoundError, ProtocolError } from '../../../lib/errors.js';
+import { NotFoundError, ProtocolError, SchemaError } from '../../../lib/errors.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
 
 describe('Feature: one validating reader for stored documents', () => {
@@ -31,10 +31,10 @@ describe('Feature: one validating reader for stored documents', () => {
     const error = await readDocument(store, keys.job.plan('j-1'), jobPlanDocument).catch((e: unknown) => e);
 
     // Assess
-    expect(error).toBeInstanceOf(CorruptDocumentError);
+    expect(error).toBeInstanceOf(SchemaError);
     expect(error).toBeInstanceOf(ProtocolError);
-    expect((error as CorruptDocumentError).key).toBe('jobs/j-1/plan.json');
-    expect((error as CorruptDocumentError).path).toBe('partitions.1.rows');
+    expect((error as SchemaError).subject).toBe('jobs/j-1/plan.json');
+    expect((error as SchemaError).path).toBe('partitions.1.rows');
     expect((error as Error).message).toMatch(/^jobs\/j-1\/plan\.json: partitions\.1\.rows: /);
   });
 
@@ -43,8 +43,8 @@ describe('Feature: one validating reader for stored documents', () => {
 
     const error = await readDocument(store, keys.job.plan('j-2'), jobPlanDocument).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(CorruptDocumentError);
-    expect((error as CorruptDocumentError).path).toBeUndefined();
+    expect(error).toBeInstanceOf(SchemaError);
+    expect((error as SchemaError).path).toBe(''); // no field: the bytes themselves
     expect((error as Error).message).toBe('jobs/j-2/plan.json: not valid JSON');
   });
 

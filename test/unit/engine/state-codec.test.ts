@@ -7,7 +7,7 @@ import {
   encodeF64,
   encodeTrainState,
 } from '../../../lib/engine/training/state-codec.js';
-import { CorruptDocumentError } from '../../../lib/errors.js';
+import { SchemaError } from '../../../lib/errors.js';
 import type { LineSearchState, TrainState } from '../../../lib/optim/index.js';
 
 /** The 64 bits of each value, as hex: equal strings = equal bits (−0 ≠ 0 here, unlike ===). */
@@ -191,7 +191,7 @@ describe('Const: trainStateDocument', () => {
     // Act
     const read = () => parseDocument('jobs/j/state/000012.json', bytes, trainStateDocument);
     // Assess
-    expect(read).toThrow(CorruptDocumentError);
+    expect(read).toThrow(SchemaError);
     expect(read).toThrow(/jobs\/j\/state\/000012\.json/);
     expect(read).toThrow(/solver\.memS\.1/);
   });

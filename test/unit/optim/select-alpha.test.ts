@@ -93,11 +93,50 @@ describe('Function: selectMlpAlpha', () => {
       const p = predict(config.spec, fitModel(config, [fitBatch]).params, valBatch);
       return val.filter((_, i) => (p[i]! >= 0.5 ? 1 : 0) === valBatch.y[i]).length / val.length;
     });
-    expect(sel.scores.map((s) => s.score)).toEqual(reference);
-    expect(sel.validationRows).toBe(val.length);
-    expect(sel.fitRows).toBe(fitRows.length);
+    // Without the early stop every candidate is fitted; the best score wins, ties to the larger alpha.
+    const all = selectMlpAlpha({ spec, seed: 0 }, [train], {
+      ...{ candidates, validationFraction: 0.25, seed: 5, stopPastTurn: false },
+    });
+    expect(all.scores.map((s) => s.score)).toEqual(reference);
+    expect(all.validationRows).toBe(val.length);
+    expect(all.fitRows).toBe(fitRows.length);
     const best = Math.max(...reference);
-    expect(sel.alpha).toBe(Math.max(...candidates.filter((_, i) => reference[i] === best)));
-    expect(sel.reason).toContain(`(${val.length} of 240;`);
+    expect(all.alpha).toBe(Math.max(...candidates.filter((_, i) => reference[i] === best)));
+    expect(all.reason).toContain(`(${val.length} of 240;`);
+    // With it (the default), the ascending search ends at the first score below the best so far.
+    let fitted = 1;
+    while (fitted < reference.length && reference[fitted]! >= Math.max(...reference.slice(0, fitted)))
+      fitted++;
+    if (fitted < reference.length) fitted++; // the candidate that turned was fitted too
+    expect(sel.scores.map((s) => s.score)).toEqual(reference.slice(0, fitted));
+    const bestSeen = Math.max(...reference.slice(0, fitted));
+    expect(sel.alpha).toBe(
+      Math.max(...candidates.slice(0, fitted).filter((_, i) => reference[i] === bestSeen)),
+    );
+  });
+
+  it('stops the ascending search at the first alpha that scores worse than the best so far', () => {
+    // Prepare: alpha 30 on 180 fit rows is l2 = 1/6 per row: a flat, worse model than alpha 1e-4 or 1e-2.
+    const train = xorBatch(240, 1);
+    const candidates = [30, 1e-4, 1e-2, 1e3]; // given out of order: the search sorts them
+    // Act
+    const stopped = selectMlpAlpha({ spec, seed: 0 }, [train], {
+      candidates,
+      seed: 5,
+      validationFraction: 0.25,
+    });
+    const full = selectMlpAlpha({ spec, seed: 0 }, [train], {
+      ...{ candidates, seed: 5, validationFraction: 0.25, stopPastTurn: false },
+    });
+    // Assess: the full search in ascending order, and the stopped one as a prefix of it that ends
+    // at the first score below the best before it, choosing what the full search chose.
+    expect(full.scores.map((s) => s.alpha)).toEqual([1e-4, 1e-2, 30, 1e3]);
+    const k = full.scores.findIndex(
+      (c, i) => i > 0 && c.score < Math.max(...full.scores.slice(0, i).map((x) => x.score)),
+    );
+    expect(k).toBeGreaterThan(0); // the curve turns on this data
+    expect(stopped.scores).toEqual(full.scores.slice(0, k + 1));
+    expect(stopped.reason).toMatch(/stopped past the turn/);
+    expect(stopped.alpha).toBe(full.alpha);
   });
 });
