@@ -1,3 +1,4 @@
+import type { LambdaMeasuredRate } from './lambda-calibration.js';
 import { withRoundLatency } from './round-latency.js';
 
 /** One AWS Batch GPU instance type the planner may pick (single instance, single GPU). */
@@ -75,6 +76,12 @@ export interface CostModel {
   readonly batchInstances: readonly BatchInstanceSpec[];
   /** When set, in-process runs on this machine instead of one Lambda invocation. */
   readonly inProcessHost?: InProcessHost;
+  /**
+   * Gradient rates measured on the work Lambdas, per memory size and kernel
+   * (`lambda-calibration.ts`); a Lambda of a listed size is priced at its rate instead of the
+   * published per-vCPU figure.
+   */
+  readonly lambdaMeasured?: readonly LambdaMeasuredRate[];
 }
 
 /** The fields of a cost model that the per-round latency model ({@link withRoundLatency}) sets. */

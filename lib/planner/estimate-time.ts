@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { type BatchInstanceSpec, type CostModel, DEFAULT_COST_MODEL } from './cost-model.js';
+import { measuredLambdaRate } from './lambda-calibration.js';
 import { decodedBytes, lambdaVcpus, type Placement, type Workload, workPerRound } from './workload.js';
 
 /** Time estimate of one placement; wall = startSeconds + rounds × roundSeconds. */
@@ -36,8 +37,20 @@ export function cpuWorkPerSecond(w: Workload, vcpus: number, cost: CostModel, ho
 }
 
 /**
+ * Throughput of one Lambda of `memoryMb`, multiply-adds per second: the rate measured on the work
+ * Lambdas of that size for this kernel (`cost.lambdaMeasured`) when there is one, else the
+ * published figure ({@link cpuWorkPerSecond} on its vCPUs).
+ */
+export function lambdaWorkPerSecond(w: Workload, memoryMb: number, cost: CostModel): number {
+  return (
+    measuredLambdaRate(cost, memoryMb, w.kernel ?? 'linear')?.workPerSecond ??
+    cpuWorkPerSecond(w, lambdaVcpus(memoryMb, cost), cost)
+  );
+}
+
+/**
  * Time of a placement. With v = vCPUs used, T = `rowFeaturesPerVcpuSecond`, R = rounds, h = cache hit rate:
- * - lambda (W, M): compute = work(W) / (v·T); load = bytes / W / S3 rate;
+ * - lambda (W, M): compute = work(W) / (v·T), or / the rate measured at M ({@link lambdaWorkPerSecond}); load = bytes / W / S3 rate;
  *   round = overhead + W·aggPerWorker + compute + (1−h)·load; start = lambdaStart + h·load
  *   (so the first round always loads); invocation = workerIo + load + compute ≤ 900 s.
  * - in-process on a Lambda of M: round = work(1) / (v·T); start = lambdaStart + load (whole
@@ -49,8 +62,7 @@ export function cpuWorkPerSecond(w: Workload, vcpus: number, cost: CostModel, ho
 export function estimateTime(w: Workload, p: Placement, cost: CostModel = DEFAULT_COST_MODEL): TimeEstimate {
   const rounds = w.rounds;
   if (p.kind === 'lambda') {
-    const computeSeconds =
-      workPerRound(w, p.workers) / cpuWorkPerSecond(w, lambdaVcpus(p.memoryMb, cost), cost);
+    const computeSeconds = workPerRound(w, p.workers) / lambdaWorkPerSecond(w, p.memoryMb, cost);
     const loadSeconds = w.datasetBytes / p.workers / cost.lambdaS3BytesPerSecond;
     const h = cost.shardCacheHitRate;
     const roundSeconds =

@@ -8,6 +8,7 @@ export * from './candidates.js';
 export * from './cost-model.js';
 export * from './estimate-cost.js';
 export * from './estimate-time.js';
+export * from './lambda-calibration.js';
 export * from './local-placement.js';
 export * from './placement.js';
 export * from './plan-job-placement.js';

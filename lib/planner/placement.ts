@@ -126,11 +126,16 @@ export function choosePlacement(
   policy: Partial<PlacementPolicy> = {},
 ): { summary: PlacementDecisionSummary; candidates: PlacementCandidate[] } {
   const p = { ...DEFAULT_PLACEMENT_POLICY, ...policy };
+  // Sizes the work Lambdas were measured at are candidates too (the stack's worker size, e.g. 2048).
+  const measuredMb = (cost.lambdaMeasured ?? []).map((r) => r.memoryMb);
+  const memoryOptions =
+    policy.lambdaMemoryOptionsMb ??
+    [...new Set([...p.lambdaMemoryOptionsMb, ...measuredMb])].sort((a, b) => a - b);
   const decision = planJobPlacement({
     ...workload,
     constraints: {
       maxWorkers: p.maxWorkers,
-      lambdaMemoryOptionsMb: p.lambdaMemoryOptionsMb,
+      lambdaMemoryOptionsMb: memoryOptions,
       deadlineSeconds: p.deadlineSeconds,
       preferCheapest: true,
       allowSpot: p.allowSpot,
