@@ -19,6 +19,8 @@ export const BUCKET_PREFIXES = {
   registry: 'registry/',
   /** Pipeline definitions, gate decisions and drift reports. */
   pipelines: 'pipelines/',
+  /** Gradient rates measured on the work Lambdas, one small record per job (the AWS planner reads them). */
+  calibration: 'calibration/',
 } as const;
 
 /** Which uploads start preprocessing: CSV files. */

@@ -50,13 +50,18 @@ const p = BUCKET_PREFIXES;
 
 /** Least privilege on the data bucket, per function (see `lib/engine/keys.ts` for the layout). */
 export const BUCKET_ACCESS: Readonly<Record<TrainingFunctionName, BucketAccess>> = {
-  // preprocess also checks drift and may start a pipeline's job (train on upload / on drift)
-  preprocess: { read: [p.datasets, p.registry], write: [p.processed, p.pipelines, p.jobs] },
-  worker: { read: [p.processed, p.jobs], write: [p.scratch] },
+  // preprocess also checks drift and may start a pipeline's job (train on upload / on drift),
+  // placed by the planner at the rates the workers measured (calibration/)
+  preprocess: {
+    read: [p.datasets, p.registry, p.calibration],
+    write: [p.processed, p.pipelines, p.jobs],
+  },
+  // the worker of shard 0 records its measured gradient rate once per job (calibration/)
+  worker: { read: [p.processed, p.jobs], write: [p.scratch, p.calibration] },
   // the aggregator registers the model and runs the pipeline's promotion gate
   aggregator: { read: [p.processed], write: [p.jobs, p.scratch, p.registry, p.pipelines] },
   predict: { read: [p.registry, p.jobs], write: [] },
-  retrain: { read: [p.processed], write: [p.jobs, p.registry, p.pipelines] },
+  retrain: { read: [p.processed, p.calibration], write: [p.jobs, p.registry, p.pipelines] },
 };
 
 /**

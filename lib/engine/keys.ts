@@ -80,6 +80,16 @@ export const keys = {
     drift: (name: string, version: string) => `pipelines/${name}/drift/${version}.json`,
   },
   pipelinesPrefix: 'pipelines/',
+  /**
+   * Gradient rates measured on the work Lambdas (`lambda-calibration.ts`): one record per job,
+   * memory size and kernel, written by the worker of shard 0 in round 1; read by the AWS planner.
+   */
+  calibration: {
+    prefix: 'calibration/',
+    lambdaPrefix: 'calibration/lambda/',
+    lambda: (memoryMb: number, kernel: string, jobId: string) =>
+      `calibration/lambda/${memoryMb}/${kernel}/${jobId}.json`,
+  },
   /** The model registry's documents (versions, aliases, tags) under its default prefix. */
   registry: registryKeys(),
 } as const;

@@ -20,6 +20,7 @@ import {
   writeJsonIfAbsent,
   writeState,
 } from './job-store.js';
+import { type LambdaCalibrationHost, timedCompute } from './lambda-calibration.js';
 import { planJob } from './plan-job.js';
 import { INLINE_STATE_MAX_BYTES, type ResultMessage, type WorkMessage } from './protocol.js';
 import { noteFanOut, writeRoundRecord } from './round-records.js';
@@ -80,6 +81,11 @@ export interface EngineDeps {
    * plan, so every worker follows what the start decided. @default W > the cache's partition capacity
    */
   readonly partitionClaims?: boolean;
+  /**
+   * On a Lambda: its memory size (and a clock), so the worker of shard 0 records its measured
+   * gradient rate once per job for the planner (`lambda-calibration.ts`). Absent: nothing recorded.
+   */
+  readonly lambdaCalibration?: LambdaCalibrationHost;
 }
 
 /** What the host knows of a work message's delivery. */
@@ -270,7 +276,10 @@ async function computeShard(
   const partition = await (deps.cache ?? defaultCache).partition(store, ctx, shard);
   const rows = ctx.plan.partitions.map((p) => p.rows);
   const task = planRound(ctx.plan.config, state, rows).tasks[shard]!;
-  const result = computeTask(ctx.plan.config, Float64Array.from(state.params), partition, task, deps.kernel);
+  const timing = { round: state.round, shard, mode: task.mode };
+  const result = await timedCompute(store, ctx, timing, deps.lambdaCalibration, deps.kernel.name, () =>
+    computeTask(ctx.plan.config, Float64Array.from(state.params), partition, task, deps.kernel),
+  );
   await at(deps, 'worker:before-result');
   // The result is a pure function of the round's inputs: a first write wins and equals any other.
   await store.putIfAbsent(keys.job.result(jobId, state.round, shard), JSON.stringify(result));

@@ -82,12 +82,34 @@ describe('Security: IAM policies', () => {
     // Assess
     // preprocess: shards + drift reports, and the job of a pipeline that retrains on upload/drift
     expect(writePrefixes('FunctionsPreprocessRole')).toEqual(['jobs', 'pipelines', 'processed']);
-    expect(writePrefixes('FunctionsWorkerRole')).toEqual(['scratch']);
+    // worker: its results, and shard 0's measured gradient rate once per job (calibration/)
+    expect(writePrefixes('FunctionsWorkerRole')).toEqual(['calibration', 'scratch']);
     // aggregator and the Batch job register models and record the promotion gate's decision
     expect(writePrefixes('FunctionsAggregatorRole')).toEqual(['jobs', 'pipelines', 'registry', 'scratch']);
     expect(writePrefixes('FunctionsPredictRole')).toEqual([]);
     expect(writePrefixes('FunctionsRetrainRole')).toEqual(['jobs', 'pipelines', 'registry']);
     expect(writePrefixes('GpuBatchJobRole')).toEqual(['jobs', 'pipelines', 'registry', 'scratch']);
+  });
+
+  it('lets the worker write and the pipeline planners (preprocess, retrain) read calibration/ only', () => {
+    // Prepare
+    const statements = policyStatements(synth.statelessTemplate.toJSON());
+    const touches = (rolePrefix: string, action: string) =>
+      statements.some(
+        ({ resource, statement }) =>
+          resource.startsWith(rolePrefix) &&
+          actionsOf(statement).includes(action) &&
+          resourcesOf(statement).some((r) => r.includes('/calibration/*')),
+      );
+
+    // Assess
+    expect(touches('FunctionsWorkerRole', 's3:PutObject')).toBe(true);
+    expect(touches('FunctionsPreprocessRole', 's3:GetObject*')).toBe(true);
+    expect(touches('FunctionsRetrainRole', 's3:GetObject*')).toBe(true);
+    expect(touches('FunctionsPreprocessRole', 's3:PutObject')).toBe(false);
+    expect(touches('FunctionsRetrainRole', 's3:PutObject')).toBe(false);
+    expect(touches('FunctionsPredictRole', 's3:GetObject*')).toBe(false);
+    expect(touches('FunctionsAggregatorRole', 's3:GetObject*')).toBe(false);
   });
 
   it('uses no AWS managed policy on the shardtrain function roles', () => {

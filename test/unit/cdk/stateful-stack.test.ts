@@ -91,6 +91,10 @@ describe('Class: ShardtrainStatefulStack', () => {
       expect(keys.manifest('iris', 'v1').startsWith(BUCKET_PREFIXES.processed)).toBe(true);
       expect(keys.job.spec('j1').startsWith(BUCKET_PREFIXES.jobs)).toBe(true);
       expect(keys.job.result('j1', 3, 2).startsWith(BUCKET_PREFIXES.scratch)).toBe(true);
+      expect(keys.calibration.prefix).toBe(BUCKET_PREFIXES.calibration);
+      expect(keys.calibration.lambda(2048, 'linear', 'j1').startsWith(BUCKET_PREFIXES.calibration)).toBe(
+        true,
+      );
     });
   });
 

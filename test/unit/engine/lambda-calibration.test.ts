@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { keys } from '../../../lib/engine/keys.js';
+import {
+  type EngineDeps,
+  handleResult,
+  handleWork,
+  startJob,
+} from '../../../lib/engine/training/coordinator.js';
+import type { JobPlan } from '../../../lib/engine/training/job-plan.js';
+import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
+import { JobCache, latestState } from '../../../lib/engine/training/job-store.js';
+import {
+  type LambdaCalibrationHost,
+  lambdaMemoryFromEnv,
+  readLambdaMeasuredRates,
+} from '../../../lib/engine/training/lambda-calibration.js';
+import { TypedArrayKernel } from '../../../lib/optim/index.js';
+import type { LambdaCalibrationRecord } from '../../../lib/planner/index.js';
+import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
+import { bitDifferences, blobsDataset, blobsSpec, recordingOutbox } from '../../support/engine-fixtures.js';
+import { readJson } from '../../support/stored-json.js';
+
+/** Runs a job to the end with a synchronous "queue"; `host` is the worker's Lambda calibration host. */
+async function pumped(spec: JobSpec, host?: LambdaCalibrationHost, store = new SimObjectStore()) {
+  const data = await blobsDataset(store);
+  const outbox = recordingOutbox();
+  const deps: EngineDeps = {
+    store,
+    outbox,
+    kernel: new TypedArrayKernel(),
+    backend: 'simulated',
+    cache: new JobCache(),
+    ...(host !== undefined ? { lambdaCalibration: host } : {}),
+  };
+  await startJob(deps, spec, data.manifest, data.manifestKey);
+  let workHandled = 0;
+  for (;;) {
+    const work = outbox.work.splice(0);
+    const results = outbox.results.splice(0);
+    if (work.length === 0 && results.length === 0) break;
+    for (const m of work) {
+      await handleWork(deps, m);
+      workHandled++;
+    }
+    for (const m of results) await handleResult(deps, m);
+  }
+  return { store, workHandled };
+}
+
+/** Counts the put-if-absent calls under `calibration/`. */
+class CountingStore extends SimObjectStore {
+  public calibrationPuts = 0;
+  public override putIfAbsent(key: string, body: string | Uint8Array): Promise<boolean> {
+    if (key.startsWith(keys.calibration.prefix)) this.calibrationPuts++;
+    return super.putIfAbsent(key, body);
+  }
+}
+
+/** A milliseconds clock that advances 250 ms at every reading. */
+function steppingClock(): () => number {
+  let t = 1000;
+  return () => {
+    t += 250;
+    return t;
+  };
+}
+
+describe('Lambda calibration from the work Lambdas', () => {
+  it('writes exactly one record per job, with rate = rows × features / seconds of the fake clock', async () => {
+    // Prepare: logistic on 3 features (rowWork 3), 4 workers, 20 epochs of full-batch GD
+    const spec = blobsSpec('cal-1', 'v1');
+    const stepping = steppingClock();
+    const host = {
+      memoryMb: 1769,
+      clockReads: 0,
+      clock: () => {
+        host.clockReads++;
+        return stepping();
+      },
+      now: () => new Date('2026-12-01T10:00:00Z'),
+    };
+
+    const store = new CountingStore();
+
+    // Act
+    const { workHandled } = await pumped(spec, host, store);
+
+    // Assess: many rounds of work, one record, under the 1769 MB linear key
+    expect(workHandled).toBeGreaterThan(8);
+    const listed = await store.list(keys.calibration.prefix);
+    expect(listed.map((i) => i.key)).toEqual(['calibration/lambda/1769/linear/cal-1.json']);
+    expect(store.calibrationPuts).toBe(1); // one PUT per job, not one per round
+    expect(host.clockReads).toBe(2); // only the calibrating task is timed
+    const record = (await readJson<LambdaCalibrationRecord>(store, listed[0]!.key))!;
+    const plan = (await readJson<JobPlan>(store, keys.job.plan('cal-1')))!;
+    const shard0Rows = plan.partitions[0]!.rows;
+    expect(shard0Rows).toBe(100); // 400 rows over 4 partitions
+    // Full-batch GD: shard 0 reads its 100 rows once; the clock read twice around it: 0.25 s.
+    expect(record).toMatchObject({
+      v: 1,
+      kernel: 'linear',
+      memoryMb: 1769,
+      rows: 100,
+      rowWork: 3,
+      seconds: 0.25,
+      jobId: 'cal-1',
+      measuredAt: '2026-12-01T10:00:00.000Z',
+    });
+    expect(record.workPerSecond).toBeCloseTo((100 * 3) / 0.25, 9); // 1200
+  });
+
+  it('writes nothing off Lambda (no memory size), and the record leaves training bit-identical', async () => {
+    // Act
+    const off = await pumped(blobsSpec('cal-2', 'v1'));
+    const on = await pumped(blobsSpec('cal-2', 'v1'), { memoryMb: 3008, clock: steppingClock() });
+
+    // Assess
+    expect(await off.store.list(keys.calibration.prefix)).toEqual([]);
+    expect((await on.store.list(keys.calibration.prefix)).map((i) => i.key)).toEqual([
+      'calibration/lambda/3008/linear/cal-2.json',
+    ]);
+    const a = (await latestState(off.store, 'cal-2'))!;
+    const b = (await latestState(on.store, 'cal-2'))!;
+    expect(a.round).toBe(b.round);
+    expect(bitDifferences(a.params, b.params)).toEqual([]);
+  });
+
+  it('reads back the median of the newest records per memory size and kernel', async () => {
+    // Prepare: three jobs measured at 1769 MB (rates 100, 300, 200) and one at 3008 MB (500)
+    const store = new SimObjectStore();
+    const put = (memoryMb: number, jobId: string, workPerSecond: number, day: number) =>
+      store.put(
+        keys.calibration.lambda(memoryMb, 'linear', jobId),
+        JSON.stringify({
+          v: 1,
+          kernel: 'linear',
+          memoryMb,
+          kernelName: 'typed-array',
+          rows: 1,
+          rowWork: 1,
+          seconds: 1 / workPerSecond,
+          workPerSecond,
+          measuredAt: `2026-11-0${day}T00:00:00.000Z`,
+          jobId,
+        } satisfies LambdaCalibrationRecord),
+      );
+    await put(1769, 'a', 100, 1);
+    await put(1769, 'b', 300, 2);
+    await put(1769, 'c', 200, 3);
+    await put(3008, 'd', 500, 4);
+    await store.put(keys.calibration.lambda(1769, 'linear', 'junk'), 'not json');
+
+    // Act
+    const rates = await readLambdaMeasuredRates(store);
+
+    // Assess: median(100, 300, 200) = 200, newest 2026-11-03
+    expect(rates.sort((x, y) => x.memoryMb - y.memoryMb)).toEqual([
+      {
+        memoryMb: 1769,
+        kernel: 'linear',
+        workPerSecond: 200,
+        count: 3,
+        measuredAt: '2026-11-03T00:00:00.000Z',
+      },
+      {
+        memoryMb: 3008,
+        kernel: 'linear',
+        workPerSecond: 500,
+        count: 1,
+        measuredAt: '2026-11-04T00:00:00.000Z',
+      },
+    ]);
+  });
+
+  it('takes the memory size from AWS_LAMBDA_FUNCTION_MEMORY_SIZE, and none when absent or malformed', () => {
+    expect(lambdaMemoryFromEnv({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769' })).toBe(1769);
+    expect(lambdaMemoryFromEnv({})).toBeUndefined();
+    expect(lambdaMemoryFromEnv({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: 'lots' })).toBeUndefined();
+  });
+});
