@@ -14,6 +14,7 @@ import { storedModelDocument } from '../../lib/engine/serving/model-artifact.js'
 import type { JobPlan } from '../../lib/engine/training/job-plan.js';
 import type { JobPlacement, JobSpec } from '../../lib/engine/training/job-spec.js';
 import { writeJsonIfAbsent } from '../../lib/engine/training/job-store.js';
+import { readLambdaMeasuredRates } from '../../lib/engine/training/lambda-calibration.js';
 import { InfrastructureError, UsageError } from '../../lib/errors.js';
 import {
   type CostModel,
@@ -25,6 +26,7 @@ import {
   type PlacementCandidate,
   type PlacementChoice,
   type PlacementDecisionSummary,
+  withLambdaMeasurements,
   workloadOf,
 } from '../../lib/planner/index.js';
 import type { JobLauncher, LaunchStatus } from '../../lib/ports.js';
@@ -92,7 +94,16 @@ export async function planPlacement(
     };
     return { ...chooseLocalPlacement(w, plan.partitions.length, machine), why };
   }
-  return { ...choosePlacement(w, hostCostModel(calibration, DEFAULT_COST_MODEL, mlp)), why };
+  const base = await awsBaseCostModel(session);
+  return { ...choosePlacement(w, hostCostModel(calibration, base, mlp)), why };
+}
+
+/**
+ * The AWS planner's base model: the default one with Lambda sizes the work Lambdas measured
+ * (`calibration/lambda/` under the home) at their measured rates; the published figures elsewhere.
+ */
+export async function awsBaseCostModel(session: Session): Promise<CostModel> {
+  return withLambdaMeasurements(DEFAULT_COST_MODEL, await readLambdaMeasuredRates(session.home.store));
 }
 
 /**

@@ -5,10 +5,12 @@ import { ALGORITHMS, MODEL_KINDS, SOLVER_CHOICES } from '../../lib/engine/traini
 import { UsageError } from '../../lib/errors.js';
 import { resolveTrainConfig, type SolverChoice } from '../../lib/optim/index.js';
 import {
+  type CostModel,
   choosePlacement,
   DEFAULT_COST_MODEL,
   formatSeconds,
-  lambdaRowFeaturesPerSecond,
+  lambdaRateSource,
+  lambdaWorkPerSecond,
   type PlacementCandidate,
   type PlacementDecisionSummary,
   workloadOf,
@@ -17,7 +19,7 @@ import { type CommandContext, parseOptions } from '../command-kit.js';
 import { type Io, num } from '../output.js';
 import type { Session } from '../session.js';
 import { hiddenFlag, positive, positiveInt } from '../validate.js';
-import { hostCalibration, hostCostModel, hostMlpCalibration } from './placement.js';
+import { awsBaseCostModel, hostCalibration, hostCostModel, hostMlpCalibration } from './placement.js';
 
 /** What `plan --json` prints. */
 export interface PlanOutput {
@@ -35,7 +37,13 @@ export interface PlanOutput {
     readonly machine: string;
     readonly rowFeaturesPerSecond: number;
     readonly measuredAt: string;
+    /** Per memory size: the job kernel's rate (multiply-adds/s) the Lambda candidates are priced at. */
     readonly lambdaRowFeaturesPerSecond: Readonly<Record<string, number>>;
+    /**
+     * Per memory size: where that rate comes from — `published`, or `measured at N MB on <date>
+     * (median of k)` from the work Lambdas' records (AWS homes only).
+     */
+    readonly lambdaRateSource: Readonly<Record<string, string>>;
     /**
      * With `--model mlp`: the MLP kernel's measured rate (one thread, multiply-adds per second;
      * a row costs ≈ 3 × the network's weights), which prices the in-process candidate; cached per
@@ -108,7 +116,10 @@ export async function plan(
   const roundsWhy = o.rounds === undefined ? why : `--rounds ${o.rounds}`;
   const calibration = await hostCalibration(session, o.calibrate);
   const mlp = workload.kernel === 'mlp' ? await hostMlpCalibration(session, o.calibrate) : undefined;
-  const cost = hostCostModel(calibration, DEFAULT_COST_MODEL, mlp);
+  const base: CostModel =
+    session.cloudKind === 'local' ? DEFAULT_COST_MODEL : await awsBaseCostModel(session);
+  const cost = hostCostModel(calibration, base, mlp);
+  const kernel = workload.kernel ?? 'linear';
   const { summary, candidates } = choosePlacement(workload, cost, {
     maxWorkers: o.maxWorkers,
     ...(o.deadline !== undefined ? { deadlineSeconds: o.deadline } : {}),
@@ -129,7 +140,10 @@ export async function plan(
       rowFeaturesPerSecond: calibration.rowFeaturesPerSecond,
       measuredAt: calibration.measuredAt,
       lambdaRowFeaturesPerSecond: Object.fromEntries(
-        LAMBDA_SIZES.map((m) => [String(m), lambdaRowFeaturesPerSecond(m, cost)]),
+        lambdaSizes(cost).map((m) => [String(m), lambdaWorkPerSecond(workload, m, cost)]),
+      ),
+      lambdaRateSource: Object.fromEntries(
+        lambdaSizes(cost).map((m) => [String(m), lambdaRateSource(cost, m, kernel)]),
       ),
       ...(mlp !== undefined
         ? {
@@ -161,6 +175,13 @@ export async function plan(
       `  mlp kernel: ${mlp.kernel} at ${num(mlp.rowFeaturesPerSecond)} multiply-adds/s, ${num(workload.rowWork ?? 0)} a row (≈ 3 × weights)`,
     );
   }
+  for (const m of lambdaSizes(cost).filter(
+    (m) => out.calibration.lambdaRateSource[String(m)] !== 'published',
+  )) {
+    io.out(
+      `  lambda ${m} MB: ${num(lambdaWorkPerSecond(workload, m, cost))} multiply-adds/s, ${lambdaRateSource(cost, m, kernel)} (other sizes: published)`,
+    );
+  }
   for (const c of candidates
     .filter((x) => x.rejection === null)
     .sort((a, b) => a.dollars - b.dollars)
@@ -170,6 +191,12 @@ export async function plan(
     );
   }
   return out;
+}
+
+/** The Lambda sizes `plan` reports: the usual ones and every size with a measured rate. */
+function lambdaSizes(cost: CostModel): number[] {
+  const measured = (cost.lambdaMeasured ?? []).map((r) => r.memoryMb);
+  return [...new Set([...LAMBDA_SIZES, ...measured])].sort((a, b) => a - b);
 }
 
 function fastestOf(

@@ -3,16 +3,19 @@ import os from 'node:os';
 import { onPipelineJobFinished, type PipelineDeps } from '../engine/pipelines/index.js';
 import type { EngineDeps, Outbox } from '../engine/training/coordinator.js';
 import { JobCache } from '../engine/training/job-store.js';
+import { lambdaMemoryFromEnv, readLambdaMeasuredRates } from '../engine/training/lambda-calibration.js';
 import type { JobPlanner } from '../engine/training/place-job.js';
 import { resultDeduplicationId } from '../engine/training/protocol.js';
 import { registerJobModel } from '../engine/training/register-model.js';
 import type { BackendSelection, GradientKernel } from '../optim/index.js';
 import { selectBackend } from '../optim/index.js';
 import {
+  type CostModel,
   chooseLocalPlacement,
   choosePlacement,
   DEFAULT_COST_MODEL,
   type KernelCalibration,
+  withLambdaMeasurements,
 } from '../planner/index.js';
 import type { EventSink, JobLauncher, ObjectStore, Queue } from '../ports.js';
 import { ModelRegistry } from '../registry/index.js';
@@ -103,7 +106,8 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
   const checkpoint = crashInjector(config.faults, config.cloud === 'local' ? config.thread : undefined);
   const outbox = queueOutbox(ports.workQueue, ports.aggregateQueue);
   const launcher = await createJobLauncher(config);
-  const planner = jobPlanner(config, backend.kernel);
+  const planner = jobPlanner(config, backend.kernel, ports.store);
+  const lambdaMemoryMb = ports.cloud === 'aws' ? lambdaMemoryFromEnv(process.env) : undefined;
   const runtime: Runtime = {
     config,
     ...ports,
@@ -131,6 +135,8 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       // A round's W result look-ups and reads, 32 in flight: about W/32 store round trips instead
       // of W (the fan-in `shardtrain simulate` shows dominating at W ≥ 16); summed in shard order.
       aggregatorReadConcurrency: AGGREGATOR_READ_CONCURRENCY,
+      // On a Lambda, shard 0 records its measured gradient rate once per job for the planner.
+      ...(lambdaMemoryMb !== undefined ? { lambdaCalibration: { memoryMb: lambdaMemoryMb } } : {}),
       ...(checkpoint !== undefined ? { checkpoint } : {}),
       onFinish: async (job) => {
         const version = await registerJobModel(registry, job, { packageVersion });
@@ -147,8 +153,18 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
  * CLI's `train` and `plan` use — the kernel's and, for an MLP, the MLP kernel's calibrated rate,
  * cached per machine under the home (measured on first use, about 0.3 s each).
  */
-function jobPlanner(config: RuntimeConfig, kernel: GradientKernel): JobPlanner {
-  if (config.cloud === 'aws') return (w) => choosePlacement(w, DEFAULT_COST_MODEL);
+function jobPlanner(config: RuntimeConfig, kernel: GradientKernel, store: ObjectStore): JobPlanner {
+  if (config.cloud === 'aws') {
+    // The rates the work Lambdas measured (read once per container), else the published figures.
+    let measured: Promise<CostModel> | undefined;
+    return async (w) => {
+      measured ??= readLambdaMeasuredRates(store).then(
+        (rates) => withLambdaMeasurements(DEFAULT_COST_MODEL, rates),
+        () => DEFAULT_COST_MODEL,
+      );
+      return choosePlacement(w, await measured);
+    };
+  }
   let rate: Promise<KernelCalibration> | undefined;
   let mlpRate: Promise<KernelCalibration | undefined> | undefined;
   return async (w, workers) => {
