@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { readDocument } from '../../documents.js';
+import { SchemaError } from '../../errors.js';
 import type { ShardResult } from '../../optim/index.js';
 import {
   type LambdaCalibrationRecord,
@@ -117,13 +119,12 @@ export async function readLambdaMeasuredRates(store: ObjectStore, window = 5): P
       .sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime())
       .slice(0, window);
     for (const info of newest) {
-      const got = await store.get(info.key);
-      if (got === undefined) continue;
       try {
-        const parsed = recordSchema.safeParse(JSON.parse(Buffer.from(got.body).toString('utf8')));
-        if (parsed.success) records.push(parsed.data);
-      } catch {
-        // not JSON: skipped
+        const record = await readDocument(store, info.key, recordSchema);
+        if (record !== undefined) records.push(record);
+      } catch (error) {
+        // Not JSON, or not a record: skipped (storage errors still end the read).
+        if (!(error instanceof SchemaError)) throw error;
       }
     }
   }
