@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CsvBlockScanner } from '../../../lib/data/csv/block-scanner.js';
 import { loadRows, preprocessCsv } from '../../../lib/data/index.js';
 import { DatasetError } from '../../../lib/errors.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
@@ -167,5 +169,222 @@ describe('CsvBlockScanner: refusals from the fast path name the line and column'
     expect((await refusal(ragged, 1 << 20)).line).toBe(12);
     const extra = `a,b\n${[...good.slice(0, 10), '7,8,9', ...good.slice(10)].join('\n')}\n`;
     expect((await refusal(extra, 1 << 20)).line).toBe(12);
+  });
+});
+
+/** Rows, block sizes and header of `bytes` read straight by a scanner, fed in chunks of `sizes` (cycled). */
+function scanDirect(
+  bytes: Buffer,
+  sizes: readonly number[],
+  options: { shardRows?: number; plain?: boolean } = {},
+): { names: string[] | undefined; rows: number[][]; blocks: number[]; headerLine: number } {
+  const scanner = new CsvBlockScanner('data.csv', options.shardRows ?? 4);
+  const rows: number[][] = [];
+  const blocks: number[] = [];
+  const take = (): void => {
+    const block = scanner.fullBlock();
+    const cols = scanner.names!.length;
+    blocks.push(block.length / cols);
+    for (let r = 0; r * cols < block.length; r++)
+      rows.push(Array.from(block.subarray(r * cols, (r + 1) * cols)));
+  };
+  for (let i = 0, k = 0; i < bytes.length; k++) {
+    const part = bytes.subarray(i, i + sizes[k % sizes.length]!);
+    i += part.length;
+    scanner.feed(options.plain ? new Uint8Array(part.buffer, part.byteOffset, part.byteLength) : part);
+    while (scanner.scan(false)) {
+      take();
+      scanner.nextBlock();
+    }
+  }
+  while (scanner.scan(true)) {
+    take();
+    scanner.nextBlock();
+  }
+  if (scanner.filled > 0) take();
+  return { names: scanner.names, rows, blocks, headerLine: scanner.headerLine };
+}
+
+function directRefusal(text: string, sizes: readonly number[]): DatasetError {
+  try {
+    scanDirect(Buffer.from(text, 'utf8'), sizes);
+  } catch (error) {
+    if (error instanceof DatasetError) return error;
+    throw error;
+  }
+  throw new Error('accepted');
+}
+
+/** Largest finite float32, (2 − 2⁻²³)·2¹²⁷: a larger cell is refused. */
+const F32_MAX = (2 - 2 ** -23) * 2 ** 127;
+
+const digitString = (min: number, max: number) =>
+  fc.array(fc.integer({ min: 0, max: 9 }), { minLength: min, maxLength: max }).map((d) => d.join(''));
+
+/** A decimal cell as written: sign, digits, fraction, exponent (up to 7 exponent digits), in range. */
+const numberText = fc
+  .tuple(
+    fc.constantFrom('', '-', '+'),
+    digitString(0, 19),
+    fc.option(digitString(0, 6), { nil: undefined }),
+    fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '-', '+'), digitString(1, 7)), {
+      nil: undefined,
+    }),
+  )
+  .map(
+    ([sign, int, frac, exp]) =>
+      `${sign}${int}${frac === undefined ? '' : `.${frac}`}${exp === undefined ? '' : exp.join('')}`,
+  )
+  .filter((t) => /[0-9]/.test(t.split(/[eE]/)[0]!) && Math.abs(Number(t)) <= F32_MAX);
+
+/** How a number is written in the file: bare (fast path), padded or quoted (reference path). */
+const numberCell = fc
+  .tuple(numberText, fc.constantFrom('bare', 'bare', 'bare', 'spaced', 'quoted'))
+  .map(([text, how]) => ({
+    text: how === 'bare' ? text : how === 'spaced' ? ` ${text}\t` : `"${text}"`,
+    value: Math.fround(Number(text)),
+  }));
+
+/** A label as written and as read (trimmed, unquoted). */
+const LABELS: readonly (readonly [string, string])[] = [
+  ['red', 'red'],
+  ['green', 'green'],
+  [' red ', 'red'],
+  ['blue', 'blue'],
+  ['"p, q"', 'p, q'],
+  ['"say ""hi"""', 'say "hi"'],
+  ['"two\nlines"', 'two\nlines'],
+  ['été', 'été'],
+  ['"x"', 'x'],
+  ['"r"",\ns"', 'r",\ns'],
+  ['""""', '"'],
+];
+const labelCell = fc.constantFrom(...LABELS).map(([text, label]) => ({ text, label }));
+
+const table = fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }).chain((numericCols) =>
+  fc.record({
+    numericCols: fc.constant(numericCols),
+    rows: fc.array(fc.tuple(...numericCols.map((numeric) => (numeric ? numberCell : labelCell))), {
+      minLength: 1,
+      maxLength: 150,
+    }),
+    eol: fc.constantFrom('\n', '\r\n', '\r'),
+    blankAfter: fc.option(fc.integer({ min: 0, max: 149 }), { nil: undefined }),
+    finalEol: fc.boolean(),
+    bom: fc.boolean(),
+    sizes: fc.array(
+      fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 4090, max: 5000 }), fc.constant(1 << 20)),
+      {
+        minLength: 1,
+        maxLength: 4,
+      },
+    ),
+    shardRows: fc.integer({ min: 1, max: 40 }),
+    plain: fc.boolean(),
+  }),
+);
+
+describe('CsvBlockScanner: generated files read cell by cell as Number and first appearance say', () => {
+  it('values, class indexes, blocks and header, whatever the chunks, line endings and quoting', () => {
+    fc.assert(
+      fc.property(table, (t) => {
+        const names = t.numericCols.map((_, c) => `c${c}`);
+        const lines = t.rows.map((r) => r.map((cell) => cell.text).join(','));
+        if (t.blankAfter !== undefined && t.blankAfter < lines.length) lines.splice(t.blankAfter + 1, 0, '');
+        const text = `${t.bom ? '\uFEFF' : ''}${names.join(',')}${t.eol}${lines.join(t.eol)}${t.finalEol ? t.eol : ''}`;
+        // Expected: each number as Number reads its text, each label its index by first appearance.
+        const seen = names.map(() => new Map<string, number>());
+        const expected = t.rows.map((r) =>
+          r.map((cell, c) => {
+            if ('value' in cell) return cell.value;
+            const index = seen[c]!;
+            if (!index.has(cell.label)) index.set(cell.label, index.size);
+            return index.get(cell.label)!;
+          }),
+        );
+        const out = scanDirect(Buffer.from(text, 'utf8'), t.sizes, {
+          shardRows: t.shardRows,
+          plain: t.plain,
+        });
+        expect(out.names).toEqual(names);
+        expect(out.headerLine).toBe(1);
+        expect(out.rows).toEqual(expected);
+        const full = Math.floor(expected.length / t.shardRows);
+        const rest = expected.length - full * t.shardRows;
+        expect(out.blocks).toEqual([...Array(full).fill(t.shardRows), ...(rest > 0 ? [rest] : [])]);
+      }),
+      { numRuns: 150, seed: 11 },
+    );
+  });
+});
+
+/** Kinds of bad record: the cell written into the first (numeric) column, or a change of shape. */
+const BAD = {
+  empty: { cell: '', column: true },
+  text: { cell: 'x7', column: true },
+  overflow: { cell: '-1e39', column: true },
+  spacedOverflow: { cell: ' 4e38 ', column: true },
+  closingQuote: { cell: '"1"x', column: false },
+  openingQuote: { cell: '1"', column: false },
+  unclosedQuote: { cell: '"4', column: false },
+  fewerCells: { cell: undefined, column: false },
+  moreCells: { cell: undefined, column: false },
+} as const;
+
+describe('CsvBlockScanner: a bad record in a generated file is refused at its hand-counted line', () => {
+  it('line (and column for a bad cell), whatever the chunks and line endings', () => {
+    const errorTable = fc.record({
+      cols: fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }).map((rest) => [true, ...rest]),
+      eol: fc.constantFrom('\n', '\r\n', '\r'),
+      bad: fc.constantFrom(...(Object.keys(BAD) as (keyof typeof BAD)[])),
+      at: fc.integer({ min: 1, max: 120 }),
+      blankAfter: fc.option(fc.integer({ min: 0, max: 120 }), { nil: undefined }),
+      sizes: fc.array(fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 4090, max: 5000 })), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+    });
+    fc.assert(
+      fc.property(
+        errorTable.chain((t) =>
+          fc.record({
+            t: fc.constant(t),
+            rows: fc.array(fc.tuple(...t.cols.map((numeric) => (numeric ? numberCell : labelCell))), {
+              minLength: t.at + 1,
+              maxLength: t.at + 20,
+            }),
+          }),
+        ),
+        ({ t, rows }) => {
+          const names = t.cols.map((_, c) => `c${c}`);
+          const texts = rows.map((r) => r.map((cell) => cell.text));
+          const bad = BAD[t.bad];
+          const badRow = [...texts[t.at]!];
+          if (bad.cell !== undefined) badRow[0] = bad.cell;
+          else if (t.bad === 'fewerCells') badRow.pop();
+          else badRow.push('5');
+          // An unclosed quote runs to the end of the file: it is the last record.
+          const records = [
+            ...texts.slice(0, t.at),
+            badRow,
+            ...(t.bad === 'unclosedQuote' ? [] : texts.slice(t.at + 1)),
+          ];
+          const lines = records.map((r) => r.join(','));
+          const blank = t.blankAfter !== undefined && t.blankAfter < t.at;
+          if (blank) lines.splice(t.blankAfter! + 1, 0, '');
+          const text = `${names.join(',')}${t.eol}${lines.join(t.eol)}${t.eol}`;
+          // Hand count: the header's line, one per record before (plus the line breaks inside its
+          // quoted labels), the blank line; a refused cell names the line its record ends on, a
+          // quote error (in the first cell) the line the record starts on.
+          const breaksIn = (r: readonly string[]) => r.join(',').split('\n').length - 1;
+          const start =
+            1 + texts.slice(0, t.at).reduce((n, r) => n + 1 + breaksIn(r), 0) + (blank ? 1 : 0) + 1;
+          const expectedLine = bad.column || t.bad.endsWith('Cells') ? start + breaksIn(badRow) : start;
+          const e = directRefusal(text, t.sizes);
+          expect([e.line, e.column]).toEqual([expectedLine, bad.column ? 'c0' : undefined]);
+        },
+      ),
+      { numRuns: 150, seed: 11 },
+    );
   });
 });
