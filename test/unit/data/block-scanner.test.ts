@@ -272,6 +272,7 @@ const table = fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }).chain((nume
     blankAfter: fc.option(fc.integer({ min: 0, max: 149 }), { nil: undefined }),
     finalEol: fc.boolean(),
     bom: fc.boolean(),
+    quotedHeader: fc.boolean(),
     sizes: fc.array(
       fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 4090, max: 5000 }), fc.constant(1 << 20)),
       {
@@ -291,7 +292,9 @@ describe('CsvBlockScanner: generated files read cell by cell as Number and first
         const names = t.numericCols.map((_, c) => `c${c}`);
         const lines = t.rows.map((r) => r.map((cell) => cell.text).join(','));
         if (t.blankAfter !== undefined && t.blankAfter < lines.length) lines.splice(t.blankAfter + 1, 0, '');
-        const text = `${t.bom ? '\uFEFF' : ''}${names.join(',')}${t.eol}${lines.join(t.eol)}${t.finalEol ? t.eol : ''}`;
+        // A BOM before a quoted header is what spreadsheets write: the quote must open the field.
+        const header = t.quotedHeader ? names.map((n) => `"${n}"`) : names;
+        const text = `${t.bom ? '\uFEFF' : ''}${header.join(',')}${t.eol}${lines.join(t.eol)}${t.finalEol ? t.eol : ''}`;
         // Expected: each number as Number reads its text, each label its index by first appearance.
         const seen = names.map(() => new Map<string, number>());
         const expected = t.rows.map((r) =>
@@ -386,5 +389,38 @@ describe('CsvBlockScanner: a bad record in a generated file is refused at its ha
       ),
       { numRuns: 150, seed: 11 },
     );
+  });
+});
+
+describe('CsvBlockScanner: the calling contract', () => {
+  it('hands out a block as soon as it is full, before the input ends', () => {
+    const scanner = new CsvBlockScanner('data.csv', 2);
+    scanner.feed(Buffer.from('a\n1\n2\n3\n4\n5\n'));
+    expect(scanner.scan(false)).toBe(true);
+    expect(Array.from(scanner.fullBlock())).toEqual([1, 2]);
+    scanner.nextBlock();
+    expect(scanner.scan(false)).toBe(true);
+    expect(Array.from(scanner.fullBlock())).toEqual([3, 4]);
+    scanner.nextBlock();
+    // 5 is read, the block is not full: more input is needed.
+    expect(scanner.scan(false)).toBe(false);
+    expect(scanner.filled).toBe(1);
+    expect(scanner.scan(true)).toBe(false);
+    expect(Array.from(scanner.fullBlock())).toEqual([5]);
+  });
+
+  it('drops a BOM cut across chunks, before a quoted header (as spreadsheets write it)', () => {
+    const bytes = Buffer.from('\uFEFF"a","b"\n1,2\n', 'utf8');
+    for (const size of [1, 2, 3]) {
+      const out = scanDirect(bytes, [size]);
+      expect([out.names, out.rows]).toEqual([['a', 'b'], [[1, 2]]]);
+    }
+  });
+
+  it('says the block is full when the input ends exactly with it', () => {
+    const scanner = new CsvBlockScanner('data.csv', 2);
+    scanner.feed(Buffer.from('a\n1\n2\n'));
+    expect(scanner.scan(false)).toBe(true);
+    expect(Array.from(scanner.fullBlock())).toEqual([1, 2]);
   });
 });
