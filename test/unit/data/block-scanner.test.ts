@@ -409,6 +409,14 @@ describe('CsvBlockScanner: the calling contract', () => {
     expect(Array.from(scanner.fullBlock())).toEqual([5]);
   });
 
+  it('reads a mantissa of more than 15 digits as Number does, not as digits summed in a double', () => {
+    // Past 2^53 the running sum mantissa·10 + digit rounds at each step; these 17-digit cells lie
+    // near a float32 rounding midpoint, where that drift lands on the other float32 neighbour.
+    const cells = ['18014399583223811', '18014401730707455', '18014416763092993', '-18014421058060291'];
+    const out = scanDirect(Buffer.from(`a\n1\n${cells.join('\n')}\n2\n`), [1 << 20]);
+    expect(out.rows).toEqual([[1], ...cells.map((c) => [Math.fround(Number(c))]), [2]]);
+  });
+
   it('drops a BOM cut across chunks, before a quoted header (as spreadsheets write it)', () => {
     const bytes = Buffer.from('\uFEFF"a","b"\n1,2\n', 'utf8');
     for (const size of [1, 2, 3]) {
