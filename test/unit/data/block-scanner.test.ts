@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CsvBlockScanner } from '../../../lib/data/csv/block-scanner.js';
+import { RowDecoder } from '../../../lib/data/csv/row-decoder.js';
 import { loadRows, preprocessCsv } from '../../../lib/data/index.js';
 import { DatasetError } from '../../../lib/errors.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
@@ -430,5 +431,43 @@ describe('CsvBlockScanner: the calling contract', () => {
     scanner.feed(Buffer.from('a\n1\n2\n'));
     expect(scanner.scan(false)).toBe(true);
     expect(Array.from(scanner.fullBlock())).toEqual([1, 2]);
+  });
+});
+
+describe('CsvBlockScanner: plain records take the fast path', () => {
+  // The fast path gives the same values as the reference path, so only the work it saves tells
+  // them apart: a record it hands over is decoded by RowDecoder.decode, one it reads is not. A
+  // change that sent plain records down the reference path would keep every value and lose the
+  // speed (bench/data.ts), so the count of decode calls is the guard, worked out by hand below.
+  const rows = [
+    ['1', '2', '3', 'red'], // first data row: decides the column types (reference path)
+    ['-1.5', '+2', '3e2', 'red'],
+    ['1E-2', '.5', '5.', 'red'],
+    ['1e22', '1e-22', '123456789012345', 'red'], // |exponent| 22 and 15 digits: the fast path's limits
+    ['4', '5', '6', 'green'], // a new label: the reference path validates and adds it
+    ['12345678901234.5e8', '+1e+1', '-0', ' red '], // a known label with spaces around it
+    ['0.25', '7E+3', '-2e-3', 'green'],
+    ['2e-30', '3e25', '12345678901234567', 'green'], // past those limits: Number reads the cell's text
+    ['9', '8', '7', 'green'],
+  ];
+  const expected = rows.map((r) => [
+    ...r.slice(0, 3).map((c) => Math.fround(Number(c))),
+    r[3]!.trim() === 'red' ? 0 : 1,
+  ]);
+
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+  ])('%s: only the first data row and the row with a new label are decoded by RowDecoder', (_name, eol) => {
+    const text = `a,b,c,k${eol}${rows.map((r) => r.join(',')).join(eol)}${eol}`;
+    const decode = vi.spyOn(RowDecoder.prototype, 'decode');
+    try {
+      const out = scanDirect(Buffer.from(text), [1 << 20], { shardRows: 64 });
+      expect(out.rows).toEqual(expected);
+      expect(decode).toHaveBeenCalledTimes(2);
+    } finally {
+      decode.mockRestore();
+    }
   });
 });
