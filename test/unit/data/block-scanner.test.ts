@@ -324,15 +324,23 @@ describe('CsvBlockScanner: generated files read cell by cell as Number and first
 
 /** Kinds of bad record: the cell written into the first (numeric) column, or a change of shape. */
 const BAD = {
-  empty: { cell: '', column: true },
-  text: { cell: 'x7', column: true },
-  overflow: { cell: '-1e39', column: true },
-  spacedOverflow: { cell: ' 4e38 ', column: true },
-  closingQuote: { cell: '"1"x', column: false },
-  openingQuote: { cell: '1"', column: false },
-  unclosedQuote: { cell: '"4', column: false },
-  fewerCells: { cell: undefined, column: false },
-  moreCells: { cell: undefined, column: false },
+  empty: { cell: '', column: true, says: 'empty cell; every cell needs a value' },
+  text: { cell: 'x7', column: true, says: '"x7" is not a number, but line {first} of this column is' },
+  overflow: { cell: '-1e39', column: true, says: '-1e39 is out of range' },
+  spacedOverflow: { cell: ' 4e38 ', column: true, says: '4e38 is out of range' },
+  closingQuote: {
+    cell: '"1"x',
+    column: false,
+    says: 'Invalid Closing Quote: got "x" instead of a delimiter',
+  },
+  openingQuote: {
+    cell: '1"',
+    column: false,
+    says: 'Invalid Opening Quote: a quote is found on field 0 after "1"',
+  },
+  unclosedQuote: { cell: '"4', column: false, says: 'Quote Not Closed' },
+  fewerCells: { cell: undefined, column: false, says: 'cells but the header has' },
+  moreCells: { cell: undefined, column: false, says: 'cells but the header has' },
 } as const;
 
 describe('CsvBlockScanner: a bad record in a generated file is refused at its hand-counted line', () => {
@@ -363,11 +371,11 @@ describe('CsvBlockScanner: a bad record in a generated file is refused at its ha
           const names = t.cols.map((_, c) => `c${c}`);
           const texts = rows.map((r) => r.map((cell) => cell.text));
           const bad = BAD[t.bad];
-          const badRow = [...texts[t.at]!];
+          // An unclosed quote runs to the end of the file: it is the last record, one cell.
+          const badRow = t.bad === 'unclosedQuote' ? [] : [...texts[t.at]!];
           if (bad.cell !== undefined) badRow[0] = bad.cell;
           else if (t.bad === 'fewerCells') badRow.pop();
           else badRow.push('5');
-          // An unclosed quote runs to the end of the file: it is the last record.
           const records = [
             ...texts.slice(0, t.at),
             badRow,
@@ -386,6 +394,8 @@ describe('CsvBlockScanner: a bad record in a generated file is refused at its ha
           const expectedLine = bad.column || t.bad.endsWith('Cells') ? start + breaksIn(badRow) : start;
           const e = directRefusal(text, t.sizes);
           expect([e.line, e.column]).toEqual([expectedLine, bad.column ? 'c0' : undefined]);
+          // {first}: the line the first data row ends on, which decided the column numeric.
+          expect(e.message).toContain(bad.says.replace('{first}', String(2 + breaksIn(texts[0]!))));
         },
       ),
       { numRuns: 150, seed: 11 },
@@ -394,9 +404,13 @@ describe('CsvBlockScanner: a bad record in a generated file is refused at its ha
 });
 
 describe('CsvBlockScanner: the calling contract', () => {
-  it('hands out a block as soon as it is full, before the input ends', () => {
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+  ])('hands out a block as soon as it is full, before the input ends (%s, quoted cells)', (_name, eol) => {
     const scanner = new CsvBlockScanner('data.csv', 2);
-    scanner.feed(Buffer.from('a\n1\n2\n3\n4\n5\n'));
+    scanner.feed(Buffer.from(['"a"', '1', '"2"', '3', '"4"', '5', ''].join(eol)));
     expect(scanner.scan(false)).toBe(true);
     expect(Array.from(scanner.fullBlock())).toEqual([1, 2]);
     scanner.nextBlock();
@@ -447,7 +461,8 @@ describe('CsvBlockScanner: plain records take the fast path', () => {
     ['4', '5', '6', 'green'], // a new label: the reference path validates and adds it
     ['12345678901234.5e8', '+1e+1', '-0', ' red '], // a known label with spaces around it
     ['0.25', '7E+3', '-2e-3', 'green'],
-    ['2e-30', '3e25', '12345678901234567', 'green'], // past those limits: Number reads the cell's text
+    ['2e-30', '3e25', '12345678901234567', 'green'],
+    ['340282346638528859811704183484516925440', '-1', '1', 'green'], // the largest float32, (2 − 2⁻²³)·2¹²⁷ // past those limits: Number reads the cell's text
     ['9', '8', '7', 'green'],
   ];
   const expected = rows.map((r) => [
@@ -469,5 +484,53 @@ describe('CsvBlockScanner: plain records take the fast path', () => {
     } finally {
       decode.mockRestore();
     }
+  });
+});
+
+describe('CsvBlockScanner: what the record delimiter is not', () => {
+  it.each([
+    ['a lone CR in a CRLF file', 'a,k\r\n1,x\r\n2,x\ry\r\n3,x\r\n', 'x\ry'],
+    ['a lone CR in an LF file', 'a,k\n1,x\n2,x\ry\n3,x\n', 'x\ry'],
+    ['a lone LF in a CR file', 'a,k\r1,x\r2,x\ny\r3,x\r', 'x\ny'],
+  ])('%s is data, as in csv-parse', (_name, text, label) => {
+    for (const size of [1 << 20, 5]) {
+      const out = scanDirect(Buffer.from(text), [size]);
+      // Labels by first appearance: x is 0, the one holding the other break byte is 1.
+      expect(out.rows).toEqual([
+        [1, 0],
+        [2, 1],
+        [3, 0],
+      ]);
+      expect(label.length).toBe(3);
+    }
+  });
+
+  it('reads a record longer than the join that runs into a last chunk longer than the join', () => {
+    const long = 'z'.repeat(6000);
+    const after = Array.from({ length: 600 }, (_, i) => `${i + 3},short`);
+    const text = `a,k\n1,short\n2,"${long}"\n${after.join('\n')}\n`;
+    // Cut early in the long label: what is left of it (5900 bytes) is longer than the 4 KiB joined
+    // behind it, and so is the last chunk (5900 + 600 rows of about 10 bytes).
+    const cut = text.indexOf('z') + 100;
+    const out = scanDirect(Buffer.from(text), [cut, 1 << 20]);
+    expect(out.rows).toEqual([[1, 0], [2, 1], ...after.map((_, i) => [i + 3, 0])]);
+  });
+
+  it('counts a quoted CRLF in a CRLF file as one line', () => {
+    // Lines: 1 header, 2–3 the record with the quoted CRLF, 4 the next, 5 the empty cell.
+    const e = directRefusal('a,k\r\n1,"u\r\nv"\r\n2,x\r\n,y\r\n', [1 << 20]);
+    expect([e.line, e.column]).toEqual([5, 'a']);
+  });
+
+  it('names the quoting problem in the message', () => {
+    expect(directRefusal('a,b\n1,2\n3,"4\n', [1 << 20]).message).toBe(
+      'data.csv line 3: not valid CSV: Quote Not Closed: the parsing is finished with an opening quote',
+    );
+    expect(directRefusal('a,b\n1,2\n"1"x,2\n', [1 << 20]).message).toBe(
+      'data.csv line 3: not valid CSV: Invalid Closing Quote: got "x" instead of a delimiter after a closing quote',
+    );
+    expect(directRefusal('a,b\n1,2\n1,x"y\n', [1 << 20]).message).toBe(
+      'data.csv line 3: not valid CSV: Invalid Opening Quote: a quote is found on field 1 after "x"',
+    );
   });
 });
