@@ -127,7 +127,8 @@ export class MemoryObjectStore implements ObjectStore {
 
   private reject(key: string): never {
     this.preconditionFailures += 1;
-    throw new PreconditionFailedError(key);
+    // One call, one attempt: the object that failed the condition is never this write's own.
+    throw new PreconditionFailedError(key, { retried: false });
   }
 }
 
