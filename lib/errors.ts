@@ -73,18 +73,11 @@ export class InfrastructureError extends ShardtrainError {
 /** A conditional write lost: the object exists (`ifNoneMatch: '*'`) or changed (`ifMatch`). */
 export class PreconditionFailedError extends ShardtrainError {
   public readonly key: string;
-  /**
-   * Whether the store sent the write more than once (its client retried an attempt that got no
-   * answer), so the object that failed the condition may be this write's own first attempt:
-   * `false` when it was sent once, `undefined` when the store cannot tell.
-   */
-  public readonly retried: boolean | undefined;
 
-  public constructor(key: string, options?: { cause?: unknown; retried?: boolean }) {
+  public constructor(key: string, options?: { cause?: unknown }) {
     super(`conditional write to "${key}" failed: the object exists or changed since it was read`, options);
     this.name = 'PreconditionFailedError';
     this.key = key;
-    this.retried = options?.retried;
   }
 }
 

@@ -127,8 +127,7 @@ export class MemoryObjectStore implements ObjectStore {
 
   private reject(key: string): never {
     this.preconditionFailures += 1;
-    // One call, one attempt: the object that failed the condition is never this write's own.
-    throw new PreconditionFailedError(key, { retried: false });
+    throw new PreconditionFailedError(key);
   }
 }
 

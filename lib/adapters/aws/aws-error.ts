@@ -12,17 +12,6 @@ export function httpStatusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-/**
- * Whether the SDK sent the failed request more than once: its retry middleware writes the number
- * of attempts into `$metadata.attempts`. `undefined` when that is missing (a retry strategy that
- * does not say, a stubbed client).
- */
-export function retriedOf(error: unknown): boolean | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const attempts = (error as { $metadata?: { attempts?: unknown } }).$metadata?.attempts;
-  return typeof attempts === 'number' ? attempts > 1 : undefined;
-}
-
 /** The AWS error code (`NoSuchKey`, `PreconditionFailed`, …) of an SDK v3 error. */
 export function errorCodeOf(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;

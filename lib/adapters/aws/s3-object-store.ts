@@ -19,7 +19,7 @@ import type {
   StoredObject,
 } from '../../ports.js';
 import { putIfAbsentVia } from '../../put-if-absent.js';
-import { errorCodeOf, httpStatusOf, infrastructureError, retriedOf } from './aws-error.js';
+import { errorCodeOf, httpStatusOf, infrastructureError } from './aws-error.js';
 
 /** S3's smallest allowed multipart part (all parts but the last). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -40,10 +40,9 @@ export interface S3ObjectStoreOptions {
 /**
  * {@link ObjectStore} on Amazon S3. Conditional writes use S3's `If-None-Match: *` and
  * `If-Match: <etag>`; a lost condition (412, or 409 `ConditionalRequestConflict` when a
- * concurrent conditional write is in flight) becomes `PreconditionFailedError`, whose `retried`
- * says whether the SDK had sent the PUT more than once (then the object may be its own first
- * attempt). A missing key reads as `undefined`; every other failure is an `InfrastructureError`
- * with the SDK error as `cause`.
+ * concurrent conditional write is in flight) becomes `PreconditionFailedError`. A missing key
+ * reads as `undefined`; every other failure is an `InfrastructureError` with the SDK error as
+ * `cause`.
  *
  * @example
  * ```ts
@@ -134,13 +133,10 @@ export class S3ObjectStore implements ObjectStore, ObjectLinks {
       );
       return { etag: requireEtag(out.ETag, key) };
     } catch (error) {
-      // `retried`: a 412 on the SDK's retry may be this PUT's own first attempt, whose answer was lost.
-      if (isPreconditionFailure(error)) {
-        throw new PreconditionFailedError(key, { cause: error, retried: retriedOf(error) });
-      }
+      if (isPreconditionFailure(error)) throw new PreconditionFailedError(key, { cause: error });
       // If-Match on a key that does not exist answers 404: the version we read is gone.
       if (options.ifMatch !== undefined && isNotFound(error)) {
-        throw new PreconditionFailedError(key, { cause: error, retried: retriedOf(error) });
+        throw new PreconditionFailedError(key, { cause: error });
       }
       throw infrastructureError(`S3 PutObject s3://${this.bucket}/${this.fullKey(key)}`, error);
     }

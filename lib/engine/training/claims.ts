@@ -1,5 +1,4 @@
 import type { ObjectStore } from '../../ports.js';
-import { putIfAbsentOutcome } from '../../put-if-absent.js';
 import { keys } from '../keys.js';
 
 /**
@@ -25,15 +24,7 @@ import { keys } from '../keys.js';
  * up the claims bearing its slot (list + read; rare) and completes every one of them, before it
  * claims anything new. Each delivery writes at most one new claim, so W slots never need more
  * than the W shards there are; a duplicate of a slot that finds every shard taken just acks.
- *
- * A claim PUT whose success was lost (the SDK retries, then reads 412) is recognised by its body:
- * without that, the delivery would claim a second shard and complete only that one, leaving the
- * first claimed and never computed. The body is read (one GET) only when the PUT may have been
- * this delivery's own, i.e. when the store says it sent the PUT more than once or cannot say
- * (`PreconditionFailedError.retried`); a PUT sent once that finds a claim lost a race, so the
- * common contested try costs one request. Nothing else needs the body: a redelivery has already
- * read every claim of its slot (above), and a twin first delivery (SQS's at-least-once) that
- * finds its slot's shard taken goes on like any other duplicate, claiming a free shard or acking.
+ * A claim PUT whose success was lost (the SDK retries, then reads 412) is recognised by its body.
  *
  * Assumed: a redelivery says so (SQS `ApproximateReceiveCount`, the local queue's count; an
  * unknown count is treated as a redelivery), and no delivery writes a claim after its message has
@@ -132,15 +123,10 @@ export async function claimShards(req: ClaimRequest): Promise<HeldClaim[]> {
   return [];
 }
 
-/**
- * Claims `shard` for the slot. A claim already there is read only when it may be this PUT's own
- * (the store retried the PUT, or cannot say), and is then held if its body names the slot.
- */
+/** Claims `shard` for the slot; a claim already there is this slot's only if its body says so. */
 async function tryClaim(req: ClaimRequest, shard: number): Promise<HeldClaim | undefined> {
   const key = keys.job.claim(req.jobId, req.round, shard);
-  const outcome = await putIfAbsentOutcome(req.store, key, String(req.slot));
-  if (outcome === 'written') return { shard, fresh: true };
-  if (outcome === 'present') return undefined;
+  if (await req.store.putIfAbsent(key, String(req.slot))) return { shard, fresh: true };
   return (await slotOf(req.store, key)) === req.slot ? { shard, fresh: false } : undefined;
 }
 
