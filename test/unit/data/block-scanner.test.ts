@@ -522,6 +522,20 @@ describe('CsvBlockScanner: what the record delimiter is not', () => {
     expect([e.line, e.column]).toEqual([5, 'a']);
   });
 
+  it('names the line of a quote error that follows a quoted line break in the same record', () => {
+    // The record starts on line 2; its quoted label breaks onto line 3, where the bad quote is.
+    expect(directRefusal('a,k\n1,"u\nv"x\n', [1 << 20]).line).toBe(3);
+    expect(directRefusal('a,k\n1,"u\nv",x"y\n', [1 << 20]).line).toBe(3);
+  });
+
+  it('keeps a header whose first bytes look like a BOM but are not one', () => {
+    // EF BB AF (U+FEEF), 61 C2 BF ("a¿"), EF BC 84 (U+FF04), EF BC BF (U+FF3F): each shares bytes with EF BB BF.
+    for (const first of ['\uFEEFa', 'a\u00BF', '\uFF04', '\uFF3F']) {
+      const out = scanDirect(Buffer.from(`${first},z\n1,2\n`), [1 << 20]);
+      expect([out.names, out.rows]).toEqual([[first, 'z'], [[1, 2]]]);
+    }
+  });
+
   it('names the quoting problem in the message', () => {
     expect(directRefusal('a,b\n1,2\n3,"4\n', [1 << 20]).message).toBe(
       'data.csv line 3: not valid CSV: Quote Not Closed: the parsing is finished with an opening quote',
