@@ -516,6 +516,14 @@ describe('CsvBlockScanner: what the record delimiter is not', () => {
     expect(out.rows).toEqual([[1, 0], [2, 1], ...after.map((_, i) => [i + 3, 0])]);
   });
 
+  it('counts a lone CR or LF inside a record as a line, as csv-parse does', () => {
+    // Lines: 1 header, 2 "1,x", 3 "y" after the lone break byte, 4 the empty cell.
+    for (const text of ['a,k\n1,x\ry\n,z\n', 'a,k\r1,x\ny\r,z\r', 'a,k\r\n1,x\ry\r\n,z\r\n']) {
+      const e = directRefusal(text, [1 << 20]);
+      expect([e.line, e.column]).toEqual([4, 'a']);
+    }
+  });
+
   it('counts a quoted CRLF in a CRLF file as one line', () => {
     // Lines: 1 header, 2–3 the record with the quoted CRLF, 4 the next, 5 the empty cell.
     const e = directRefusal('a,k\r\n1,"u\r\nv"\r\n2,x\r\n,y\r\n', [1 << 20]);
