@@ -231,7 +231,15 @@ export async function handleWork(
   }
   if ((await store.head(keys.job.state(msg.jobId, msg.round + 1))) !== undefined) return 'stale';
   const claims = ctx.plan.claims === true;
-  if (!claims && (await store.head(keys.job.result(msg.jobId, msg.round, msg.shard))) !== undefined) {
+  // With results inline the look-up rarely finds one (only results too big to ride, or stored by
+  // an aggregator that acknowledged them early): a first delivery skips it and, if it is a
+  // duplicate, computes the same result again, which is dropped as the first one would be.
+  const firstDelivery = (deps.inlineResultMaxBytes ?? 0) > 0 && delivery.receiveCount === 1;
+  if (
+    !claims &&
+    !firstDelivery &&
+    (await store.head(keys.job.result(msg.jobId, msg.round, msg.shard))) !== undefined
+  ) {
     // Computed before, but the notification may have been lost in a crash: send it again.
     await deps.outbox.sendResult(notify);
     return 'resent';

@@ -180,6 +180,25 @@ describe('Inline worker results', () => {
     expect(s.outbox.work.filter((w) => w.round === 1)).toHaveLength(4);
   });
 
+  it('a first delivery of a work message does not look its result up; a redelivery does', async () => {
+    // Prepare
+    const s = await setup(INLINE_RESULT_MAX_BYTES);
+    const [w0] = s.outbox.work;
+
+    // Act: the first delivery, then the same message delivered again
+    await handleWork(s.deps, w0!, { receiveCount: 1 });
+    const afterFirst = s.reads.filter(isResultKey);
+    await handleWork(s.deps, w0!, { receiveCount: 2 });
+
+    // Assess: no look-up the first time, one the second; both send the same result
+    expect(afterFirst).toEqual([]);
+    expect(s.reads.filter(isResultKey)).toEqual([`head ${keys.job.result(s.spec.jobId, 0, 0)}`]);
+    expect(s.outbox.results.map((m) => JSON.stringify(m.result))).toEqual([
+      JSON.stringify(s.outbox.results[0]!.result),
+      JSON.stringify(s.outbox.results[0]!.result),
+    ]);
+  });
+
   it('a result over the limit is stored by its worker and its notification carries none', async () => {
     // Prepare: a limit below the size of any result (a result is a few hundred bytes)
     const s = await setup(10);
