@@ -19,9 +19,18 @@
  */
 import path from 'node:path';
 import { keys } from '../lib/engine/keys.js';
-import { type EngineDeps, handleResultBatch, handleWork, startJob } from '../lib/engine/training/coordinator.js';
+import {
+  type EngineDeps,
+  handleResultBatch,
+  handleWork,
+  startJob,
+} from '../lib/engine/training/coordinator.js';
 import { JobCache, latestState } from '../lib/engine/training/job-store.js';
-import { INLINE_RESULT_MAX_BYTES, type ResultMessage, type WorkMessage } from '../lib/engine/training/protocol.js';
+import {
+  INLINE_RESULT_MAX_BYTES,
+  type ResultMessage,
+  type WorkMessage,
+} from '../lib/engine/training/protocol.js';
 import { latestRoundRecord, readRoundRecords } from '../lib/engine/training/round-records.js';
 import { TypedArrayKernel } from '../lib/optim/index.js';
 import type { ObjectBody, ObjectStore, PutOptions } from '../lib/ports.js';
