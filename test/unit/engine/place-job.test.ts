@@ -174,6 +174,26 @@ describe('Function: startPlacedJob', () => {
     expect(plan.placement).toEqual(spec.placement);
   });
 
+  it('prices the plan as the queues run it: SGD steps grouped into rounds of local steps', async () => {
+    // Plain SGD, one step per row: run queued, the steps are grouped (local-SGD, several steps a
+    // round), and the planner must be asked about those rounds, not one step per round.
+    const store = new MemoryObjectStore();
+    const data = await blobsDataset(store);
+    const fixed = fixedPlanner('lambda');
+    await startPlacedJob(
+      { engine: { store, outbox: recordingOutbox(), kernel: new TypedArrayKernel(), backend: 'test' }, planner: fixed.planner },
+      blobsSpec('sgd-job', data.manifest.version, { algorithm: 'sgd', epochs: 2 }, 2),
+      data.manifest,
+      data.manifestKey,
+    );
+    const plan = JSON.parse(new TextDecoder().decode((await store.get(keys.job.plan('sgd-job')))!.body));
+    expect(plan.grouping.stepsPerRound).toBeGreaterThan(1);
+    expect(fixed.calls[0]!.workload).toMatchObject({
+      algorithm: 'sgd',
+      localSteps: plan.grouping.stepsPerRound,
+    });
+  });
+
   it("keeps a queued choice on the queues even with a launcher, the planner's reason unchanged", async () => {
     const launcher = recordingLauncher();
     const { outbox, run } = await place('planned-lambda', { launcher, planner: fixedPlanner('lambda').planner });
