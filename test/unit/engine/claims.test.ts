@@ -161,7 +161,9 @@ describe('Function: claimShards', () => {
     for (const body of ['12', '012']) {
       const store = new CountingStore();
       await store.put(keys.job.claim(JOB, 3, 12), body);
-      expect(await claimShards(request(store, { slot: 12, workers: 16 }))).toEqual([{ shard: 12, fresh: false }]);
+      expect(await claimShards(request(store, { slot: 12, workers: 16 }))).toEqual([
+        { shard: 12, fresh: false },
+      ]);
       expect(await claimShards(request(store, { slot: 12, workers: 16, redelivered: true }))).toEqual([
         { shard: 12, fresh: false },
       ]);

@@ -143,7 +143,12 @@ describe('Function: buildArtifact, mlp', () => {
 
   it('classification: the head left in logits, the loss as trained, the class labels kept', () => {
     const target = { kind: 'classification' as const, classValues: [0, 1], classLabels: ['no', 'yes'] };
-    const a = buildArtifact(specOf('mlp'), mlpPlan(target, 'logistic'), stateOf([0.5, 1, -2, 0.25, 2]), 'cpu');
+    const a = buildArtifact(
+      specOf('mlp'),
+      mlpPlan(target, 'logistic'),
+      stateOf([0.5, 1, -2, 0.25, 2]),
+      'cpu',
+    );
     expect(a.layers?.head).toBe('logistic');
     expect(a.layers?.dense).toEqual([
       { weights: [[0.5, -0.5]], bias: [1] },

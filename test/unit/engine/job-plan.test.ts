@@ -169,7 +169,8 @@ describe('Function: makeJobPlan, partitions and shape', () => {
     expect(pca.explainedVarianceRatio![0]).toBeCloseTo(1, 9);
 
     const rp = (seed: number) =>
-      makeJobPlan({ ...s, reduction: { kind: 'random-projection', k: 1, seed } }, m, 'k').transform.projection!;
+      makeJobPlan({ ...s, reduction: { kind: 'random-projection', k: 1, seed } }, m, 'k').transform
+        .projection!;
     expect(rp(7)).toMatchObject({ kind: 'random', k: 1, seed: 7 });
     expect(rp(7).matrix).toEqual(rp(7).matrix);
     expect(rp(8).matrix).not.toEqual(rp(7).matrix);
@@ -244,9 +245,13 @@ describe('Function: makeJobPlan, partition claims', () => {
     const m = await seed();
     expect(makeJobPlan(spec(m.version), m, 'k', { queued: true, claims: true }).claims).toBe(true);
     expect(makeJobPlan(spec(m.version), m, 'k', { claims: true })).not.toHaveProperty('claims');
-    expect(makeJobPlan(spec(m.version), m, 'k', { queued: false, claims: true })).not.toHaveProperty('claims');
+    expect(makeJobPlan(spec(m.version), m, 'k', { queued: false, claims: true })).not.toHaveProperty(
+      'claims',
+    );
     expect(makeJobPlan(spec(m.version), m, 'k', { queued: true })).not.toHaveProperty('claims');
-    expect(makeJobPlan(spec(m.version), m, 'k', { queued: true, claims: false })).not.toHaveProperty('claims');
+    expect(makeJobPlan(spec(m.version), m, 'k', { queued: true, claims: false })).not.toHaveProperty(
+      'claims',
+    );
   });
 });
 
@@ -279,7 +284,9 @@ describe('Function: mlpHeadFor', () => {
     expect(mlpHeadFor(m, 'many')).toBe('linear');
     expect(mlpHeadFor(m, 'x')).toBe('logistic');
     // 70 labels are 70 classes: a label column is counted by its labels, not its distinct values.
-    const labels = await manifestOf(`label,x\n${Array.from({ length: 70 }, (_, i) => `l${i},${i}`).join('\n')}\n`);
+    const labels = await manifestOf(
+      `label,x\n${Array.from({ length: 70 }, (_, i) => `l${i},${i}`).join('\n')}\n`,
+    );
     expect(labels.columns.find((c) => c.name === 'label')!.type).toBe('categorical');
     expect(mlpHeadFor(labels, 'label')).toBe('softmax');
   });

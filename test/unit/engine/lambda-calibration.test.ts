@@ -17,8 +17,8 @@ import {
   timedCompute,
 } from '../../../lib/engine/training/lambda-calibration.js';
 import { type ShardResult, TypedArrayKernel } from '../../../lib/optim/index.js';
-import type { ObjectInfo, StoredObject } from '../../../lib/ports.js';
 import type { LambdaCalibrationRecord } from '../../../lib/planner/index.js';
+import type { ObjectInfo, StoredObject } from '../../../lib/ports.js';
 import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
 import { bitDifferences, blobsDataset, blobsSpec, recordingOutbox } from '../../support/engine-fixtures.js';
 import { readJson } from '../../support/stored-json.js';
@@ -191,7 +191,12 @@ describe('Function: timedCompute', () => {
   /** A started logistic job on the blobs (3 features, one output: 3 multiply-adds a row). */
   async function started(store = new SimObjectStore()) {
     const data = await blobsDataset(store);
-    const deps: EngineDeps = { store, outbox: recordingOutbox(), kernel: new TypedArrayKernel(), backend: 'test' };
+    const deps: EngineDeps = {
+      store,
+      outbox: recordingOutbox(),
+      kernel: new TypedArrayKernel(),
+      backend: 'test',
+    };
     await startJob(deps, blobsSpec('cal-direct', data.manifest.version), data.manifest, data.manifestKey);
     return { store, ctx: await loadJobContext(store, 'cal-direct') };
   }
@@ -210,7 +215,11 @@ describe('Function: timedCompute', () => {
     for (const mode of ['gradient', 'local-sgd', 'stats', 'trials']) {
       const { store, ctx } = await started();
       let reads = 0;
-      const host = { memoryMb: 2048, clock: () => 1000 + 250 * reads++, now: () => new Date('2026-12-02T00:00:00Z') };
+      const host = {
+        memoryMb: 2048,
+        clock: () => 1000 + 250 * reads++,
+        now: () => new Date('2026-12-02T00:00:00Z'),
+      };
       const out = result(40);
       expect(await timedCompute(store, ctx, at({ mode }), host, 'typed-array', () => out)).toBe(out);
       const listed = (await store.list(keys.calibration.prefix)).map((i) => i.key);
@@ -289,13 +298,25 @@ describe('Function: readLambdaMeasuredRates (which records are read)', () => {
     let t = 0;
     const store = new SimObjectStore(() => t);
     t = 1;
-    await store.put(keys.calibration.lambda(1769, 'linear', 'b'), record(1769, 'b', 300, '2026-11-09T00:00:00.000Z'));
+    await store.put(
+      keys.calibration.lambda(1769, 'linear', 'b'),
+      record(1769, 'b', 300, '2026-11-09T00:00:00.000Z'),
+    );
     t = 2;
-    await store.put(keys.calibration.lambda(1769, 'linear', 'c'), record(1769, 'c', 200, '2026-11-02T00:00:00.000Z'));
+    await store.put(
+      keys.calibration.lambda(1769, 'linear', 'c'),
+      record(1769, 'c', 200, '2026-11-02T00:00:00.000Z'),
+    );
     t = 3;
-    await store.put(keys.calibration.lambda(1769, 'linear', 'a'), record(1769, 'a', 100, '2026-11-03T00:00:00.000Z'));
+    await store.put(
+      keys.calibration.lambda(1769, 'linear', 'a'),
+      record(1769, 'a', 100, '2026-11-03T00:00:00.000Z'),
+    );
     t = 4;
-    await store.put(keys.calibration.lambda(3008, 'linear', 'd'), record(3008, 'd', 500, '2026-11-04T00:00:00.000Z'));
+    await store.put(
+      keys.calibration.lambda(3008, 'linear', 'd'),
+      record(3008, 'd', 500, '2026-11-04T00:00:00.000Z'),
+    );
 
     // Act
     const rates = await readLambdaMeasuredRates(store, 2);
@@ -304,8 +325,20 @@ describe('Function: readLambdaMeasuredRates (which records are read)', () => {
     // measuredAt says): median(100, 200) = 150, newest measuredAt a's. Reading b instead would
     // give 200 (a, b) or 250 (b, c); one group for all sizes would leave 1769 MB with a alone.
     expect(rates.sort((x, y) => x.memoryMb - y.memoryMb)).toEqual([
-      { memoryMb: 1769, kernel: 'linear', workPerSecond: 150, count: 2, measuredAt: '2026-11-03T00:00:00.000Z' },
-      { memoryMb: 3008, kernel: 'linear', workPerSecond: 500, count: 1, measuredAt: '2026-11-04T00:00:00.000Z' },
+      {
+        memoryMb: 1769,
+        kernel: 'linear',
+        workPerSecond: 150,
+        count: 2,
+        measuredAt: '2026-11-03T00:00:00.000Z',
+      },
+      {
+        memoryMb: 3008,
+        kernel: 'linear',
+        workPerSecond: 500,
+        count: 1,
+        measuredAt: '2026-11-04T00:00:00.000Z',
+      },
     ]);
   });
 
@@ -315,7 +348,10 @@ describe('Function: readLambdaMeasuredRates (which records are read)', () => {
       public broken: string | undefined;
       public override async list(prefix: string): Promise<ObjectInfo[]> {
         const gone = keys.calibration.lambda(1769, 'linear', 'gone');
-        return [...(await super.list(prefix)), { key: gone, size: 10, etag: 'gone', lastModified: new Date(0) }];
+        return [
+          ...(await super.list(prefix)),
+          { key: gone, size: 10, etag: 'gone', lastModified: new Date(0) },
+        ];
       }
       public override async get(key: string): Promise<StoredObject | undefined> {
         if (key === this.broken) throw new Error('503 Slow Down');
@@ -323,9 +359,18 @@ describe('Function: readLambdaMeasuredRates (which records are read)', () => {
       }
     }
     const store = new FlakyStore();
-    await store.put(keys.calibration.lambda(1769, 'linear', 'a'), record(1769, 'a', 100, '2026-11-03T00:00:00.000Z'));
+    await store.put(
+      keys.calibration.lambda(1769, 'linear', 'a'),
+      record(1769, 'a', 100, '2026-11-03T00:00:00.000Z'),
+    );
     expect(await readLambdaMeasuredRates(store)).toEqual([
-      { memoryMb: 1769, kernel: 'linear', workPerSecond: 100, count: 1, measuredAt: '2026-11-03T00:00:00.000Z' },
+      {
+        memoryMb: 1769,
+        kernel: 'linear',
+        workPerSecond: 100,
+        count: 1,
+        measuredAt: '2026-11-03T00:00:00.000Z',
+      },
     ]);
     store.broken = keys.calibration.lambda(1769, 'linear', 'a');
     await expect(readLambdaMeasuredRates(store)).rejects.toThrow('503 Slow Down');

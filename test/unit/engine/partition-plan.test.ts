@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadRows, preprocessCsv } from '../../../lib/data/index.js';
-import { keys } from '../../../lib/engine/keys.js';
 import { isHoldoutRow } from '../../../lib/engine/datasets/holdout.js';
+import { keys } from '../../../lib/engine/keys.js';
 import { HOLDOUT_SEED, makeJobPlan } from '../../../lib/engine/training/job-plan.js';
 import { loadPartition } from '../../../lib/engine/training/partition-data.js';
 import { ALPHA_SELECTION_MIN_ROWS, planJob } from '../../../lib/engine/training/plan-job.js';
@@ -83,7 +83,12 @@ describe('Function: loadPartition', () => {
       'job-classes',
       manifest.version,
       {},
-      { dataset: { name: 'classes', version: manifest.version }, target: 'label', model: 'softmax', workers: 1 },
+      {
+        dataset: { name: 'classes', version: manifest.version },
+        target: 'label',
+        model: 'softmax',
+        workers: 1,
+      },
     );
     const plan = makeJobPlan(spec, manifest, keys.manifest('classes', manifest.version));
     const { classValues } = plan.target as { classValues: number[] };
@@ -117,8 +122,8 @@ describe('Function: loadPartition', () => {
     expect(kept.length).toBeLessThan(25);
     expect(batch.rows).toBe(kept.length);
     kept.forEach(({ row }, i) => {
-      expect(batch.y[i]).toBeCloseTo((Math.fround(row[1]!) - mean) / std, 5);
-      expect(batch.x[i]).toBeCloseTo((Math.fround(row[0]!) - xMean) / xStd, 5);
+      expect(batch.y[i]).toBeCloseTo((Math.fround(Number(row[1])) - mean) / std, 5);
+      expect(batch.x[i]).toBeCloseTo((Math.fround(Number(row[0])) - xMean) / xStd, 5);
     });
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../../lib/engine/keys.js';
 import { startPlacedJob } from '../../../lib/engine/training/place-job.js';
+import { InfrastructureError } from '../../../lib/errors.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
 import {
   DEFAULT_COST_MODEL,
@@ -8,7 +9,6 @@ import {
   type Workload,
   withCostModel,
 } from '../../../lib/planner/index.js';
-import { InfrastructureError } from '../../../lib/errors.js';
 import type { JobLauncher, LaunchRequest } from '../../../lib/ports.js';
 import { blobsDataset, blobsSpec, recordingOutbox } from '../../support/engine-fixtures.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
@@ -134,10 +134,16 @@ describe('Function: startPlacedJob', () => {
   }
 
   it('refuses --placement batch without a launcher before storing or sending anything', async () => {
-    const { store, outbox, run } = await place('batch-no-launcher', { planner: fixedPlanner('batch').planner }, 'batch');
+    const { store, outbox, run } = await place(
+      'batch-no-launcher',
+      { planner: fixedPlanner('batch').planner },
+      'batch',
+    );
     const error = await run.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InfrastructureError);
-    expect((error as Error).message).toMatch(/^job batch-no-launcher asks for Batch, but this runtime has no job launcher/);
+    expect((error as Error).message).toMatch(
+      /^job batch-no-launcher asks for Batch, but this runtime has no job launcher/,
+    );
     expect(await store.get(keys.job.spec('batch-no-launcher'))).toBeUndefined();
     expect(await store.get(keys.job.plan('batch-no-launcher'))).toBeUndefined();
     expect(outbox.work).toEqual([]);
@@ -170,7 +176,9 @@ describe('Function: startPlacedJob', () => {
     });
     expect(fixed.calls[0]!.workload).not.toHaveProperty('why');
     expect(outbox.work.map((m) => m.shard)).toEqual([0, 1]);
-    const plan = JSON.parse(new TextDecoder().decode((await store.get(keys.job.plan('planned-queued')))!.body));
+    const plan = JSON.parse(
+      new TextDecoder().decode((await store.get(keys.job.plan('planned-queued')))!.body),
+    );
     expect(plan.placement).toEqual(spec.placement);
   });
 
@@ -181,7 +189,10 @@ describe('Function: startPlacedJob', () => {
     const data = await blobsDataset(store);
     const fixed = fixedPlanner('lambda');
     await startPlacedJob(
-      { engine: { store, outbox: recordingOutbox(), kernel: new TypedArrayKernel(), backend: 'test' }, planner: fixed.planner },
+      {
+        engine: { store, outbox: recordingOutbox(), kernel: new TypedArrayKernel(), backend: 'test' },
+        planner: fixed.planner,
+      },
       blobsSpec('sgd-job', data.manifest.version, { algorithm: 'sgd', epochs: 2 }, 2),
       data.manifest,
       data.manifestKey,
@@ -196,7 +207,10 @@ describe('Function: startPlacedJob', () => {
 
   it("keeps a queued choice on the queues even with a launcher, the planner's reason unchanged", async () => {
     const launcher = recordingLauncher();
-    const { outbox, run } = await place('planned-lambda', { launcher, planner: fixedPlanner('lambda').planner });
+    const { outbox, run } = await place('planned-lambda', {
+      launcher,
+      planner: fixedPlanner('lambda').planner,
+    });
     const { spec, launchId } = await run;
     expect(launchId).toBeUndefined();
     expect(spec.placement).toMatchObject({ placement: 'lambda', reason: 'Cheapest in time.' });
@@ -207,7 +221,11 @@ describe('Function: startPlacedJob', () => {
   it('a placement asked for wins over the planner both ways', async () => {
     // Asked lambda while the planner says Batch (a launcher is there): queued, no "no launcher" note.
     const launcher = recordingLauncher();
-    const queued = await place('forced-lambda', { launcher, planner: fixedPlanner('batch').planner }, 'lambda');
+    const queued = await place(
+      'forced-lambda',
+      { launcher, planner: fixedPlanner('batch').planner },
+      'lambda',
+    );
     const forced = await queued.run;
     expect(forced.spec.placement).toMatchObject({
       requested: 'lambda',
@@ -221,7 +239,11 @@ describe('Function: startPlacedJob', () => {
     const batch = await place('forced-batch', { launcher, planner: fixedPlanner('lambda').planner }, 'batch');
     const submitted = await batch.run;
     expect(submitted.launchId).toBe('launch-1');
-    expect(submitted.spec.placement).toMatchObject({ requested: 'batch', placement: 'batch', planned: 'planned-lambda' });
+    expect(submitted.spec.placement).toMatchObject({
+      requested: 'batch',
+      placement: 'batch',
+      planned: 'planned-lambda',
+    });
     expect(launcher.requests.map((r) => r.jobId)).toEqual(['forced-batch']);
     expect(batch.outbox.work).toEqual([]);
   });
