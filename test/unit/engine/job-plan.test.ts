@@ -53,7 +53,7 @@ describe('Function: makeJobPlan, what it refuses', () => {
   it('a categorical feature', async () => {
     const m = await manifestOf('c,x,y\na,1,2\nb,2,4\na,3,6\nb,4,8\n');
     expect(() => makeJobPlan(spec(m.version, {}, { features: ['c', 'x'] }), m, 'k')).toThrow(
-      /categorical feature columns are not supported/,
+      /^hand\.csv, column "c": categorical feature columns are not supported/,
     );
     expect(() => makeJobPlan(spec(m.version, {}, { features: ['c', 'x'] }), m, 'k')).toThrow(DatasetError);
   });
@@ -70,7 +70,7 @@ describe('Function: makeJobPlan, what it refuses', () => {
     const plan = (holdoutFraction: number) =>
       makeJobPlan(spec(m.version, {}, { workers: 1, holdoutFraction }), m, 'k');
     expect(() => plan(0.9)).toThrow(DatasetError);
-    expect(() => plan(0.9)).toThrow(/no training rows left after the holdout split/);
+    expect(() => plan(0.9)).toThrow(/^hand\.csv: no training rows left after the holdout split$/);
     expect(plan(0).partitions).toEqual([{ start: 0, end: 2, rows: 2 }]);
   });
 });
