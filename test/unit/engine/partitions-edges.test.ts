@@ -338,6 +338,33 @@ describe('Function: ingestPartitionObject, merging and settling', () => {
     expect(await json(store, keys.uploadStatus('d', ready.uploadId))).toMatchObject({ at: AT.toISOString() });
   });
 
+  it('counts a rewritten shard at its new size in shardBytes', async () => {
+    // part-1 (200 rows) sees its labels in the order c, a, b; merged the classes are (a, b, c), so
+    // its shard is re-numbered and compressed again, to another byte count than the part's.
+    const store = new MemoryObjectStore();
+    const labels = Array.from({ length: 200 }, (_, i) => (i % 7 === 0 ? 'a' : i % 3 === 0 ? 'b' : 'c'));
+    labels[0] = 'c';
+    await store.put('datasets/d/v1/part-0.csv', 'x,c\n1,a\n2,b\n3,c\n');
+    await store.put('datasets/d/v1/part-1.csv', `x,c\n${labels.map((c, i) => `${i},${c}`).join('\n')}\n`);
+    await store.put('datasets/d/v1/_SUCCESS', '');
+    await ingest(store, 'datasets/d/v1/_SUCCESS');
+    await ingest(store, 'datasets/d/v1/part-0.csv');
+    const ready = await ingest(store, 'datasets/d/v1/part-1.csv');
+    if (ready?.state !== 'ready') throw new Error('not ready');
+    const part1 = (await json(store, keys.partition.partManifest('d', 'v1', 'part-1.csv'))) as {
+      shards: { bytes: number }[];
+    };
+    const manifest = (await json(store, keys.manifest('d', ready.version))) as {
+      shards: { key: string; bytes: number }[];
+      shardBytes: number;
+    };
+    // The precondition of this test: the rewrite changed the size (else any sum would do).
+    expect(manifest.shards[1]!.bytes).not.toBe(part1.shards[0]!.bytes);
+    let sum = 0;
+    for (const shard of manifest.shards) sum += (await store.get(shard.key))!.body.byteLength;
+    expect(manifest.shardBytes).toBe(sum);
+  });
+
   it('an empty marker lists its own folder only: not another label, not a nested folder', async () => {
     const store = new MemoryObjectStore();
     await store.put('datasets/d/v0/part-9.csv', part([9]));
