@@ -256,6 +256,26 @@ describe('Function: holdoutMetrics', () => {
     expect(m2!.auc).toBeNaN();
   });
 
+  it('reads a numeric 0/1 class target as the labels "0" and "1"', async () => {
+    const { store, manifest } = await dataset();
+    const model = artifact({
+      kind: 'logistic',
+      target: 'b',
+      classes: ['0', '1'],
+      coefficients: { x: 1 },
+      intercept: -4.5,
+    });
+    const [m] = await holdoutMetrics(store, manifest, 0.5, [model]);
+    expectClose(
+      m!,
+      ref.binary(
+        held,
+        (i) => B[i]!,
+        (x) => sigmoid(x - 4.5),
+      ),
+    );
+  });
+
   it('softmax: class indices by name, an unknown label counted as class 0', async () => {
     const { store, manifest } = await dataset();
     // scores a: 0, b: 0, c: x − 4; and a model that knows only (b, c): "a" rows count as b.
