@@ -2,7 +2,8 @@
  * Local AWS protocol servers for integration tests: s3rver (S3 REST API), local-aws-sqs (SQS
  * query + JSON protocols) and a minimal EventBridge `PutEvents` peer, each on a free loopback
  * port; the first two come with SDK v3 clients already pointed at them. Every server has its own
- * temp directory / state, so test files can run in parallel.
+ * temp directory / state, so test files can run in parallel. {@link startLocalAws} starts all three
+ * and points this process's SDK at them, for tests of handlers that build their own clients.
  *
  * @example
  * ```ts
@@ -235,6 +236,68 @@ export async function startLocalEventBridge(): Promise<LocalEventBridge> {
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
+
+/** The three servers of {@link startLocalAws}, with this process's SDK pointed at them. */
+export interface LocalAws {
+  readonly s3: LocalS3;
+  readonly sqs: LocalSqs;
+  readonly bus: LocalEventBridge;
+  /** Puts `process.env` back as it was and stops the servers. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Settings that would steer the SDK or the handlers' configuration away from the local servers
+ * (a developer's profile, a global endpoint, another home or cloud, fault injection, metrics
+ * switches); cleared so the tests do not depend on the shell they run in.
+ */
+const FOREIGN_ENV = [
+  'SHARDTRAIN_CLOUD',
+  'SHARDTRAIN_HOME',
+  'SHARDTRAIN_FAULTS',
+  'AWS_PROFILE',
+  'AWS_SESSION_TOKEN',
+  'AWS_ENDPOINT_URL',
+  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+  'POWERTOOLS_METRICS_DISABLED',
+  'POWERTOOLS_METRICS_NAMESPACE',
+] as const;
+
+/**
+ * Starts s3rver, local-aws-sqs and the PutEvents peer, and points every SDK client this process
+ * builds without options (`new S3Client({})`, as the handlers do) at them through the SDK's
+ * standard environment settings: `AWS_ENDPOINT_URL_<SERVICE>`, region, s3rver's credentials
+ * (the other two accept any), checksums `WHEN_REQUIRED` (s3rver predates flexible checksums), and
+ * no shared config or credentials files (the run must not depend on the developer's ~/.aws).
+ * Queues and the handlers' own settings (`BUCKET_NAME`, …) are the caller's; set them before
+ * importing a handler module that reads them at import. Call `stop` in `afterAll`.
+ */
+export async function startLocalAws(): Promise<LocalAws> {
+  const [s3, sqs, bus] = await Promise.all([startS3rver(), startLocalSqs(), startLocalEventBridge()]);
+  const saved = { ...process.env };
+  for (const name of FOREIGN_ENV) delete process.env[name];
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    AWS_CONFIG_FILE: join(tmpdir(), 'shardtrain-no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'shardtrain-no-aws-credentials'),
+  });
+  return {
+    s3,
+    sqs,
+    bus,
+    async stop() {
+      process.env = saved;
+      await Promise.all([s3.stop(), sqs.stop(), bus.stop()]);
     },
   };
 }

@@ -1,10 +1,10 @@
 import { type DatasetManifest, preprocessCsv } from '../../lib/data/index.js';
 import { keys } from '../../lib/engine/keys.js';
 import type { ModelArtifact } from '../../lib/engine/serving/model-artifact.js';
-import type { Outbox } from '../../lib/engine/training/coordinator.js';
+import type { EngineDeps, FinishedJob, Outbox } from '../../lib/engine/training/coordinator.js';
 import { runInProcess } from '../../lib/engine/training/in-process-runner.js';
 import { type JobSpec, jobSpecSchema } from '../../lib/engine/training/job-spec.js';
-import { latestState } from '../../lib/engine/training/job-store.js';
+import { JobCache, latestState } from '../../lib/engine/training/job-store.js';
 import type { ResultMessage, WorkMessage } from '../../lib/engine/training/protocol.js';
 import { blobsProblem, seedExample, toCsv } from '../../lib/examples/generators.js';
 import { type TrainState, TypedArrayKernel } from '../../lib/optim/index.js';
@@ -108,6 +108,53 @@ export function recordingOutbox(): Outbox & { work: WorkMessage[]; results: Resu
     },
   };
 }
+
+/**
+ * The seed job the coordinator's unit tests drive by hand: {@link seedDataset} in a fresh
+ * {@link SimObjectStore}, a {@link recordingOutbox}, engine deps with a cache of their own that
+ * note each finished job in `finished`, and a 2-epoch batch-GD {@link seedSpec} (4 partitions of
+ * 25 rows, so rounds 0 and 1 are applied and state 2 is the final one). States stay in the store
+ * (`inlineStateMaxBytes` 0: messages carry bare ids) unless `over` says otherwise; `over` replaces
+ * any of the deps.
+ */
+export async function seedJob(jobId: string, over: Partial<EngineDeps> = {}) {
+  const store = new SimObjectStore();
+  const data = await seedDataset(store);
+  const outbox = recordingOutbox();
+  const finished: FinishedJob[] = [];
+  const deps: EngineDeps = {
+    store,
+    outbox,
+    kernel: new TypedArrayKernel(),
+    backend: 'test',
+    cache: new JobCache(),
+    inlineStateMaxBytes: 0,
+    onFinish: async (job) => {
+      finished.push(job);
+    },
+    ...over,
+  };
+  const spec = seedSpec(jobId, data.manifest.version, { epochs: 2 });
+  return { store, data, outbox, deps, spec, finished };
+}
+
+/** A v1 work message for `shard` of `round`. */
+export const workMessage = (jobId: string, round: number, shard: number): WorkMessage => ({
+  v: 1,
+  type: 'work',
+  jobId,
+  round,
+  shard,
+});
+
+/** A v1 result notification for `shard` of `round`. */
+export const resultMessage = (jobId: string, round: number, shard: number): ResultMessage => ({
+  v: 1,
+  type: 'result',
+  jobId,
+  round,
+  shard,
+});
 
 /** Indexes where two parameter vectors differ bit for bit (Object.is per element); [] when identical. */
 export function bitDifferences(a: readonly number[], b: readonly number[]): number[] {

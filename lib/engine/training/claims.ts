@@ -25,6 +25,9 @@ import { keys } from '../keys.js';
  * claims anything new. Each delivery writes at most one new claim, so W slots never need more
  * than the W shards there are; a duplicate of a slot that finds every shard taken just acks.
  * A claim PUT whose success was lost (the SDK retries, then reads 412) is recognised by its body.
+ * That body is read on every contested try, not only after a retried PUT: it is also how a twin
+ * first delivery (SQS standard can deliver one message twice, both with receive count 1) finds its
+ * slot's claim and completes it. One GET per contested try is the price of that cover.
  *
  * Assumed: a redelivery says so (SQS `ApproximateReceiveCount`, the local queue's count; an
  * unknown count is treated as a redelivery), and no delivery writes a claim after its message has

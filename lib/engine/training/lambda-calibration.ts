@@ -101,10 +101,14 @@ const recordSchema = z.object({
   jobId: z.string(),
 });
 
+/** Calibration records read at once: a plan waits on these reads, one small GET each. */
+export const CALIBRATION_READS_IN_FLIGHT = 8;
+
 /**
  * The measured Lambda rates in `store`: per memory size and kernel, the median of the newest
- * `window` records (newest by the store's last-modified time, so only those are read). Records
- * that do not parse are skipped: a calibration is a hint, never a reason to fail a plan.
+ * `window` records (newest by the store's last-modified time, so only those are read, up to
+ * {@link CALIBRATION_READS_IN_FLIGHT} at once, kept in listing order). Records that do not parse
+ * are skipped: a calibration is a hint, never a reason to fail a plan.
  */
 export async function readLambdaMeasuredRates(store: ObjectStore, window = 5): Promise<LambdaMeasuredRate[]> {
   const listed = await store.list(keys.calibration.lambdaPrefix);
@@ -113,20 +117,30 @@ export async function readLambdaMeasuredRates(store: ObjectStore, window = 5): P
     const group = info.key.split('/').slice(0, 4).join('/');
     groups.set(group, [...(groups.get(group) ?? []), info]);
   }
-  const records: LambdaCalibrationRecord[] = [];
-  for (const infos of groups.values()) {
-    const newest = [...infos]
-      .sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime())
-      .slice(0, window);
-    for (const info of newest) {
-      try {
-        const record = await readDocument(store, info.key, recordSchema);
-        if (record !== undefined) records.push(record);
-      } catch (error) {
-        // Not JSON, or not a record: skipped (storage errors still end the read).
-        if (!(error instanceof SchemaError)) throw error;
-      }
+  const wanted = [...groups.values()].flatMap((infos) =>
+    [...infos].sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime()).slice(0, window),
+  );
+  const read: (LambdaCalibrationRecord | undefined)[] = new Array(wanted.length);
+  let next = 0;
+  const reader = async (): Promise<void> => {
+    while (next < wanted.length) {
+      const i = next++;
+      read[i] = await readRecord(store, wanted[i]!.key);
     }
+  };
+  await Promise.all(Array.from({ length: Math.min(CALIBRATION_READS_IN_FLIGHT, wanted.length) }, reader));
+  return lambdaMeasuredRates(
+    read.filter((r) => r !== undefined),
+    window,
+  );
+}
+
+/** One calibration record; undefined when it is gone, not JSON, or not a record (storage errors throw). */
+async function readRecord(store: ObjectStore, key: string): Promise<LambdaCalibrationRecord | undefined> {
+  try {
+    return await readDocument(store, key, recordSchema);
+  } catch (error) {
+    if (error instanceof SchemaError) return undefined;
+    throw error;
   }
-  return lambdaMeasuredRates(records, window);
 }

@@ -19,8 +19,6 @@
  * Every test runs alone (Stryker runs a mutant's covering tests by name): the servers, queues,
  * dataset and runtime are made in `beforeAll` with adapter and library calls only.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHandler as createAggregator } from '../../../functions/aggregator.js';
@@ -39,54 +37,21 @@ import {
   workMessageSchema,
 } from '../../../lib/engine/training/protocol.js';
 import type { ReceivedMessage } from '../../../lib/ports.js';
-import {
-  type LocalEventBridge,
-  type LocalS3,
-  type LocalSqs,
-  startLocalEventBridge,
-  startLocalSqs,
-  startS3rver,
-} from '../../support/aws-servers.js';
+import { type LocalAws, startLocalAws } from '../../support/aws-servers.js';
 
 const NAMESPACE = 'ShardtrainAwsOnlyTest';
 
-let s3: LocalS3;
-let sqs: LocalSqs;
-let bus: LocalEventBridge;
-let saved: NodeJS.ProcessEnv;
+let aws: LocalAws;
 let config: AwsRuntimeConfig;
 let runtime: Runtime;
 let manifest: Awaited<ReturnType<typeof preprocessCsv>>;
 
 beforeAll(async () => {
-  [s3, sqs, bus] = await Promise.all([startS3rver(), startLocalSqs(), startLocalEventBridge()]);
+  // Metrics stay on (startLocalAws clears POWERTOOLS_METRICS_DISABLED): the EMF lines are tested.
+  aws = await startLocalAws();
+  const { s3, sqs } = aws;
   const work = await sqs.createQueue('shardtrain-work');
   const aggregate = await sqs.createQueue('shardtrain-aggregate', { fifo: true });
-  saved = { ...process.env };
-  for (const name of [
-    'SHARDTRAIN_CLOUD',
-    'SHARDTRAIN_HOME',
-    'SHARDTRAIN_FAULTS',
-    'AWS_PROFILE',
-    'AWS_SESSION_TOKEN',
-    'AWS_ENDPOINT_URL',
-    'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
-    'POWERTOOLS_METRICS_DISABLED',
-    'POWERTOOLS_METRICS_NAMESPACE',
-  ])
-    delete process.env[name];
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
-    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-    AWS_CONFIG_FILE: join(tmpdir(), 'shardtrain-no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'shardtrain-no-aws-credentials'),
-  });
   config = {
     cloud: 'aws',
     bucket: s3.bucket,
@@ -108,10 +73,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  process.env = saved;
-  await Promise.all([s3?.stop(), sqs?.stop(), bus?.stop()]);
-});
+afterAll(() => aws?.stop());
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -40,12 +40,11 @@ import { latestState } from '../../../lib/engine/training/job-store.js';
 import { seedExample, toCsv } from '../../../lib/examples/generators.js';
 import type { TrainState } from '../../../lib/optim/index.js';
 import {
+  type LocalAws,
   type LocalEventBridge,
   type LocalS3,
   type LocalSqs,
-  startLocalEventBridge,
-  startLocalSqs,
-  startS3rver,
+  startLocalAws,
 } from '../../support/aws-servers.js';
 import { readJson } from '../../support/stored-json.js';
 
@@ -69,7 +68,7 @@ const JOB_DEADLINE_MS = 40_000;
 let s3: LocalS3;
 let sqs: LocalSqs;
 let bus: LocalEventBridge;
-let saved: NodeJS.ProcessEnv;
+let aws: LocalAws;
 let h: Handlers;
 let runtime: Runtime;
 let queueUrls: { work: string; workDlq: string; aggregate: string; aggregateDlq: string };
@@ -90,7 +89,9 @@ const EMPTY_PUT_WARNING = 'Are you using a Stream of unknown length as the Body 
 beforeAll(async () => {
   const passThrough = console.warn.bind(console);
   warn = vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => passThrough(...args));
-  [s3, sqs, bus] = await Promise.all([startS3rver(), startLocalSqs(), startLocalEventBridge()]);
+  // The SDK's environment points at the servers (startLocalAws); the handlers' settings follow.
+  aws = await startLocalAws();
+  ({ s3, sqs, bus } = aws);
   // Queues as in cdk/constructs/training-queues.ts: standard work queue + DLQ, FIFO aggregate
   // queue + FIFO DLQ (content-based deduplication off: the sender gives explicit ids), redrive 5.
   const workDlq = await sqs.createQueue('shardtrain-work-dlq');
@@ -111,35 +112,11 @@ beforeAll(async () => {
     aggregateDlq: aggregateDlq.url,
   };
 
-  saved = { ...process.env };
-  for (const name of [
-    'SHARDTRAIN_CLOUD',
-    'SHARDTRAIN_HOME',
-    'SHARDTRAIN_FAULTS',
-    'AWS_PROFILE',
-    'AWS_SESSION_TOKEN',
-    'AWS_ENDPOINT_URL',
-    'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
-  ]) {
-    delete process.env[name];
-  }
   Object.assign(process.env, {
     BUCKET_NAME: s3.bucket,
     WORK_QUEUE_URL: work.url,
     AGGREGATE_QUEUE_URL: aggregate.url,
     EVENT_BUS_NAME: EVENT_BUS,
-    AWS_REGION: 'us-east-1',
-    // s3rver checks signatures made with these; local-aws-sqs and the PutEvents peer accept any.
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
-    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-    // No shared config/credentials files: the run must not depend on the developer's ~/.aws.
-    AWS_CONFIG_FILE: join(tmpdir(), 'shardtrain-no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'shardtrain-no-aws-credentials'),
     // The aggregator's EMF lines would flood the test output; Powertools reads this at import.
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
@@ -185,8 +162,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   warn?.mockRestore();
-  process.env = saved;
-  await Promise.all([s3?.stop(), sqs?.stop(), bus?.stop()]);
+  await aws?.stop();
   if (referenceDir !== undefined) await rm(referenceDir, { recursive: true, force: true });
 });
 

@@ -9,8 +9,6 @@
  * at a time here; the first-writer-wins paths are covered by the unit tests on the memory store.
  */
 
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Context, S3Event } from 'aws-lambda';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,52 +17,24 @@ import { lambdaContext, s3PutEvent } from '../../../lib/adapters/local/lambda-ev
 import type { Runtime } from '../../../lib/app/index.js';
 import { loadRows } from '../../../lib/data/index.js';
 import { resolveDataset, type UploadRecord } from '../../../lib/engine/datasets/uploads.js';
-import {
-  type LocalEventBridge,
-  type LocalS3,
-  type LocalSqs,
-  startLocalEventBridge,
-  startLocalSqs,
-  startS3rver,
-} from '../../support/aws-servers.js';
+import { type LocalAws, type LocalS3, startLocalAws } from '../../support/aws-servers.js';
 
 let s3: LocalS3;
-let sqs: LocalSqs;
-let bus: LocalEventBridge;
-let saved: NodeJS.ProcessEnv;
+let aws: LocalAws;
 let preprocess: (event: S3Event, context: Context) => Promise<UploadRecord[]>;
 let runtime: Runtime;
 let uploader: S3ObjectStore;
 
 beforeAll(async () => {
-  [s3, sqs, bus] = await Promise.all([startS3rver(), startLocalSqs(), startLocalEventBridge()]);
-  const work = await sqs.createQueue('shardtrain-work');
-  const aggregate = await sqs.createQueue('shardtrain-aggregate', { fifo: true });
-  saved = { ...process.env };
-  for (const name of [
-    'SHARDTRAIN_CLOUD',
-    'SHARDTRAIN_HOME',
-    'SHARDTRAIN_FAULTS',
-    'AWS_PROFILE',
-    'AWS_SESSION_TOKEN',
-    'AWS_ENDPOINT_URL',
-  ])
-    delete process.env[name];
+  aws = await startLocalAws();
+  s3 = aws.s3;
+  const work = await aws.sqs.createQueue('shardtrain-work');
+  const aggregate = await aws.sqs.createQueue('shardtrain-aggregate', { fifo: true });
   Object.assign(process.env, {
     BUCKET_NAME: s3.bucket,
     WORK_QUEUE_URL: work.url,
     AGGREGATE_QUEUE_URL: aggregate.url,
     EVENT_BUS_NAME: 'shardtrain-test-bus',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
-    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-    AWS_CONFIG_FILE: join(tmpdir(), 'shardtrain-no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'shardtrain-no-aws-credentials'),
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
   const [handlerModule, runtimeModule] = await Promise.all([
@@ -76,10 +46,7 @@ beforeAll(async () => {
   uploader = new S3ObjectStore({ bucket: s3.bucket, client: s3.client });
 });
 
-afterAll(async () => {
-  process.env = saved;
-  await Promise.all([s3?.stop(), sqs?.stop(), bus?.stop()]);
-});
+afterAll(() => aws?.stop());
 
 const HEADER = 'x,colour,y';
 /** Row i: x = i/2, colour cycling from another label per part, y = x + 1. */

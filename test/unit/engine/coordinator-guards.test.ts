@@ -2,38 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { keys } from '../../../lib/engine/keys.js';
 import {
   type EngineDeps,
-  type FinishedJob,
   finishJob,
   handleResult,
   handleWork,
   startJob,
 } from '../../../lib/engine/training/coordinator.js';
 import { TrainingDivergedError } from '../../../lib/engine/training/diverged.js';
-import { JobCache, readState } from '../../../lib/engine/training/job-store.js';
+import { readState } from '../../../lib/engine/training/job-store.js';
+import { INLINE_STATE_MAX_BYTES } from '../../../lib/engine/training/protocol.js';
 import type { TrainState } from '../../../lib/optim/index.js';
-import { TypedArrayKernel } from '../../../lib/optim/index.js';
-import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
-import { recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
+import { seedJob } from '../../support/engine-fixtures.js';
 import { readJson } from '../../support/stored-json.js';
 
-async function setup(jobId = 'job-guard') {
-  const store = new SimObjectStore();
-  const data = await seedDataset(store);
-  const outbox = recordingOutbox();
-  const finished: FinishedJob[] = [];
-  const deps: EngineDeps = {
-    store,
-    outbox,
-    kernel: new TypedArrayKernel(),
-    backend: 'test',
-    cache: new JobCache(),
-    onFinish: async (job) => {
-      finished.push(job);
-    },
-  };
-  const spec = seedSpec(jobId, data.manifest.version, { epochs: 2 });
-  return { store, data, outbox, deps, spec, finished };
-}
+/** States ride in the messages up to the engine's default limit. */
+const setup = (jobId = 'job-guard') => seedJob(jobId, { inlineStateMaxBytes: INLINE_STATE_MAX_BYTES });
 
 describe('Function: handleResult, issue 11', () => {
   it('never overwrites a round state another aggregator stored first (put-if-absent)', async () => {

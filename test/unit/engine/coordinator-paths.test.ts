@@ -5,7 +5,6 @@ import {
   type CheckpointName,
   cleanUpJob,
   type EngineDeps,
-  type FinishedJob,
   finishJob,
   handleResult,
   handleResultBatch,
@@ -15,15 +14,19 @@ import {
   startJob,
 } from '../../../lib/engine/training/coordinator.js';
 import { JobCache, loadJobContext, readState } from '../../../lib/engine/training/job-store.js';
-import type { ResultMessage, WorkMessage } from '../../../lib/engine/training/protocol.js';
 import { INLINE_STATE_MAX_BYTES } from '../../../lib/engine/training/protocol.js';
 import { ProtocolError } from '../../../lib/errors.js';
 import type { TrainState } from '../../../lib/optim/index.js';
-import { TypedArrayKernel } from '../../../lib/optim/index.js';
 import type { ObjectStore } from '../../../lib/ports.js';
 import { overrideStore } from '../../../lib/simulation/memory-object-store.js';
 import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
-import { recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
+import {
+  type recordingOutbox,
+  resultMessage as result,
+  seedJob,
+  seedSpec,
+  workMessage as work,
+} from '../../support/engine-fixtures.js';
 import { readJson } from '../../support/stored-json.js';
 
 /**
@@ -34,41 +37,7 @@ import { readJson } from '../../support/stored-json.js';
  * The job: the seed example (100 rows, y ~ x), 4 partitions of 25, batch GD for 2 epochs, so
  * rounds 0 and 1 are applied and state 2 is the final ("done") one.
  */
-async function setup(over: Partial<EngineDeps> = {}, jobId = 'job-paths') {
-  const store = new SimObjectStore();
-  const data = await seedDataset(store);
-  const outbox = recordingOutbox();
-  const finished: FinishedJob[] = [];
-  const deps: EngineDeps = {
-    store,
-    outbox,
-    kernel: new TypedArrayKernel(),
-    backend: 'test',
-    cache: new JobCache(),
-    inlineStateMaxBytes: 0,
-    onFinish: async (job) => {
-      finished.push(job);
-    },
-    ...over,
-  };
-  const spec = seedSpec(jobId, data.manifest.version, { epochs: 2 });
-  return { store, data, outbox, deps, spec, finished };
-}
-
-const work = (jobId: string, round: number, shard: number): WorkMessage => ({
-  v: 1,
-  type: 'work',
-  jobId,
-  round,
-  shard,
-});
-const result = (jobId: string, round: number, shard: number): ResultMessage => ({
-  v: 1,
-  type: 'result',
-  jobId,
-  round,
-  shard,
-});
+const setup = (over: Partial<EngineDeps> = {}, jobId = 'job-paths') => seedJob(jobId, over);
 
 /** Handles every work message, then every notification, until none is left; the outcomes in order. */
 async function pump(

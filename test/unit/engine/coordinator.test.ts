@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { keys } from '../../../lib/engine/keys.js';
 import {
   type EngineDeps,
-  type FinishedJob,
   finishJob,
   handleResult,
   handleWork,
@@ -11,55 +10,23 @@ import {
 import { JobCache, loadJobContext, readState } from '../../../lib/engine/training/job-store.js';
 import {
   parseMessage,
-  type ResultMessage,
   resultMessageSchema,
-  type WorkMessage,
   workMessageSchema,
 } from '../../../lib/engine/training/protocol.js';
 import { ProtocolError } from '../../../lib/errors.js';
 import { seedExample } from '../../../lib/examples/generators.js';
 import type { ShardResult } from '../../../lib/optim/index.js';
-import { TypedArrayKernel } from '../../../lib/optim/index.js';
 import { overrideStore } from '../../../lib/simulation/memory-object-store.js';
-import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
-import { bitDifferences, recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
+import {
+  bitDifferences,
+  resultMessage as result,
+  seedJob,
+  workMessage as work,
+} from '../../support/engine-fixtures.js';
 import { readJson } from '../../support/stored-json.js';
 
 /** `inlineStateMaxBytes` 0: states stay in the store (the messages are the bare ids below). */
-async function setup(jobId = 'job-unit', inlineStateMaxBytes = 0) {
-  const store = new SimObjectStore();
-  const data = await seedDataset(store);
-  const outbox = recordingOutbox();
-  const finished: FinishedJob[] = [];
-  const deps: EngineDeps = {
-    store,
-    outbox,
-    kernel: new TypedArrayKernel(),
-    backend: 'test',
-    cache: new JobCache(),
-    inlineStateMaxBytes,
-    onFinish: async (job) => {
-      finished.push(job);
-    },
-  };
-  const spec = seedSpec(jobId, data.manifest.version, { epochs: 2 });
-  return { store, data, outbox, deps, spec, finished };
-}
-
-const work = (jobId: string, round: number, shard: number): WorkMessage => ({
-  v: 1,
-  type: 'work',
-  jobId,
-  round,
-  shard,
-});
-const result = (jobId: string, round: number, shard: number): ResultMessage => ({
-  v: 1,
-  type: 'result',
-  jobId,
-  round,
-  shard,
-});
+const setup = (jobId = 'job-unit', inlineStateMaxBytes = 0) => seedJob(jobId, { inlineStateMaxBytes });
 
 describe('Function: startJob', () => {
   it('writes spec, plan and the round-0 state and sends one work message per partition', async () => {

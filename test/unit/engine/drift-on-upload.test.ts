@@ -4,10 +4,9 @@ import { keys } from '../../../lib/engine/keys.js';
 import { onDatasetReady } from '../../../lib/engine/pipelines/drift-on-upload.js';
 import { savePipeline } from '../../../lib/engine/pipelines/pipeline-store.js';
 import { runPipeline } from '../../../lib/engine/pipelines/run-pipeline.js';
-import type { Pipeline, PipelineDeps } from '../../../lib/engine/pipelines/schema.js';
-import type { ShardtrainEvent } from '../../../lib/ports.js';
-import { ModelRegistry } from '../../../lib/registry/index.js';
+import type { Pipeline } from '../../../lib/engine/pipelines/schema.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
+import { pipelineDeps, seedChampion, testPipeline } from '../../support/pipeline-fixtures.js';
 
 // The run itself (a job on the queues) is runPipeline's business, tested with it; here only
 // whether and why it is asked for.
@@ -17,24 +16,7 @@ vi.mock('../../../lib/engine/pipelines/run-pipeline.js', () => ({
 
 const AT = new Date('2026-12-02T12:00:00.000Z');
 
-const pipeline = (over: Partial<Pipeline> = {}): Pipeline => ({
-  v: 1,
-  name: 'p',
-  dataset: 'd',
-  target: 'y',
-  model: 'linear',
-  modelName: 'm',
-  options: {},
-  workers: 1,
-  holdoutFraction: 0.2,
-  schedule: 'rate(1 day)',
-  gate: { margin: 0, mode: 'absolute' },
-  trainOnUpload: false,
-  retrainOnDrift: false,
-  driftThreshold: 0.2,
-  createdAt: AT.toISOString(),
-  ...over,
-});
+const pipeline = (over: Partial<Pipeline> = {}) => testPipeline(AT, over);
 
 /** 200 rows with x = shift + i/100 and z constant, y = x (optionally in reverse order). */
 const csv = (shift: number, reverse = false) => {
@@ -44,14 +26,7 @@ const csv = (shift: number, reverse = false) => {
 
 async function setup(...pipelines: Pipeline[]) {
   const store = new MemoryObjectStore();
-  const registry = new ModelRegistry({ store, now: () => AT });
-  const events: ShardtrainEvent[] = [];
-  const deps = {
-    engine: { store },
-    registry,
-    events: { publish: async (e: ShardtrainEvent) => void events.push(e) },
-    now: () => AT,
-  } as unknown as PipelineDeps;
+  const { deps, registry, events } = pipelineDeps(store, AT);
   for (const p of pipelines) await savePipeline(deps, p);
   const upload = async (file: string, shift: number, reverse = false) => {
     await store.put(`datasets/d/${file}`, csv(shift, reverse));
@@ -59,21 +34,8 @@ async function setup(...pipelines: Pipeline[]) {
     if (r.state !== 'ready') throw new Error('not ready');
     return r.version;
   };
-  const champion = async (datasetVersion: string, features = ['x', 'gone']) => {
-    const v = await registry.createVersion('m', {
-      artifact: { features } as unknown as Record<string, unknown>,
-      metrics: { train: {} },
-      lineage: {
-        dataset: 'd',
-        datasetVersion,
-        jobSpec: {},
-        backend: 't',
-        packageVersion: '0',
-        wallTimeMs: 0,
-      },
-    });
-    await registry.setAlias('m', 'champion', v.version, { reason: 'seed' });
-  };
+  const champion = (datasetVersion: string, features = ['x', 'gone']) =>
+    seedChampion(registry, datasetVersion, { features });
   const record = async (name: string, version: string) => {
     const o = await store.get(keys.pipeline.drift(name, version));
     return o === undefined

@@ -175,6 +175,61 @@ describe('Lambda calibration from the work Lambdas', () => {
     ]);
   });
 
+  it('reads the records at most 8 at a time, the later ones answering first, with the same rates', async () => {
+    // Prepare: 4 records at each of 1024, 1769 and 3008 MB (12 reads, all within the window of 5)
+    let inFlight = 0;
+    let most = 0;
+    let started = 0;
+    /** Counts the reads in flight; each answers later than the ones started after it. */
+    const store = new (class extends SimObjectStore {
+      public override async get(key: string) {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((r) => setTimeout(r, 2 * (12 - started++)));
+        inFlight--;
+        return super.get(key);
+      }
+    })();
+    const rates = { 1024: [10, 40, 20, 30], 1769: [100, 300, 200, 500], 3008: [7, 1, 5, 3] };
+    for (const [mb, list] of Object.entries(rates)) {
+      for (const [i, workPerSecond] of list.entries()) {
+        const record: LambdaCalibrationRecord = {
+          v: 1,
+          kernel: 'linear',
+          memoryMb: Number(mb),
+          kernelName: 'typed-array',
+          rows: 1,
+          rowWork: 1,
+          seconds: 1 / workPerSecond,
+          workPerSecond,
+          measuredAt: `2026-11-0${i + 1}T00:00:00.000Z`,
+          jobId: `j${i}`,
+        };
+        await store.put(keys.calibration.lambda(Number(mb), 'linear', `j${i}`), JSON.stringify(record));
+      }
+    }
+
+    // Act
+    const measured = await readLambdaMeasuredRates(store);
+
+    // Assess: medians of four, (20 + 30) / 2 = 25, (200 + 300) / 2 = 250, (3 + 5) / 2 = 4;
+    // newest 2026-11-04; in the listing's order of sizes.
+    expect(most).toBe(8);
+    expect(measured).toEqual(
+      [
+        [1024, 25],
+        [1769, 250],
+        [3008, 4],
+      ].map(([memoryMb, workPerSecond]) => ({
+        memoryMb,
+        kernel: 'linear',
+        workPerSecond,
+        count: 4,
+        measuredAt: '2026-11-04T00:00:00.000Z',
+      })),
+    );
+  });
+
   it('takes the memory size from AWS_LAMBDA_FUNCTION_MEMORY_SIZE, and none when absent or malformed', () => {
     expect(lambdaMemoryFromEnv({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769' })).toBe(1769);
     expect(lambdaMemoryFromEnv({})).toBeUndefined();

@@ -2,18 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { preprocessCsv } from '../../../lib/data/index.js';
 import { isHoldoutRow } from '../../../lib/engine/datasets/holdout.js';
 import { keys } from '../../../lib/engine/keys.js';
-import {
-  onPipelineJobFinished,
-  type Pipeline,
-  type PipelineDeps,
-  savePipeline,
-} from '../../../lib/engine/pipelines/index.js';
+import { onPipelineJobFinished, type Pipeline, savePipeline } from '../../../lib/engine/pipelines/index.js';
 import type { ModelArtifact } from '../../../lib/engine/serving/model-artifact.js';
 import type { FinishedJob } from '../../../lib/engine/training/coordinator.js';
 import { HOLDOUT_SEED } from '../../../lib/engine/training/job-plan.js';
-import type { ShardtrainEvent } from '../../../lib/ports.js';
-import { ModelRegistry } from '../../../lib/registry/index.js';
 import { csvSource, MemoryObjectStore } from '../../support/memory-object-store.js';
+import { pipelineDeps, registerModel, testPipeline } from '../../support/pipeline-fixtures.js';
 
 // Eight rows in four shards: y = 2x + 1 + e, e = (0, 1, 0, −1, 0, 0, 2, 0).
 const X = [1, 2, 3, 4, 5, 6, 7, 8];
@@ -45,24 +39,7 @@ function holdout(m: ModelArtifact) {
   return { rmse: Math.sqrt(sse / at.length), r2: 1 - sse / sst };
 }
 
-const pipeline = (over: Partial<Pipeline> = {}): Pipeline => ({
-  v: 1,
-  name: 'p',
-  dataset: 'd',
-  target: 'y',
-  model: 'linear',
-  modelName: 'm',
-  options: {},
-  workers: 1,
-  holdoutFraction: 0.5,
-  schedule: 'rate(1 day)',
-  gate: { margin: 0, mode: 'absolute' },
-  trainOnUpload: false,
-  retrainOnDrift: false,
-  driftThreshold: 0.2,
-  createdAt: AT.toISOString(),
-  ...over,
-});
+const pipeline = (over: Partial<Pipeline> = {}) => testPipeline(AT, { holdoutFraction: 0.5, ...over });
 
 async function setup(p: Pipeline = pipeline()) {
   const store = new MemoryObjectStore();
@@ -73,28 +50,9 @@ async function setup(p: Pipeline = pipeline()) {
     store,
     shardRows: 2,
   });
-  const registry = new ModelRegistry({ store, now: () => AT });
-  const events: ShardtrainEvent[] = [];
-  const deps = {
-    engine: { store },
-    registry,
-    events: { publish: async (e: ShardtrainEvent) => void events.push(e) },
-    now: () => AT,
-  } as unknown as PipelineDeps;
+  const { deps, registry, events } = pipelineDeps(store, AT);
   await savePipeline(deps, p);
-  const register = (artifact: ModelArtifact) =>
-    registry.createVersion('m', {
-      artifact: artifact as unknown as Record<string, unknown>,
-      metrics: { train: {} },
-      lineage: {
-        dataset: 'd',
-        datasetVersion: manifest.version,
-        jobSpec: {},
-        backend: 'typed-array',
-        packageVersion: '0',
-        wallTimeMs: 0,
-      },
-    });
+  const register = (artifact: ModelArtifact) => registerModel(registry, manifest.version, artifact);
   const job = (jobId: string, artifact: ModelArtifact, inPipeline = true) =>
     ({
       spec: { jobId, pipeline: inPipeline ? 'p' : undefined },

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { keys } from '../../../lib/engine/keys.js';
 import {
   type EngineDeps,
-  type FinishedJob,
   handleResult,
   handleWork,
   startJob,
@@ -10,28 +9,10 @@ import {
 import { JobCache, readState } from '../../../lib/engine/training/job-store.js';
 import { resumeJob } from '../../../lib/engine/training/resume.js';
 import { ProtocolError } from '../../../lib/errors.js';
-import { TypedArrayKernel } from '../../../lib/optim/index.js';
-import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
-import { recordingOutbox, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
+import { seedJob } from '../../support/engine-fixtures.js';
 
 /** The seed job (4 partitions, 2 epochs of batch GD) whose host died at some point. */
-async function setup() {
-  const store = new SimObjectStore();
-  const data = await seedDataset(store);
-  const outbox = recordingOutbox();
-  const finished: FinishedJob[] = [];
-  const deps: EngineDeps = {
-    store,
-    outbox,
-    kernel: new TypedArrayKernel(),
-    backend: 'test',
-    cache: new JobCache(),
-    inlineStateMaxBytes: 0,
-    onFinish: async (job) => void finished.push(job),
-  };
-  const spec = seedSpec('job-resume', data.manifest.version, { epochs: 2 });
-  return { store, data, outbox, deps, spec, finished };
-}
+const setup = () => seedJob('job-resume');
 
 describe('Function: resumeJob', () => {
   it('refuses a job that does not exist', async () => {

@@ -15,44 +15,16 @@ import {
 } from '../../../lib/engine/pipelines/index.js';
 import { nowIso } from '../../../lib/engine/pipelines/schema.js';
 import { NotFoundError } from '../../../lib/errors.js';
-import { TypedArrayKernel } from '../../../lib/optim/index.js';
-import type { ShardtrainEvent } from '../../../lib/ports.js';
-import { ModelRegistry } from '../../../lib/registry/index.js';
-import { recordingOutbox } from '../../support/engine-fixtures.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
+import { pipelineDeps, seedChampion, testPipeline } from '../../support/pipeline-fixtures.js';
 
 const AT = new Date('2026-12-02T12:34:56.789Z');
 
-const pipeline = (over: Partial<Pipeline> = {}): Pipeline => ({
-  v: 1,
-  name: 'p',
-  dataset: 'd',
-  target: 'y',
-  model: 'linear',
-  modelName: 'm',
-  options: {},
-  workers: 2,
-  holdoutFraction: 0.2,
-  schedule: 'rate(1 day)',
-  gate: { margin: 0, mode: 'absolute' },
-  trainOnUpload: false,
-  retrainOnDrift: false,
-  driftThreshold: 0.2,
-  createdAt: AT.toISOString(),
-  ...over,
-});
+const pipeline = (over: Partial<Pipeline> = {}) => testPipeline(AT, { workers: 2, ...over });
 
 async function setup(p: Pipeline = pipeline()) {
   const store = new MemoryObjectStore();
-  const registry = new ModelRegistry({ store, now: () => AT });
-  const events: ShardtrainEvent[] = [];
-  const outbox = recordingOutbox();
-  const deps: PipelineDeps = {
-    engine: { store, outbox, kernel: new TypedArrayKernel(), backend: 'test' },
-    registry,
-    events: { publish: async (e: ShardtrainEvent) => void events.push(e) },
-    now: () => AT,
-  };
+  const { deps, registry, events, outbox } = pipelineDeps(store, AT);
   await savePipeline(deps, p);
   await store.put(
     'datasets/d/f.csv',
@@ -60,21 +32,7 @@ async function setup(p: Pipeline = pipeline()) {
   );
   const r = await ingestUpload(store, 'datasets/d/f.csv');
   if (r.state !== 'ready') throw new Error('not ready');
-  const champion = async (datasetVersion: string) => {
-    const v = await registry.createVersion('m', {
-      artifact: { features: ['x'] },
-      metrics: { train: {} },
-      lineage: {
-        dataset: 'd',
-        datasetVersion,
-        jobSpec: {},
-        backend: 't',
-        packageVersion: '0',
-        wallTimeMs: 0,
-      },
-    });
-    await registry.setAlias('m', 'champion', v.version, { reason: 'seed' });
-  };
+  const champion = (datasetVersion: string) => seedChampion(registry, datasetVersion, { features: ['x'] });
   return { store, deps, events, outbox, version: r.version, champion };
 }
 
