@@ -3,8 +3,9 @@
  * local-cloud rounds, and mini-batch over the queues grouped into rounds vs one step per round.
  *
  * - bytes: the coordinator run over the local object store with a synchronous in-memory "queue"
- *   (the same handler code the local cloud and Lambda run), counting every byte put; kept = what
- *   is left under the job's keys after it finished.
+ *   (the same handler code the local cloud and Lambda run, results inline and each round's
+ *   notifications handled as one batch, as the local cloud's aggregator gathers them), counting
+ *   every byte put; kept = what is left under the job's keys after it finished.
  * - RSS: one local-cloud job (queues, worker threads, the handlers) of `BENCH_RSS_ROUNDS` rounds
  *   (10 000; quick 2 000) run to its end, not extrapolated: the process's RSS (every thread) after
  *   a GC, sampled every 250 ms as the rounds go; the ratio RSS(last round) / RSS(a tenth of the
@@ -18,9 +19,18 @@
  */
 import path from 'node:path';
 import { keys } from '../lib/engine/keys.js';
-import { type EngineDeps, handleResult, handleWork, startJob } from '../lib/engine/training/coordinator.js';
+import {
+  type EngineDeps,
+  handleResultBatch,
+  handleWork,
+  startJob,
+} from '../lib/engine/training/coordinator.js';
 import { JobCache, latestState } from '../lib/engine/training/job-store.js';
-import type { ResultMessage, WorkMessage } from '../lib/engine/training/protocol.js';
+import {
+  INLINE_RESULT_MAX_BYTES,
+  type ResultMessage,
+  type WorkMessage,
+} from '../lib/engine/training/protocol.js';
 import { latestRoundRecord, readRoundRecords } from '../lib/engine/training/round-records.js';
 import { TypedArrayKernel } from '../lib/optim/index.js';
 import type { ObjectBody, ObjectStore, PutOptions } from '../lib/ports.js';
@@ -72,6 +82,8 @@ async function bytesPerRound(home: BenchHome, ds: StoredDataset, epochs: number)
     kernel: new TypedArrayKernel(),
     backend: 'typed-array',
     cache: new JobCache(),
+    // As the local cloud and AWS runtimes: small results ride in their notifications.
+    inlineResultMaxBytes: INLINE_RESULT_MAX_BYTES,
   };
   const gd = { algorithm: 'batch', optimizer: 'plain', lr: 0.01, epochs, seed: 7, tol: 0 } as const;
   const spec = home.spec(ds, 'y', 'logistic', 4, gd);
@@ -79,7 +91,8 @@ async function bytesPerRound(home: BenchHome, ds: StoredDataset, epochs: number)
   const startWritten = store.written;
   while (work.length + results.length > 0) {
     for (const m of work.splice(0)) await handleWork(deps, m);
-    for (const m of results.splice(0)) await handleResult(deps, m);
+    // A round's notifications in one batch, as the local cloud's aggregator gathers them.
+    if (results.length > 0) await handleResultBatch(deps, results.splice(0));
   }
   const final = (await latestState(store, spec.jobId))!;
   const listed = [

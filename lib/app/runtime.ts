@@ -5,7 +5,7 @@ import type { EngineDeps, Outbox } from '../engine/training/coordinator.js';
 import { JobCache } from '../engine/training/job-store.js';
 import { lambdaMemoryFromEnv, readLambdaMeasuredRates } from '../engine/training/lambda-calibration.js';
 import type { JobPlanner } from '../engine/training/place-job.js';
-import { resultDeduplicationId } from '../engine/training/protocol.js';
+import { INLINE_RESULT_MAX_BYTES, resultDeduplicationId } from '../engine/training/protocol.js';
 import { registerJobModel } from '../engine/training/register-model.js';
 import type { BackendSelection, GradientKernel } from '../optim/index.js';
 import { selectBackend } from '../optim/index.js';
@@ -135,6 +135,8 @@ export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
       // A round's W result look-ups and reads, 32 in flight: about W/32 store round trips instead
       // of W (the fan-in `shardtrain simulate` shows dominating at W ≥ 16); summed in shard order.
       aggregatorReadConcurrency: AGGREGATOR_READ_CONCURRENCY,
+      // A small worker result rides in its notification: no PUT per worker, no GET at the aggregator.
+      inlineResultMaxBytes: INLINE_RESULT_MAX_BYTES,
       // On a Lambda, shard 0 records its measured gradient rate once per job for the planner.
       ...(lambdaMemoryMb !== undefined ? { lambdaCalibration: { memoryMb: lambdaMemoryMb } } : {}),
       ...(checkpoint !== undefined ? { checkpoint } : {}),

@@ -62,6 +62,14 @@ const BUCKET = 'local';
  */
 export const DEPLOYED_BATCH_SIZES = { worker: 1, aggregator: 10 } as const;
 
+/**
+ * Longest the aggregator's consumer waits for the workers once a result is there (see
+ * `QueueConsumer`'s `gather`). A round's last result usually comes a few milliseconds after its
+ * first; this bounds the wait when the work queue stays busy (another job's rounds, a worker that
+ * died holding a message), and then the results are handled as they are, as before.
+ */
+const AGGREGATOR_GATHER_MAX_MS = 20;
+
 /** Young-generation cap of a handler thread's isolate, MiB (see `spawnWorker`). */
 const HANDLER_YOUNG_GENERATION_MB = 4;
 
@@ -139,6 +147,9 @@ export class LocalCloud {
       {
         functionName: 'aggregator',
         batchSize: DEPLOYED_BATCH_SIZES.aggregator,
+        // A worker's result is sent in the commit that deletes its work message, so once no work
+        // is visible or in flight, every result of the round is in: one invocation per round.
+        gather: { busy: () => this.workInProgress(), maxWaitMs: AGGREGATOR_GATHER_MAX_MS },
       },
     );
     const preprocessThreads = this.options.preprocessThreads ?? 0;
@@ -156,6 +167,12 @@ export class LocalCloud {
     ]);
     this.aggregator.start();
     this.events?.start();
+  }
+
+  /** Whether work messages are visible or in flight (the aggregator's batch is not complete yet). */
+  private async workInProgress(): Promise<boolean> {
+    const depth = await this.queues.work.depth();
+    return depth.visible + depth.inFlight > 0;
   }
 
   /**

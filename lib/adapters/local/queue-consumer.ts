@@ -17,7 +17,23 @@ export type ConsumedQueue = Queue & {
     receiptHandles: readonly string[],
     options: { maxMessages: number },
   ): Promise<ReceivedMessage[]>;
+  /** Resolves true once a receive could deliver something (receiving nothing), false after `waitMs`. */
+  awaitDeliverable?(waitMs: number): Promise<boolean>;
+  /** How many sends this queue has seen (in this process), to wait for the next with `awaitSend`. */
+  sendMark?(): number;
+  /** Resolves at the first send after `mark` (at once if there was one), or after `waitMs`. */
+  awaitSend?(mark: number, waitMs: number): Promise<void>;
 };
+
+/**
+ * How a consumer gathers a batch before it receives (see {@link QueueConsumer}'s `gather`):
+ * while `busy()` says the queue's producers are still at work, it waits for their next send, for
+ * at most `maxWaitMs` after the first message was there.
+ */
+export interface GatherOptions {
+  readonly busy: () => Promise<boolean>;
+  readonly maxWaitMs: number;
+}
 
 /** Counters of one consumer: handler invocations, messages deleted, messages reported failed. */
 export interface ConsumerStats {
@@ -53,6 +69,14 @@ export class QueueConsumer {
        * receivers wait. @default false
        */
       holdSends?: boolean;
+      /**
+       * Receive a batch only once the producers are done, where the queue can wait without
+       * receiving: the aggregator's consumer waits while work messages are still in flight, so a
+       * round's results come as one batch and one invocation instead of one per result. No fixed
+       * window: with the producers idle it receives at once; `maxWaitMs` bounds the wait while
+       * they stay busy (another job's work, a worker that died holding a message).
+       */
+      gather?: GatherOptions;
     },
   ) {}
 
@@ -108,21 +132,41 @@ export class QueueConsumer {
     return next;
   }
 
+  /** The next batch: a long poll, or with `gather`, a wait for messages and then for the producers. */
+  private async receiveBatch(): Promise<ReceivedMessage[]> {
+    const maxMessages = this.options.batchSize ?? 1;
+    const waitSeconds = this.options.waitSeconds ?? 1;
+    const { gather } = this.options;
+    const q = this.queue;
+    if (
+      gather === undefined ||
+      q.awaitDeliverable === undefined ||
+      q.sendMark === undefined ||
+      q.awaitSend === undefined
+    )
+      return q.receive({ maxMessages, waitTimeSeconds: waitSeconds });
+    if (!(await q.awaitDeliverable(waitSeconds * 1000))) return [];
+    const end = performance.now() + gather.maxWaitMs;
+    for (;;) {
+      // Read before asking: a send after the question moves the mark, and the wait returns at once.
+      const mark = q.sendMark();
+      const left = end - performance.now();
+      if (left <= 0 || this.stopping || !(await gather.busy())) break;
+      await q.awaitSend(mark, left);
+    }
+    return q.receive({ maxMessages, waitTimeSeconds: 0 });
+  }
+
   private async loop(): Promise<void> {
     // A batch received with the previous deletes is handled even if `stop` came meanwhile: it
     // is in flight already (the invocation after it receives nothing more).
     let next: ReceivedMessage[] = [];
     while (!this.stopping || next.length > 0) {
       try {
-        const messages =
-          next.length > 0
-            ? next
-            : await this.queue.receive({
-                maxMessages: this.options.batchSize ?? 1,
-                waitTimeSeconds: this.options.waitSeconds ?? 1,
-              });
+        const messages = next.length > 0 ? next : await this.receiveBatch();
         next = [];
-        if (messages.length > 0) next = await this.invoke(messages, true);
+        // A gathering consumer does not take the next batch with the deletes: it waits for it.
+        if (messages.length > 0) next = await this.invoke(messages, this.options.gather === undefined);
       } catch (error) {
         next = [];
         // The queue itself failed (database locked too long, disk full): say so, back off, go on.

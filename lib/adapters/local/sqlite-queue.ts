@@ -179,6 +179,34 @@ export class SqliteQueue implements Queue {
     }
   }
 
+  /**
+   * Waits, as a long poll does but receiving nothing, until a receive could deliver something
+   * (true) or `waitMs` passed (false). A consumer that gathers a batch first waits here.
+   */
+  public async awaitDeliverable(waitMs: number): Promise<boolean> {
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const seen = sendCount(this.context.wakeups, this.name);
+      if (this.anyDeliverable()) return true;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      await waitForSend(this.context.wakeups, this.name, seen, Math.min(left, this.context.pollIntervalMs));
+    }
+  }
+
+  /** Sends to this queue so far, as the threads sharing its wake-ups count them (see `awaitSend`). */
+  public sendMark(): number {
+    return sendCount(this.context.wakeups, this.name);
+  }
+
+  /**
+   * Resolves at the first send to this queue after `mark` was read (at once if one came since),
+   * or after `waitMs`. Sends from other processes are not seen (they are found by polling).
+   */
+  public awaitSend(mark: number, waitMs: number): Promise<void> {
+    return waitForSend(this.context.wakeups, this.name, mark, waitMs);
+  }
+
   public async delete(receiptHandle: string): Promise<void> {
     await this.deleteBatch([receiptHandle]);
   }

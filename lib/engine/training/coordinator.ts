@@ -64,6 +64,12 @@ export interface EngineDeps {
    */
   readonly inlineStateMaxBytes?: number;
   /**
+   * Largest worker result (JSON bytes) sent inline in its result message instead of stored; 0 =
+   * always store it. The composition root (`lib/app`) passes `INLINE_RESULT_MAX_BYTES` (protocol.ts) for
+   * the local cloud and AWS. @default 0
+   */
+  readonly inlineResultMaxBytes?: number;
+  /**
    * How many of a round's result look-ups (HEAD) and reads (GET) the aggregator has in flight at
    * once. At 1 they go one after the other, W round trips per round: the fan-in that the scale
    * simulation (`shardtrain simulate`) shows dominating rounds at W ≥ 16 on S3; 32 makes them about
@@ -225,7 +231,15 @@ export async function handleWork(
   }
   if ((await store.head(keys.job.state(msg.jobId, msg.round + 1))) !== undefined) return 'stale';
   const claims = ctx.plan.claims === true;
-  if (!claims && (await store.head(keys.job.result(msg.jobId, msg.round, msg.shard))) !== undefined) {
+  // With results inline the look-up rarely finds one (only results too big to ride, or stored by
+  // an aggregator that acknowledged them early): a first delivery skips it and, if it is a
+  // duplicate, computes the same result again, which is dropped as the first one would be.
+  const firstDelivery = (deps.inlineResultMaxBytes ?? 0) > 0 && delivery.receiveCount === 1;
+  if (
+    !claims &&
+    !firstDelivery &&
+    (await store.head(keys.job.result(msg.jobId, msg.round, msg.shard))) !== undefined
+  ) {
     // Computed before, but the notification may have been lost in a crash: send it again.
     await deps.outbox.sendResult(notify);
     return 'resent';
@@ -281,10 +295,21 @@ async function computeShard(
     computeTask(ctx.plan.config, Float64Array.from(state.params), partition, task, deps.kernel),
   );
   await at(deps, 'worker:before-result');
-  // The result is a pure function of the round's inputs: a first write wins and equals any other.
-  await store.putIfAbsent(keys.job.result(jobId, state.round, shard), JSON.stringify(result));
+  const json = JSON.stringify(result);
+  // A small result rides in the notification (the aggregator stores it if it acknowledges the
+  // message before the round is complete). A bigger one is stored: the result is a pure function
+  // of the round's inputs, so a first write wins and equals any other.
+  const inline = Buffer.byteLength(json) <= (deps.inlineResultMaxBytes ?? 0);
+  if (!inline) await store.putIfAbsent(keys.job.result(jobId, state.round, shard), json);
   await at(deps, 'worker:after-result');
-  await deps.outbox.sendResult({ v: 1, type: 'result', jobId, round: state.round, shard });
+  await deps.outbox.sendResult({
+    v: 1,
+    type: 'result',
+    jobId,
+    round: state.round,
+    shard,
+    ...(inline ? { result } : {}),
+  });
   return 'computed';
 }
 
@@ -299,12 +324,41 @@ function decodeInline(msg: WorkMessage): TrainState {
   }
 }
 
+/** The results a batch carries inline for one round of one job, by shard. */
+type InlineResults = ReadonlyMap<number, ShardResult>;
+
+const NO_INLINE: InlineResults = new Map();
+
+/** The inline result of `msg`, checked against the message's round and shard. */
+function inlineResultOf(msg: ResultMessage): ShardResult | undefined {
+  const r = msg.result;
+  if (r === undefined) return undefined;
+  if (r.round !== msg.round || r.partition !== msg.shard) {
+    throw new ProtocolError(
+      `result message for round ${msg.round}, shard ${msg.shard} carries the result of round ${r.round}, partition ${r.partition}`,
+    );
+  }
+  return r;
+}
+
 /**
  * Aggregator: when all results of a round are in, sums them in shard order, applies the update
  * and fans out the next round, or finishes the job. Messages of a round that is already applied
  * are acknowledged and dropped; if the fan-out after it was cut short by a crash, it is redone.
+ * A result carried inline by `msg` is stored if the round is not complete yet, so that
+ * acknowledging the message loses nothing.
  */
 export async function handleResult(deps: EngineDeps, msg: ResultMessage): Promise<Outcome> {
+  const inline = inlineResultOf(msg);
+  return handleRound(deps, msg, inline === undefined ? NO_INLINE : new Map([[msg.shard, inline]]));
+}
+
+/**
+ * {@link handleResult} for the last message of (job, round) in a batch, with every result the
+ * batch carries inline for that round (`inline`): those need no look-up or read, and are stored
+ * when the round turns out not to be complete (the batch's messages are acknowledged after this).
+ */
+async function handleRound(deps: EngineDeps, msg: ResultMessage, inline: InlineResults): Promise<Outcome> {
   const { store } = deps;
   const cache = deps.cache ?? defaultCache;
   const ctx = await cache.context(store, msg.jobId);
@@ -312,55 +366,85 @@ export async function handleResult(deps: EngineDeps, msg: ResultMessage): Promis
   const next = cache.state(jobId, msg.round + 1) ?? (await readState(store, jobId, msg.round + 1));
   if (next !== undefined) return settle(deps, ctx, next);
   const w = ctx.plan.partitions.length;
-  // A notification is sent after its result is stored: only the shards not notified here need a
-  // look-up, and the first one missing means the round is not complete yet.
+  const waiting = async (): Promise<Outcome> => {
+    await storeInline(deps, jobId, msg.round, inline);
+    return 'waiting';
+  };
+  // A notification is sent after its result is stored (or carries it, and is stored before it is
+  // acknowledged unapplied): only the shards neither noted here nor carried need a look-up, and
+  // the first one missing means the round is not complete yet.
   const notified = cache.noteResult(jobId, msg.round, msg.shard);
   const fanIn = Math.max(1, deps.aggregatorReadConcurrency ?? 1);
-  const unnotified = Array.from({ length: w }, (_, shard) => shard).filter((shard) => !notified.has(shard));
+  const unnotified = Array.from({ length: w }, (_, shard) => shard).filter(
+    (shard) => !notified.has(shard) && !inline.has(shard),
+  );
   for (let i = 0; i < unnotified.length; i += fanIn) {
     const found = await Promise.all(
       unnotified.slice(i, i + fanIn).map((shard) => store.head(keys.job.result(jobId, msg.round, shard))),
     );
-    if (found.some((info) => info === undefined)) return 'waiting';
+    if (found.some((info) => info === undefined)) return waiting();
   }
   const state = cache.state(jobId, msg.round) ?? (await readState(store, jobId, msg.round));
   // No state for a round whose results are in: the job finished and was cleaned up (a late duplicate).
   if (state === undefined) return 'stale';
   const results: ShardResult[] = [];
-  for (let first = 0; first < w; first += fanIn) {
-    const shards = Array.from({ length: Math.min(fanIn, w - first) }, (_, i) => first + i);
-    const read = await Promise.all(
+  const stored = Array.from({ length: w }, (_, shard) => shard).filter((shard) => !inline.has(shard));
+  const read = new Map<number, ShardResult>();
+  for (let first = 0; first < stored.length; first += fanIn) {
+    const shards = stored.slice(first, first + fanIn);
+    const got = await Promise.all(
       shards.map((shard) =>
         readDocument(store, keys.job.result(jobId, msg.round, shard), shardResultDocument),
       ),
     );
-    for (const r of read) {
-      if (r === undefined) return 'waiting';
-      results.push(r);
+    for (const [i, r] of got.entries()) {
+      if (r === undefined) return waiting();
+      read.set(shards[i]!, r);
     }
   }
+  for (let shard = 0; shard < w; shard++) results.push(inline.get(shard) ?? read.get(shard)!);
   const updated = applyRound(ctx.plan.config, state, results);
   await at(deps, 'aggregator:before-state');
-  const { fresh, ...stored } = await writeState(store, jobId, updated);
+  const { fresh, ...encoded } = await writeState(store, jobId, updated);
   // Deterministic: whoever stored this round's state stored these very bytes.
   cache.rememberState(jobId, updated);
   await at(deps, 'aggregator:after-state');
-  const outcome = await settle(deps, ctx, updated, fresh ? stored : undefined);
+  const outcome = await settle(deps, ctx, updated, fresh ? encoded : undefined);
   return outcome === 'finished' ? 'finished' : 'applied';
+}
+
+/** Stores inline results of a round that is not complete yet (put-if-absent: the same bytes). */
+async function storeInline(deps: EngineDeps, jobId: string, round: number, inline: InlineResults) {
+  const fanIn = Math.max(1, deps.aggregatorReadConcurrency ?? 1);
+  const entries = [...inline];
+  for (let i = 0; i < entries.length; i += fanIn) {
+    await Promise.all(
+      entries
+        .slice(i, i + fanIn)
+        .map(([shard, r]) => deps.store.putIfAbsent(keys.job.result(jobId, round, shard), JSON.stringify(r))),
+    );
+  }
 }
 
 /**
  * A batch of result notifications as one SQS FIFO delivery brings them (up to 10, in order). A
- * notification only says "this result is stored", so the ones followed in the batch by another of
- * the same job and round are just noted (outcome `waiting`) and the last one is handled: one set of
- * look-ups per round and batch instead of one per notification — the aggregator's fan-in, which
- * the scale simulation shows growing with W·(GET + HEAD) per round when each is handled alone.
+ * notification only says "this result is ready", so the ones followed in the batch by another of
+ * the same job and round are just noted (outcome `waiting`) and the last one is handled with every
+ * result the batch carries inline for that round: one set of look-ups per round and batch instead
+ * of one per notification, and none at all for a round whose results all came inline in this
+ * batch — the aggregator's fan-in, which the scale simulation shows growing with W·(GET + HEAD)
+ * per round when each is handled alone.
  *
  * `after` runs on each message's outcome before the next message is taken (the aggregator's
  * round metrics). A message that fails (in its handling or in `after`) stops the batch with a
  * {@link ResultBatchError}: the messages before it are done, the ones after it were not tried.
- * Acknowledging a noted message whose later twin then fails is safe: the twin comes back and does
- * the round's look-ups, which find the noted result stored (a notification follows its result).
+ * Acknowledging a noted message whose later twin then fails is safe when the noted result is
+ * stored (a notification without a result follows its stored result): the twin comes back and
+ * does the round's look-ups. A noted message that carried its result inline is not safe to
+ * acknowledge then (its result would be lost), so the failure is reported at the first such
+ * message of the failed round instead: it and everything after it in its group come back (the
+ * messages of other jobs in between were handled and may be handled again, which is harmless:
+ * every step is idempotent).
  */
 export async function handleResultBatch(
   deps: EngineDeps,
@@ -369,21 +453,33 @@ export async function handleResultBatch(
 ): Promise<Outcome[]> {
   const cache = deps.cache ?? defaultCache;
   const outcomes: Outcome[] = [];
+  // Per (job, round): the results carried inline so far in this batch, and the first carrier.
+  const carried = new Map<string, { first: number; results: Map<number, ShardResult> }>();
   for (let i = 0; i < msgs.length; i++) {
     const m = msgs[i]!;
+    const key = `${m.jobId}\u0000${m.round}`;
     const later = msgs.slice(i + 1).some((n) => n.jobId === m.jobId && n.round === m.round);
     try {
+      const inline = inlineResultOf(m);
+      let group = carried.get(key);
+      if (inline !== undefined) {
+        group ??= { first: i, results: new Map() };
+        carried.set(key, group);
+        group.results.set(m.shard, inline);
+      }
       let outcome: Outcome;
       if (later) {
         cache.noteResult(m.jobId, m.round, m.shard);
         outcome = 'waiting';
       } else {
-        outcome = await handleResult(deps, m);
+        outcome = await handleRound(deps, m, group?.results ?? NO_INLINE);
       }
       if (after !== undefined) await after(m, outcome);
       outcomes.push(outcome);
     } catch (cause) {
-      throw new ResultBatchError(i, outcomes, cause);
+      const first = carried.get(key)?.first;
+      const at = first !== undefined && first < i ? first : i;
+      throw new ResultBatchError(at, outcomes.slice(0, at), cause);
     }
   }
   return outcomes;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { readDocument } from '../../documents.js';
+import { readDocument, storedAs } from '../../documents.js';
 import { ProtocolError } from '../../errors.js';
+import type { ShardResult } from '../../optim/index.js';
 import type { ObjectStore } from '../../ports.js';
 import { excerpt } from '../../validation/text.js';
 import { keys } from '../keys.js';
@@ -40,13 +41,37 @@ export const workMessageSchema = z.object({
 });
 export type WorkMessage = z.infer<typeof workMessageSchema>;
 
-/** Aggregate queue (FIFO, group = jobId): the result of (job, round, shard) is stored. */
+/**
+ * Largest worker result (JSON bytes) that rides inline in its result message instead of being
+ * stored at `scratch/jobs/<id>/results/<round>/<shard>.json`: no PUT per worker and no GET at the
+ * aggregator when a round's results arrive together. Far under SQS's 256 KiB, so that a batch of
+ * 10 result messages stays a small Lambda event.
+ */
+export const INLINE_RESULT_MAX_BYTES = 24_576;
+
+/** A worker's result as stored or carried inline (the fields every reader checks). */
+export const shardResultShape = storedAs<ShardResult>(
+  z.looseObject({
+    v: z.literal(1),
+    kind: z.string(),
+    round: z.number().int().nonnegative(),
+    partition: z.number().int().nonnegative(),
+  }),
+);
+
+/**
+ * Aggregate queue (FIFO, group = jobId): the result of (job, round, shard) is ready. `result`,
+ * when present, is the result itself (the JSON the store would hold, parsed, so the same bits);
+ * otherwise it is stored under `keys.job.result`. An aggregator that acknowledges an inline result
+ * without applying its round stores it first (see `handleResultBatch`).
+ */
 export const resultMessageSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
   type: z.literal('result'),
   jobId: z.string().min(1),
   round: z.number().int().nonnegative(),
   shard: z.number().int().nonnegative(),
+  result: shardResultShape.optional(),
 });
 export type ResultMessage = z.infer<typeof resultMessageSchema>;
 

@@ -11,6 +11,7 @@ import {
 } from '../../../lib/engine/training/coordinator.js';
 import { JobCache } from '../../../lib/engine/training/job-store.js';
 import {
+  INLINE_RESULT_MAX_BYTES,
   parseMessage,
   resultDeduplicationId,
   resultMessageSchema,
@@ -112,6 +113,9 @@ export function handlerDeps(world: SimWorld, proc: SimProcess, cache: JobCache):
     cache,
     // As the shipped runtimes: a round's results are read in parallel (summed in partition order).
     aggregatorReadConcurrency: AGGREGATOR_READ_CONCURRENCY,
+    // As the shipped runtimes: a small result rides in its notification (stored by the aggregator
+    // when it acknowledges one before its round is complete).
+    inlineResultMaxBytes: INLINE_RESULT_MAX_BYTES,
     ...(world.partitionClaims !== undefined ? { partitionClaims: world.partitionClaims } : {}),
     async checkpoint(point) {
       const n = ++tally.checkpoints[point];

@@ -143,6 +143,33 @@ describe('Function: claimShards', () => {
     ]);
   });
 
+  it('reads a claim body as its slot only when it is all decimal digits', async () => {
+    // Number() would read each of these as 7, but none is the body `String(7)` a slot writes.
+    for (const body of ['+7', ' 7', '0x7', '7 ', '7.0', '7e0', '7\n']) {
+      const store = new CountingStore();
+      await store.put(keys.job.claim(JOB, 3, 7), body);
+      // Slot 7 of W = 10: its own shard is taken by junk, so it takes the next one, 8.
+      expect(await claimShards(request(store, { slot: 7, workers: 10 })), JSON.stringify(body)).toEqual([
+        { shard: 8, fresh: true },
+      ]);
+      // A redelivery of slot 7 finds its claim of 8 only, not the junk on 7.
+      expect(await claimShards(request(store, { slot: 7, workers: 10, redelivered: true }))).toEqual([
+        { shard: 8, fresh: false },
+      ]);
+    }
+    // Several digits are one slot: slot 12's body "12" (and "012") holds shard 12 of W = 16.
+    for (const body of ['12', '012']) {
+      const store = new CountingStore();
+      await store.put(keys.job.claim(JOB, 3, 12), body);
+      expect(await claimShards(request(store, { slot: 12, workers: 16 }))).toEqual([
+        { shard: 12, fresh: false },
+      ]);
+      expect(await claimShards(request(store, { slot: 12, workers: 16, redelivered: true }))).toEqual([
+        { shard: 12, fresh: false },
+      ]);
+    }
+  });
+
   it('on a redelivery, returns every claim of its slot in the round and claims nothing new', async () => {
     // Prepare: slot 2 holds shards 4 and 1 (twins), slot 3 holds 2; round 4 has a claim of slot 2 too.
     const store = new CountingStore();

@@ -218,6 +218,21 @@ describe('Function: holdoutMetrics', () => {
     );
   });
 
+  it('reads several features per held-out row from their own columns', async () => {
+    // ŷ = 1 + 5·b + 2·x, features listed b before x (columns 4 and 0 of the file).
+    const { store, manifest } = await dataset();
+    const two = artifact({ features: ['b', 'x'], coefficients: { b: 5, x: 2 } });
+    const [m] = await holdoutMetrics(store, manifest, 0.5, [two]);
+    const yHat = (i: number) => 1 + 5 * B[i]! + 2 * X[i]!;
+    const y = held.map((i) => Y[i]!);
+    const mean = y.reduce((a, v) => a + v, 0) / y.length;
+    const sse = held.reduce((acc, i) => acc + (Y[i]! - yHat(i)) ** 2, 0);
+    const sst = y.reduce((acc, v) => acc + (v - mean) ** 2, 0);
+    expectClose(m!, { mse: sse / held.length, rmse: Math.sqrt(sse / held.length), r2: 1 - sse / sst });
+    // The rows differ in b, so reading b for x (or one row's cells for another's) changes the sse.
+    expect(new Set(held.map((i) => B[i])).size).toBe(2);
+  });
+
   it('matches binary labels by name; a label the model never saw is class 0', async () => {
     const { store, manifest } = await dataset();
     const yes = artifact({
@@ -239,6 +254,26 @@ describe('Function: holdoutMetrics', () => {
     expect(m2!.accuracy).toBeCloseTo(all0.accuracy, 12);
     expect(m2!.logloss).toBeCloseTo(all0.logloss, 12);
     expect(m2!.auc).toBeNaN();
+  });
+
+  it('reads a numeric 0/1 class target as the labels "0" and "1"', async () => {
+    const { store, manifest } = await dataset();
+    const model = artifact({
+      kind: 'logistic',
+      target: 'b',
+      classes: ['0', '1'],
+      coefficients: { x: 1 },
+      intercept: -4.5,
+    });
+    const [m] = await holdoutMetrics(store, manifest, 0.5, [model]);
+    expectClose(
+      m!,
+      ref.binary(
+        held,
+        (i) => B[i]!,
+        (x) => sigmoid(x - 4.5),
+      ),
+    );
   });
 
   it('softmax: class indices by name, an unknown label counted as class 0', async () => {

@@ -106,6 +106,71 @@ describe('Function: buildArtifact', () => {
   });
 });
 
+describe('Function: buildArtifact, mlp', () => {
+  /** One hidden unit over a, b, then the head: params [c, w_a, w_b | c2, v] (offset 0, then 3). */
+  function mlpPlan(target: JobPlan['target'], head: 'linear' | 'logistic'): JobPlan {
+    const p = plan(target, 'mlp');
+    return {
+      ...p,
+      config: { spec: { kind: 'mlp', numFeatures: 2, hidden: [1], head } },
+    } as unknown as JobPlan;
+  }
+
+  it('regression: the transform folded into the first layer, ŷ = mean + std·z into the last', () => {
+    // Hidden unit: 0.5 + 1·(a − 1)/2 − 2·(b − 2)/4 = 1 + 0.5a − 0.5b (as the logistic fold above).
+    // Head: z = 0.25 + 2·h; ŷ = 10 + 3z = 10.75 + 6h. Loss in target units: 0.2 · 3² = 1.8.
+    const a = buildArtifact(
+      specOf('mlp'),
+      mlpPlan({ kind: 'regression', mean: 10, std: 3 }, 'linear'),
+      stateOf([0.5, 1, -2, 0.25, 2]),
+      'cpu',
+    );
+    expect(a.layers).toEqual({
+      v: 1,
+      activation: 'relu',
+      head: 'linear',
+      dense: [
+        { weights: [[0.5, -0.5]], bias: [1] },
+        { weights: [[6]], bias: [10.75] },
+      ],
+    });
+    expect(a.coefficients).toEqual({});
+    expect(a.intercept).toBe(0);
+    expect(a).not.toHaveProperty('classes');
+    expect(a.metrics.loss).toBeCloseTo(1.8, 12);
+    expect(a).toMatchObject({ kind: 'mlp', params: [0.5, 1, -2, 0.25, 2], steps: 9 });
+  });
+
+  it('classification: the head left in logits, the loss as trained, the class labels kept', () => {
+    const target = { kind: 'classification' as const, classValues: [0, 1], classLabels: ['no', 'yes'] };
+    const a = buildArtifact(
+      specOf('mlp'),
+      mlpPlan(target, 'logistic'),
+      stateOf([0.5, 1, -2, 0.25, 2]),
+      'cpu',
+    );
+    expect(a.layers?.head).toBe('logistic');
+    expect(a.layers?.dense).toEqual([
+      { weights: [[0.5, -0.5]], bias: [1] },
+      { weights: [[2]], bias: [0.25] },
+    ]);
+    expect(a.classes).toEqual(['no', 'yes']);
+    expect(a.metrics.loss).toBe(0.2);
+    expect(a.coefficients).toEqual({});
+    expect(a.intercept).toBe(0);
+  });
+
+  it('a linear-family model carries no layers', () => {
+    const a = buildArtifact(
+      specOf('linear'),
+      plan({ kind: 'regression', mean: 10, std: 3 }, 'linear'),
+      stateOf([0.5, 1, -2]),
+      'cpu',
+    );
+    expect(a).not.toHaveProperty('layers');
+  });
+});
+
 describe('Function: newJobId', () => {
   it('is <stem>-<model>-<utc time>-<4 hex>, lower case, the stem cleaned and cut at 40', () => {
     const at = new Date('2026-01-01T12:00:00.123Z');

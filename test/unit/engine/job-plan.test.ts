@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type DatasetManifest, preprocessCsv } from '../../../lib/data/index.js';
 import { keys } from '../../../lib/engine/keys.js';
-import { makeJobPlan, trainConfigInput } from '../../../lib/engine/training/job-plan.js';
+import { makeJobPlan, mlpHeadFor, trainConfigInput } from '../../../lib/engine/training/job-plan.js';
 import type { JobPlacement, JobSpec, TrainOptions } from '../../../lib/engine/training/job-spec.js';
 import { DatasetError, UsageError } from '../../../lib/errors.js';
 import { seedExample } from '../../../lib/examples/generators.js';
@@ -53,7 +53,7 @@ describe('Function: makeJobPlan, what it refuses', () => {
   it('a categorical feature', async () => {
     const m = await manifestOf('c,x,y\na,1,2\nb,2,4\na,3,6\nb,4,8\n');
     expect(() => makeJobPlan(spec(m.version, {}, { features: ['c', 'x'] }), m, 'k')).toThrow(
-      /categorical feature columns are not supported/,
+      /^hand\.csv, column "c": categorical feature columns are not supported/,
     );
     expect(() => makeJobPlan(spec(m.version, {}, { features: ['c', 'x'] }), m, 'k')).toThrow(DatasetError);
   });
@@ -70,7 +70,7 @@ describe('Function: makeJobPlan, what it refuses', () => {
     const plan = (holdoutFraction: number) =>
       makeJobPlan(spec(m.version, {}, { workers: 1, holdoutFraction }), m, 'k');
     expect(() => plan(0.9)).toThrow(DatasetError);
-    expect(() => plan(0.9)).toThrow(/no training rows left after the holdout split/);
+    expect(() => plan(0.9)).toThrow(/^hand\.csv: no training rows left after the holdout split$/);
     expect(plan(0).partitions).toEqual([{ start: 0, end: 2, rows: 2 }]);
   });
 });
@@ -154,6 +154,28 @@ describe('Function: makeJobPlan, partitions and shape', () => {
     expect(rp.transform.projection?.k).toBe(1);
   });
 
+  it('--reduction pca fits principal components; random-projection a seeded Gaussian matrix', async () => {
+    // b = 2a exactly: the correlation matrix of the standardised pair is [[1, 1], [1, 1]],
+    // eigenvalues 2 and 0; the first component is (1, 1)/√2 (up to its sign), all the variance.
+    const m = await manifestOf(`a,b,y\n1,2,5\n2,4,3\n3,6,8\n4,8,1\n`);
+    const s = spec(m.version, {}, { features: ['a', 'b'], reduction: { kind: 'pca', k: 1 } });
+    const pca = makeJobPlan(s, m, 'k').transform.projection!;
+    expect(pca.kind).toBe('pca');
+    expect(pca).not.toHaveProperty('seed');
+    const [[p0], [p1]] = pca.matrix as [[number], [number]];
+    expect(Math.abs(p0)).toBeCloseTo(Math.SQRT1_2, 9);
+    expect(p1).toBeCloseTo(p0, 9);
+    expect(pca.explainedVariance![0]).toBeCloseTo(2, 9);
+    expect(pca.explainedVarianceRatio![0]).toBeCloseTo(1, 9);
+
+    const rp = (seed: number) =>
+      makeJobPlan({ ...s, reduction: { kind: 'random-projection', k: 1, seed } }, m, 'k').transform
+        .projection!;
+    expect(rp(7)).toMatchObject({ kind: 'random', k: 1, seed: 7 });
+    expect(rp(7).matrix).toEqual(rp(7).matrix);
+    expect(rp(8).matrix).not.toEqual(rp(7).matrix);
+  });
+
   it('records the job id, the manifest key and the placement', async () => {
     const m = await seed();
     const placement: JobPlacement = {
@@ -215,6 +237,64 @@ describe('Function: makeJobPlan, round grouping', () => {
     );
     const local = makeJobPlan(spec(m.version, { ...sgd, localSteps: 3 }), m, 'k', { queued: true });
     expect(local).not.toHaveProperty('grouping');
+  });
+});
+
+describe('Function: makeJobPlan, partition claims', () => {
+  it('marks the plan for claims only when it is queued and claims were asked for', async () => {
+    const m = await seed();
+    expect(makeJobPlan(spec(m.version), m, 'k', { queued: true, claims: true }).claims).toBe(true);
+    expect(makeJobPlan(spec(m.version), m, 'k', { claims: true })).not.toHaveProperty('claims');
+    expect(makeJobPlan(spec(m.version), m, 'k', { queued: false, claims: true })).not.toHaveProperty(
+      'claims',
+    );
+    expect(makeJobPlan(spec(m.version), m, 'k', { queued: true })).not.toHaveProperty('claims');
+    expect(makeJobPlan(spec(m.version), m, 'k', { queued: true, claims: false })).not.toHaveProperty(
+      'claims',
+    );
+  });
+});
+
+describe('Function: mlpHeadFor', () => {
+  it('a class target (labels, or whole numbers) gets logistic for 2 classes and softmax for more', async () => {
+    const m = await manifestOf(
+      [
+        'two,three,ints2,ints3,halves,mixed,one,x',
+        'a,p,0,3,0.5,1,k,1',
+        'b,q,1,5,1.5,1.5,k,2',
+        'a,r,0,9,0.5,2,k,3',
+        'b,p,1,3,2.5,2,k,4',
+      ].join('\n'),
+    );
+    expect(mlpHeadFor(m, 'two')).toBe('logistic');
+    expect(mlpHeadFor(m, 'three')).toBe('softmax');
+    expect(mlpHeadFor(m, 'ints2')).toBe('logistic');
+    expect(mlpHeadFor(m, 'ints3')).toBe('softmax');
+    // Not whole numbers: a regression target whatever the count of values.
+    expect(mlpHeadFor(m, 'halves')).toBe('linear');
+    expect(mlpHeadFor(m, 'mixed')).toBe('linear'); // 1, 1.5, 2: one value not whole is enough
+    // One label, and a column that is not there (validateTarget names it): linear.
+    expect(mlpHeadFor(m, 'one')).toBe('linear');
+    expect(mlpHeadFor(m, 'nope')).toBe('linear');
+  });
+
+  it('a numeric column with more distinct values than are kept (> 64) is a regression target', async () => {
+    const rows = Array.from({ length: 70 }, (_, i) => `${i},${i % 2}`);
+    const m = await manifestOf(`many,x\n${rows.join('\n')}\n`);
+    expect(mlpHeadFor(m, 'many')).toBe('linear');
+    expect(mlpHeadFor(m, 'x')).toBe('logistic');
+    // 70 labels are 70 classes: a label column is counted by its labels, not its distinct values.
+    const labels = await manifestOf(
+      `label,x\n${Array.from({ length: 70 }, (_, i) => `l${i},${i}`).join('\n')}\n`,
+    );
+    expect(labels.columns.find((c) => c.name === 'label')!.type).toBe('categorical');
+    expect(mlpHeadFor(labels, 'label')).toBe('softmax');
+  });
+
+  it('the plan of an mlp carries the head its target gets', async () => {
+    const m = await manifestOf(`x,c\n1,3\n2,5\n3,9\n4,5\n`);
+    const plan = makeJobPlan(spec(m.version, {}, { model: 'mlp', target: 'c' }), m, 'k');
+    expect(plan.config.spec).toMatchObject({ kind: 'mlp', head: 'softmax', numClasses: 3 });
   });
 });
 

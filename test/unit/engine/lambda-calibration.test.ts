@@ -8,14 +8,17 @@ import {
 } from '../../../lib/engine/training/coordinator.js';
 import type { JobPlan } from '../../../lib/engine/training/job-plan.js';
 import type { JobSpec } from '../../../lib/engine/training/job-spec.js';
-import { JobCache, latestState } from '../../../lib/engine/training/job-store.js';
+import { JobCache, latestState, loadJobContext } from '../../../lib/engine/training/job-store.js';
 import {
+  CALIBRATION_ROUND,
   type LambdaCalibrationHost,
   lambdaMemoryFromEnv,
   readLambdaMeasuredRates,
+  timedCompute,
 } from '../../../lib/engine/training/lambda-calibration.js';
-import { TypedArrayKernel } from '../../../lib/optim/index.js';
+import { type ShardResult, TypedArrayKernel } from '../../../lib/optim/index.js';
 import type { LambdaCalibrationRecord } from '../../../lib/planner/index.js';
+import type { ObjectInfo, StoredObject } from '../../../lib/ports.js';
 import { SimObjectStore } from '../../../lib/simulation/sim-object-store.js';
 import { bitDifferences, blobsDataset, blobsSpec, recordingOutbox } from '../../support/engine-fixtures.js';
 import { readJson } from '../../support/stored-json.js';
@@ -231,5 +234,200 @@ describe('Lambda calibration from the work Lambdas', () => {
     expect(lambdaMemoryFromEnv({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769' })).toBe(1769);
     expect(lambdaMemoryFromEnv({})).toBeUndefined();
     expect(lambdaMemoryFromEnv({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: 'lots' })).toBeUndefined();
+    // A size is a positive whole number of MB.
+    for (const raw of ['0', '-128', '1.5', '', ' ']) {
+      expect(lambdaMemoryFromEnv({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: raw }), raw).toBeUndefined();
+    }
+    expect(lambdaMemoryFromEnv({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128' })).toBe(128);
+  });
+});
+
+describe('Function: timedCompute', () => {
+  /** A started logistic job on the blobs (3 features, one output: 3 multiply-adds a row). */
+  async function started(store = new SimObjectStore()) {
+    const data = await blobsDataset(store);
+    const deps: EngineDeps = {
+      store,
+      outbox: recordingOutbox(),
+      kernel: new TypedArrayKernel(),
+      backend: 'test',
+    };
+    await startJob(deps, blobsSpec('cal-direct', data.manifest.version), data.manifest, data.manifestKey);
+    return { store, ctx: await loadJobContext(store, 'cal-direct') };
+  }
+
+  /** A stand-in shard result: only `rows` is read. */
+  const result = (rows: number) => ({ rows, marker: 'untouched' }) as unknown as ShardResult;
+
+  const at = (over: Partial<{ round: number; shard: number; mode: string }> = {}) => ({
+    round: CALIBRATION_ROUND,
+    shard: 0,
+    mode: 'gradient',
+    ...over,
+  });
+
+  it('times shard 0 of round 1 for gradient and local-SGD tasks only, and returns the result as it is', async () => {
+    for (const mode of ['gradient', 'local-sgd', 'stats', 'trials']) {
+      const { store, ctx } = await started();
+      let reads = 0;
+      const host = {
+        memoryMb: 2048,
+        clock: () => 1000 + 250 * reads++,
+        now: () => new Date('2026-12-02T00:00:00Z'),
+      };
+      const out = result(40);
+      expect(await timedCompute(store, ctx, at({ mode }), host, 'typed-array', () => out)).toBe(out);
+      const listed = (await store.list(keys.calibration.prefix)).map((i) => i.key);
+      if (mode === 'gradient' || mode === 'local-sgd') {
+        // 40 rows × 3 multiply-adds in 0.25 s of the clock (read at 1000 and 1250): 480 a second.
+        expect(listed, mode).toEqual(['calibration/lambda/2048/linear/cal-direct.json']);
+        expect(await readJson(store, listed[0]!)).toEqual({
+          v: 1,
+          kernel: 'linear',
+          memoryMb: 2048,
+          kernelName: 'typed-array',
+          rows: 40,
+          rowWork: 3,
+          seconds: 0.25,
+          workPerSecond: 480,
+          measuredAt: '2026-12-02T00:00:00.000Z',
+          jobId: 'cal-direct',
+        });
+      } else {
+        expect(listed, mode).toEqual([]);
+        expect(reads, mode).toBe(0);
+      }
+    }
+  });
+
+  it('writes nothing for another shard or round, for a task that used no rows, or when no time passed', async () => {
+    const cases: [Partial<{ round: number; shard: number }>, number, () => number][] = [
+      [{ shard: 1 }, 40, steppingClock()],
+      [{ round: CALIBRATION_ROUND + 1 }, 40, steppingClock()],
+      [{ round: 0 }, 40, steppingClock()],
+      [{}, 0, steppingClock()], // the partition ran out this epoch
+      [{}, 40, () => 5000], // a clock that did not move: no rate
+    ];
+    for (const [where, rows, clock] of cases) {
+      const { store, ctx } = await started();
+      await timedCompute(store, ctx, at(where), { memoryMb: 2048, clock }, 'typed-array', () => result(rows));
+      expect(await store.list(keys.calibration.prefix), JSON.stringify([where, rows])).toEqual([]);
+    }
+  });
+
+  it('times with performance.now when the host brings no clock', async () => {
+    const { store, ctx } = await started();
+    const busy = () => {
+      // Spin until the default clock has moved at least 2 ms, so the measured time is above 0.
+      const start = performance.now();
+      while (performance.now() - start < 2);
+      return result(40);
+    };
+    await timedCompute(store, ctx, at(), { memoryMb: 2048 }, 'typed-array', busy);
+    const listed = await store.list(keys.calibration.prefix);
+    expect(listed).toHaveLength(1);
+    const record = (await readJson<LambdaCalibrationRecord>(store, listed[0]!.key))!;
+    expect(record.seconds).toBeGreaterThanOrEqual(0.002);
+    expect(record.workPerSecond).toBeCloseTo((40 * 3) / record.seconds, 6);
+  });
+});
+
+describe('Function: readLambdaMeasuredRates (which records are read)', () => {
+  const record = (memoryMb: number, jobId: string, workPerSecond: number, measuredAt: string) =>
+    JSON.stringify({
+      v: 1,
+      kernel: 'linear',
+      memoryMb,
+      kernelName: 'typed-array',
+      rows: 1,
+      rowWork: 1,
+      seconds: 1 / workPerSecond,
+      workPerSecond,
+      measuredAt,
+      jobId,
+    } satisfies LambdaCalibrationRecord);
+
+  it('reads only the `window` most recently stored records of each memory size and kernel', async () => {
+    // Prepare: at 1769 MB, jobs b, c, a stored at t = 1, 2, 3 (listed a, b, c by key); b's own
+    // measuredAt is the latest. At 3008 MB, d stored last (t = 4).
+    let t = 0;
+    const store = new SimObjectStore(() => t);
+    t = 1;
+    await store.put(
+      keys.calibration.lambda(1769, 'linear', 'b'),
+      record(1769, 'b', 300, '2026-11-09T00:00:00.000Z'),
+    );
+    t = 2;
+    await store.put(
+      keys.calibration.lambda(1769, 'linear', 'c'),
+      record(1769, 'c', 200, '2026-11-02T00:00:00.000Z'),
+    );
+    t = 3;
+    await store.put(
+      keys.calibration.lambda(1769, 'linear', 'a'),
+      record(1769, 'a', 100, '2026-11-03T00:00:00.000Z'),
+    );
+    t = 4;
+    await store.put(
+      keys.calibration.lambda(3008, 'linear', 'd'),
+      record(3008, 'd', 500, '2026-11-04T00:00:00.000Z'),
+    );
+
+    // Act
+    const rates = await readLambdaMeasuredRates(store, 2);
+
+    // Assess: at 1769 MB the two stored last are a and c (b is older in the store, whatever its
+    // measuredAt says): median(100, 200) = 150, newest measuredAt a's. Reading b instead would
+    // give 200 (a, b) or 250 (b, c); one group for all sizes would leave 1769 MB with a alone.
+    expect(rates.sort((x, y) => x.memoryMb - y.memoryMb)).toEqual([
+      {
+        memoryMb: 1769,
+        kernel: 'linear',
+        workPerSecond: 150,
+        count: 2,
+        measuredAt: '2026-11-03T00:00:00.000Z',
+      },
+      {
+        memoryMb: 3008,
+        kernel: 'linear',
+        workPerSecond: 500,
+        count: 1,
+        measuredAt: '2026-11-04T00:00:00.000Z',
+      },
+    ]);
+  });
+
+  it('skips a record deleted between the list and the read, and ends on a storage error', async () => {
+    /** Lists one key more than it holds, and fails reads of `broken`. */
+    class FlakyStore extends SimObjectStore {
+      public broken: string | undefined;
+      public override async list(prefix: string): Promise<ObjectInfo[]> {
+        const gone = keys.calibration.lambda(1769, 'linear', 'gone');
+        return [
+          ...(await super.list(prefix)),
+          { key: gone, size: 10, etag: 'gone', lastModified: new Date(0) },
+        ];
+      }
+      public override async get(key: string): Promise<StoredObject | undefined> {
+        if (key === this.broken) throw new Error('503 Slow Down');
+        return super.get(key);
+      }
+    }
+    const store = new FlakyStore();
+    await store.put(
+      keys.calibration.lambda(1769, 'linear', 'a'),
+      record(1769, 'a', 100, '2026-11-03T00:00:00.000Z'),
+    );
+    expect(await readLambdaMeasuredRates(store)).toEqual([
+      {
+        memoryMb: 1769,
+        kernel: 'linear',
+        workPerSecond: 100,
+        count: 1,
+        measuredAt: '2026-11-03T00:00:00.000Z',
+      },
+    ]);
+    store.broken = keys.calibration.lambda(1769, 'linear', 'a');
+    await expect(readLambdaMeasuredRates(store)).rejects.toThrow('503 Slow Down');
   });
 });

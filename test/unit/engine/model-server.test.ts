@@ -61,6 +61,23 @@ describe('Class: ModelServer', () => {
       expect((await server.predict('m@1', [{ x: 0 }])).predictions).toEqual([{ value: 1 }]);
     });
 
+    it('puts each row’s features in the model’s order, whatever the keys’ order in the row', async () => {
+      // ŷ = 0.5 + 1·a + 10·b + 100·c: each digit of the answer shows which cell went where.
+      const model: ModelArtifact = {
+        ...linear(0.5, 1),
+        features: ['a', 'b', 'c'],
+        coefficients: { a: 1, b: 10, c: 100 },
+        params: [0.5, 1, 10, 100],
+      };
+      const server = new ModelServer(await registryWith(model));
+      const { predictions } = await server.predict('m', [
+        { a: 1, b: 2, c: 3 }, // 0.5 + 1 + 20 + 300
+        { a: 4, b: 5, c: 6 }, // 0.5 + 4 + 50 + 600
+        { c: 9, a: 7, b: '8' }, // 0.5 + 7 + 80 + 900
+      ]);
+      expect(predictions).toEqual([{ value: 321.5 }, { value: 654.5 }, { value: 987.5 }]);
+    });
+
     it('names the row and column of a bad cell', async () => {
       const server = new ModelServer(await registryWith(linear(0, 1)));
       await expect(server.predict('m', [{ x: 1 }, { x: 'abc' }])).rejects.toThrow(DatasetError);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadRows, preprocessCsv } from '../../../lib/data/index.js';
+import { isHoldoutRow } from '../../../lib/engine/datasets/holdout.js';
 import { keys } from '../../../lib/engine/keys.js';
-import { makeJobPlan } from '../../../lib/engine/training/job-plan.js';
+import { HOLDOUT_SEED, makeJobPlan } from '../../../lib/engine/training/job-plan.js';
 import { loadPartition } from '../../../lib/engine/training/partition-data.js';
 import { ALPHA_SELECTION_MIN_ROWS, planJob } from '../../../lib/engine/training/plan-job.js';
 import { seedExample } from '../../../lib/examples/generators.js';
@@ -63,6 +64,67 @@ describe('Function: loadPartition', () => {
     });
     expect(asked).toEqual([[25, 50]]);
     expect(batch).toEqual(await loadPartition(store, data.manifest, spec, plan, 1));
+  });
+
+  it('maps numeric class values (not 0..K−1) to their positions in the plan’s class list', async () => {
+    // Prepare: a softmax target whose classes are the numbers 3, 5 and 9, one partition of 6 rows.
+    const store = new SimObjectStore();
+    const labels = [5, 9, 3, 5, 9, 3];
+    const csv = `x,label\n${labels.map((c, i) => `${i + 1},${c}`).join('\n')}\n`;
+    const manifest = await preprocessCsv({
+      source: (async function* () {
+        yield Buffer.from(csv);
+      })(),
+      file: 'classes.csv',
+      dataset: 'classes',
+      store,
+    });
+    const spec = seedSpec(
+      'job-classes',
+      manifest.version,
+      {},
+      {
+        dataset: { name: 'classes', version: manifest.version },
+        target: 'label',
+        model: 'softmax',
+        workers: 1,
+      },
+    );
+    const plan = makeJobPlan(spec, manifest, keys.manifest('classes', manifest.version));
+    const { classValues } = plan.target as { classValues: number[] };
+    expect([...classValues].sort((a, b) => a - b)).toEqual([3, 5, 9]);
+
+    // Act
+    const batch = await loadPartition(store, manifest, spec, plan, 0);
+
+    // Assess: each label becomes its index in the class list (never the stored number itself).
+    expect(Array.from(batch.y)).toEqual(labels.map((c) => classValues.indexOf(c)));
+    expect(Math.max(...batch.y)).toBe(2);
+  });
+
+  it('keeps exactly the rows the holdout mask leaves, with the target and feature standardised', async () => {
+    // Prepare: partition 2 of the seed example (rows 50..74), half of the rows held out.
+    const store = new SimObjectStore();
+    const data = await seedDataset(store);
+    const spec = seedSpec('job-part', data.manifest.version, {}, { holdoutFraction: 0.5 });
+    const plan = makeJobPlan(spec, data.manifest, data.manifestKey);
+    const { mean, std } = plan.target as { mean: number; std: number };
+    const [xMean, xStd] = [plan.transform.means[0]!, plan.transform.stds[0]!];
+
+    // Act
+    const batch = await loadPartition(store, data.manifest, spec, plan, 2);
+
+    // Assess: the mask is asked of the dataset row (50 + r), not the row's place in the partition.
+    const kept = seedExample()
+      .rows.map((row, r) => ({ row, r }))
+      .filter(({ r }) => r >= 50 && r < 75 && !isHoldoutRow(r, 0.5, HOLDOUT_SEED));
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(25);
+    expect(batch.rows).toBe(kept.length);
+    kept.forEach(({ row }, i) => {
+      expect(batch.y[i]).toBeCloseTo((Math.fround(Number(row[1])) - mean) / std, 5);
+      expect(batch.x[i]).toBeCloseTo((Math.fround(Number(row[0])) - xMean) / xStd, 5);
+    });
   });
 
   it('refuses a partition the plan does not have', async () => {

@@ -269,3 +269,110 @@ describe('Function: ingestPartitionObject, the published manifest', () => {
     expect(manifest.shardBytes).toBe(sum);
   });
 });
+
+describe('Function: ingestPartitionObject, merging and settling', () => {
+  it('fails the version when the parts’ headers differ, with the merge’s message, publishing nothing', async () => {
+    const store = new MemoryObjectStore();
+    await store.put('datasets/d/v1/part-0.csv', part([1, 2]));
+    await store.put('datasets/d/v1/part-1.csv', 'x,z\n3,6\n');
+    await store.put('datasets/d/v1/_SUCCESS', '');
+    await ingest(store, 'datasets/d/v1/_SUCCESS');
+    await ingest(store, 'datasets/d/v1/part-0.csv');
+    const failed = await ingest(store, 'datasets/d/v1/part-1.csv');
+    // Each part alone is a good CSV; only the merge (part order: part-0 first) refuses part-1.
+    const error =
+      "v1/part-1.csv line 1: header (x,z) differs from v1/part-0.csv's (x,y); every part needs the same columns in the same order";
+    expect(failed).toMatchObject({ state: 'failed', error });
+    expect(await json(store, keys.partition.outcome('d', 'v1'))).toEqual({ v: 1, state: 'failed', error });
+    // No shard, no part manifest and no version manifest is left.
+    expect(store.keys().filter((k) => k.endsWith('.bin') || k.endsWith('manifest.json'))).toEqual([]);
+  });
+
+  it('passes an error of the publication that is not about the data through for a retry', async () => {
+    const base = new MemoryObjectStore();
+    await base.put('datasets/d/v1/part-0.csv', part([1]));
+    await base.put('datasets/d/v1/_SUCCESS', '');
+    const boom = new Error('connection reset');
+    const store = overrideStore(base, {
+      // The version's manifest (processed/d/<version>/manifest.json): the publication itself.
+      putIfAbsent: async (key, body) => {
+        if (/^processed\/d\/[^/_][^/]*\/manifest\.json$/.test(key)) throw boom;
+        return base.putIfAbsent(key, body);
+      },
+    });
+    await ingest(store, 'datasets/d/v1/_SUCCESS');
+    await expect(ingest(store, 'datasets/d/v1/part-0.csv')).rejects.toBe(boom);
+    expect(await json(base, keys.partition.outcome('d', 'v1'))).toBeUndefined();
+  });
+
+  it('records the ready outcome, rewrites only re-numbered shards under the staging folder, and keeps a settled record', async () => {
+    // part-1 sees label "b" first: merged in name order the classes are (a, b), so its shard (the
+    // version's second, index 1) is re-numbered and rewritten; part-0's shard keeps its key.
+    const store = new MemoryObjectStore();
+    await store.put('datasets/d/v1/part-0.csv', 'x,c\n1,a\n2,b\n');
+    await store.put('datasets/d/v1/part-1.csv', 'x,c\n3,b\n4,a\n');
+    await store.put('datasets/d/v1/_SUCCESS', '');
+    await ingest(store, 'datasets/d/v1/_SUCCESS');
+    await ingest(store, 'datasets/d/v1/part-0.csv');
+    const part0 = (await json(store, keys.partition.partManifest('d', 'v1', 'part-0.csv'))) as {
+      shards: { key: string }[];
+    };
+    const ready = await ingest(store, 'datasets/d/v1/part-1.csv');
+    if (ready?.state !== 'ready') throw new Error('not ready');
+    expect(await json(store, keys.partition.outcome('d', 'v1'))).toEqual({
+      v: 1,
+      state: 'ready',
+      version: ready.version,
+    });
+    const manifest = (await json(store, keys.manifest('d', ready.version))) as { shards: { key: string }[] };
+    expect(manifest.shards.map((s) => s.key)).toEqual([
+      part0.shards[0]!.key,
+      expect.stringMatching(/^processed\/d\/_staging\/v1-merge-[0-9a-f]{12}\/shard-00001\.bin$/),
+    ]);
+
+    // A redelivered event at a later time returns the ready record as it was written.
+    const later = await ingestPartitionObject(store, 'datasets/d/v1/part-1.csv', {
+      now: () => new Date('2026-12-03T00:00:00.000Z'),
+    });
+    expect(later).toEqual(ready);
+    expect(await json(store, keys.uploadStatus('d', ready.uploadId))).toMatchObject({ at: AT.toISOString() });
+  });
+
+  it('counts a rewritten shard at its new size in shardBytes', async () => {
+    // part-1 (200 rows) sees its labels in the order c, a, b; merged the classes are (a, b, c), so
+    // its shard is re-numbered and compressed again, to another byte count than the part's.
+    const store = new MemoryObjectStore();
+    const labels = Array.from({ length: 200 }, (_, i) => (i % 7 === 0 ? 'a' : i % 3 === 0 ? 'b' : 'c'));
+    labels[0] = 'c';
+    await store.put('datasets/d/v1/part-0.csv', 'x,c\n1,a\n2,b\n3,c\n');
+    await store.put('datasets/d/v1/part-1.csv', `x,c\n${labels.map((c, i) => `${i},${c}`).join('\n')}\n`);
+    await store.put('datasets/d/v1/_SUCCESS', '');
+    await ingest(store, 'datasets/d/v1/_SUCCESS');
+    await ingest(store, 'datasets/d/v1/part-0.csv');
+    const ready = await ingest(store, 'datasets/d/v1/part-1.csv');
+    if (ready?.state !== 'ready') throw new Error('not ready');
+    const part1 = (await json(store, keys.partition.partManifest('d', 'v1', 'part-1.csv'))) as {
+      shards: { bytes: number }[];
+    };
+    const manifest = (await json(store, keys.manifest('d', ready.version))) as {
+      shards: { key: string; bytes: number }[];
+      shardBytes: number;
+    };
+    // The precondition of this test: the rewrite changed the size (else any sum would do).
+    expect(manifest.shards[1]!.bytes).not.toBe(part1.shards[0]!.bytes);
+    let sum = 0;
+    for (const shard of manifest.shards) sum += (await store.get(shard.key))!.body.byteLength;
+    expect(manifest.shardBytes).toBe(sum);
+  });
+
+  it('an empty marker lists its own folder only: not another label, not a nested folder', async () => {
+    const store = new MemoryObjectStore();
+    await store.put('datasets/d/v0/part-9.csv', part([9]));
+    await store.put('datasets/d/v1/part-0.csv', part([1]));
+    await store.put('datasets/d/v1/sub/part-5.csv', part([5]));
+    await store.put('datasets/d/v1/_SUCCESS', '');
+    await ingest(store, 'datasets/d/v1/_SUCCESS');
+    expect((await json(store, keys.partition.expected('d', 'v1')))?.parts).toEqual(['part-0.csv']);
+    expect(await ingest(store, 'datasets/d/v1/part-0.csv')).toMatchObject({ state: 'ready', rows: 1 });
+  });
+});

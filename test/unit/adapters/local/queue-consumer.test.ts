@@ -181,6 +181,74 @@ describe('Class: QueueConsumer (running)', () => {
       expect(await work.depth()).toEqual({ visible: 0, inFlight: 1, delayed: 0 });
     });
   });
+
+  describe('Option: gather', () => {
+    /** Resolves once `done()` holds, checking every few milliseconds (at most ~5 s). */
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+
+    it('waits while the producers are busy and hands what they sent meanwhile to one invocation', async () => {
+      // Prepare: a FIFO queue as the aggregator's; the "workers" are busy until the last send
+      const results = broker.createQueue({ name: 'results.fifo', fifo: true });
+      let busy = true;
+      const invocations: string[][] = [];
+      const handler = async (event: SQSEvent) => {
+        invocations.push(event.Records.map((r) => r.body));
+        return { batchItemFailures: [] };
+      };
+      const send = (body: string) => results.send(body, { groupId: 'job', deduplicationId: body });
+      const consumer = new QueueConsumer(results, handler, {
+        functionName: 'aggregator',
+        batchSize: 10,
+        gather: { busy: async () => busy, maxWaitMs: 60_000 },
+      });
+
+      // Act: one result, a pause, two more, then the last one with the producers done
+      consumer.start();
+      await send('r0');
+      await new Promise((r) => setTimeout(r, 30));
+      await send('r1');
+      await send('r2');
+      busy = false;
+      await send('r3');
+      await until(() => invocations.length > 0);
+      await consumer.stop();
+
+      // Assess: one invocation with the four, deleted
+      expect(invocations).toEqual([['r0', 'r1', 'r2', 'r3']]);
+      expect(consumer.stats).toEqual({ invocations: 1, succeeded: 4, failed: 0, crashed: 0 });
+      expect(await results.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    });
+
+    it('receives at once when the producers are idle, and after maxWaitMs when they stay busy', async () => {
+      // Prepare
+      const results = broker.createQueue({ name: 'results' });
+      let busy = false;
+      const invocations: string[][] = [];
+      const handler = async (event: SQSEvent) => {
+        invocations.push(event.Records.map((r) => r.body));
+        return { batchItemFailures: [] };
+      };
+      const consumer = new QueueConsumer(results, handler, {
+        functionName: 'aggregator',
+        batchSize: 10,
+        gather: { busy: async () => busy, maxWaitMs: 20 },
+      });
+
+      // Act: idle producers, one message; then producers busy for good, one message
+      consumer.start();
+      await results.send('idle');
+      await until(() => invocations.length > 0);
+      busy = true;
+      await results.send('stuck');
+      await until(() => invocations.length > 1);
+      await consumer.stop();
+
+      // Assess: each was handled, one invocation each (a bounded wait, not a hang)
+      expect(invocations).toEqual([['idle'], ['stuck']]);
+    });
+  });
 });
 
 describe('Class: LocalCloud', () => {
