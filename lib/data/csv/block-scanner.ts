@@ -331,6 +331,8 @@ export class CsvBlockScanner {
       if (this.eol === Eol.unknown) {
         if (b === CR && p + 1 >= n && !final) return undefined;
         this.eol = b === LF ? Eol.lf : buf[p + 1] === LF ? Eol.crlf : Eol.cr;
+        // fastEnd was looked up before the delimiter was known (as LF): look again for CR files.
+        this.fastBuf = undefined;
       }
       if (this.eol === Eol.lf && b === LF) return { end: p, next: p + 1 };
       if (this.eol === Eol.cr && b === CR) return { end: p, next: p + 1 };

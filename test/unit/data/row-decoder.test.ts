@@ -48,6 +48,15 @@ describe('Class: RowDecoder', () => {
     ).toBe('f.csv line 2, column "a": "NaN" is not a finite number (NaN/Infinity are not allowed)');
   });
 
+  it('refuses a number in a categorical column, quoting the (trimmed) label that decided its type', () => {
+    const d = new RowDecoder(['k'], 'f.csv');
+    const out = new Float32Array(1);
+    d.decode(['  red  '], 4, out, 0);
+    expect(failure(() => d.decode([' 7 '], 6, out, 0)).message).toBe(
+      'f.csv line 6, column "k": "7" is a number, but line 4 of this column is text ("red"): a column holds numbers or labels, not both',
+    );
+  });
+
   it('refuses a later non-number in a numeric column, naming the row that decided its type', () => {
     const d = new RowDecoder(['a'], 'f.csv');
     const out = new Float32Array(1);
