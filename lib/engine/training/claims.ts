@@ -1,5 +1,6 @@
 import type { ObjectStore } from '../../ports.js';
 import { keys } from '../keys.js';
+import { inWaves } from './waves.js';
 
 /**
  * Partition claims: instance affinity on a queue that has none.
@@ -146,13 +147,11 @@ async function claimsOfSlot(req: ClaimRequest): Promise<number[]> {
   const prefix = keys.job.claimsPrefix(req.jobId, req.round);
   const listed = (await req.store.list(prefix)).map((info) => info.key);
   const mine: number[] = [];
-  for (let i = 0; i < listed.length; i += READS_IN_FLIGHT) {
-    const chunk = listed.slice(i, i + READS_IN_FLIGHT);
-    const slots = await Promise.all(chunk.map((key) => slotOf(req.store, key)));
-    chunk.forEach((key, j) => {
+  for await (const wave of inWaves(listed, READS_IN_FLIGHT, (key) => slotOf(req.store, key))) {
+    for (const [key, slot] of wave) {
       const shard = Number(key.slice(prefix.length));
-      if (slots[j] === req.slot && Number.isInteger(shard) && shard < req.workers) mine.push(shard);
-    });
+      if (slot === req.slot && Number.isInteger(shard) && shard < req.workers) mine.push(shard);
+    }
   }
   return mine;
 }

@@ -25,6 +25,7 @@ import { planJob } from './plan-job.js';
 import { INLINE_STATE_MAX_BYTES, type ResultMessage, type WorkMessage } from './protocol.js';
 import { noteFanOut, writeRoundRecord } from './round-records.js';
 import { decodeTrainState } from './state-codec.js';
+import { inWaves } from './waves.js';
 
 /** Where the coordinator's messages go: the work queue and the aggregate FIFO queue. */
 export interface Outbox {
@@ -374,15 +375,13 @@ async function handleRound(deps: EngineDeps, msg: ResultMessage, inline: InlineR
   // acknowledged unapplied): only the shards neither noted here nor carried need a look-up, and
   // the first one missing means the round is not complete yet.
   const notified = cache.noteResult(jobId, msg.round, msg.shard);
-  const fanIn = Math.max(1, deps.aggregatorReadConcurrency ?? 1);
+  const fanIn = deps.aggregatorReadConcurrency ?? 1;
   const unnotified = Array.from({ length: w }, (_, shard) => shard).filter(
     (shard) => !notified.has(shard) && !inline.has(shard),
   );
-  for (let i = 0; i < unnotified.length; i += fanIn) {
-    const found = await Promise.all(
-      unnotified.slice(i, i + fanIn).map((shard) => store.head(keys.job.result(jobId, msg.round, shard))),
-    );
-    if (found.some((info) => info === undefined)) return waiting();
+  const lookUp = (shard: number) => store.head(keys.job.result(jobId, msg.round, shard));
+  for await (const wave of inWaves(unnotified, fanIn, lookUp)) {
+    if (wave.some(([, info]) => info === undefined)) return waiting();
   }
   const state = cache.state(jobId, msg.round) ?? (await readState(store, jobId, msg.round));
   // No state for a round whose results are in: the job finished and was cleaned up (a late duplicate).
@@ -390,16 +389,12 @@ async function handleRound(deps: EngineDeps, msg: ResultMessage, inline: InlineR
   const results: ShardResult[] = [];
   const stored = Array.from({ length: w }, (_, shard) => shard).filter((shard) => !inline.has(shard));
   const read = new Map<number, ShardResult>();
-  for (let first = 0; first < stored.length; first += fanIn) {
-    const shards = stored.slice(first, first + fanIn);
-    const got = await Promise.all(
-      shards.map((shard) =>
-        readDocument(store, keys.job.result(jobId, msg.round, shard), shardResultDocument),
-      ),
-    );
-    for (const [i, r] of got.entries()) {
+  const readResult = (shard: number) =>
+    readDocument(store, keys.job.result(jobId, msg.round, shard), shardResultDocument);
+  for await (const wave of inWaves(stored, fanIn, readResult)) {
+    for (const [shard, r] of wave) {
       if (r === undefined) return waiting();
-      read.set(shards[i]!, r);
+      read.set(shard, r);
     }
   }
   for (let shard = 0; shard < w; shard++) results.push(inline.get(shard) ?? read.get(shard)!);
@@ -415,15 +410,9 @@ async function handleRound(deps: EngineDeps, msg: ResultMessage, inline: InlineR
 
 /** Stores inline results of a round that is not complete yet (put-if-absent: the same bytes). */
 async function storeInline(deps: EngineDeps, jobId: string, round: number, inline: InlineResults) {
-  const fanIn = Math.max(1, deps.aggregatorReadConcurrency ?? 1);
-  const entries = [...inline];
-  for (let i = 0; i < entries.length; i += fanIn) {
-    await Promise.all(
-      entries
-        .slice(i, i + fanIn)
-        .map(([shard, r]) => deps.store.putIfAbsent(keys.job.result(jobId, round, shard), JSON.stringify(r))),
-    );
-  }
+  const put = ([shard, r]: [number, ShardResult]) =>
+    deps.store.putIfAbsent(keys.job.result(jobId, round, shard), JSON.stringify(r));
+  for await (const _ of inWaves([...inline], deps.aggregatorReadConcurrency ?? 1, put));
 }
 
 /**
@@ -599,8 +588,6 @@ export async function cleanUpJob(
     ...(await store.list(keys.job.fanoutPrefix(jobId))),
     ...(deps.deleteScratch === false ? [] : await store.list(keys.job.scratchPrefix(jobId))),
   ].map((i) => i.key);
-  for (let i = 0; i < doomed.length; i += 32) {
-    await Promise.all(doomed.slice(i, i + 32).map((key) => store.delete(key)));
-  }
+  for await (const _ of inWaves(doomed, 32, (key) => store.delete(key)));
   return doomed.length;
 }
