@@ -22,6 +22,7 @@ import { choosePlacement, DEFAULT_COST_MODEL, withCostModel } from '../../../lib
 import { ModelRegistry } from '../../../lib/registry/index.js';
 import { recordingOutbox } from '../../support/engine-fixtures.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
+import { testPipeline } from '../../support/pipeline-fixtures.js';
 
 // Every BatchClient the adapter creates answers from this mock.
 const batch = mockClient(BatchClient);
@@ -73,23 +74,16 @@ async function pipelineHome(
     planner: (w) => choosePlacement(w, freeGpu),
     ...(launcher !== undefined ? { launcher } : {}),
   };
-  await savePipeline(deps, {
-    v: 1,
-    name: 'nightly',
-    dataset: 'blobs',
-    target: 'label',
-    model: 'logistic',
-    modelName: 'nightly',
-    options: {},
-    workers: 1,
-    holdoutFraction: 0.2,
-    schedule: 'rate(1 day)',
-    gate: { margin: 0, mode: 'absolute' },
-    trainOnUpload: false,
-    retrainOnDrift: false,
-    driftThreshold: 0.2,
-    createdAt: '2026-12-02T00:00:00.000Z',
-  });
+  await savePipeline(
+    deps,
+    testPipeline(new Date('2026-12-02T00:00:00.000Z'), {
+      name: 'nightly',
+      dataset: 'blobs',
+      target: 'label',
+      model: 'logistic',
+      modelName: 'nightly',
+    }),
+  );
   return { deps, store };
 }
 

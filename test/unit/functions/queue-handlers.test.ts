@@ -15,6 +15,7 @@ import type { Queue } from '../../../lib/ports.js';
 import { removeTemp, tempDir } from '../../support/cli.js';
 import { referenceRun, seedDataset, seedSpec } from '../../support/engine-fixtures.js';
 import { localHandlers } from '../../support/local-handlers.js';
+import { testPipeline } from '../../support/pipeline-fixtures.js';
 import { readJson } from '../../support/stored-json.js';
 
 /**
@@ -154,23 +155,15 @@ describe('Functions: preprocess, worker and aggregator on the local runtime', ()
     type Run = { pipeline: string; kind: string; reason?: string; jobId?: string };
     const run = async (detail: unknown) => (await retrain({ detail } as never, context('retrain'))) as Run[];
     for (const name of ['pa', 'pb']) {
-      await savePipeline(runtime.pipelines(), {
-        v: 1,
-        name,
-        dataset: 'seed',
-        target: 'y',
-        model: 'linear',
-        modelName: `${name}-model`,
-        options: { epochs: 1 },
-        workers: 1,
-        holdoutFraction: 0.2,
-        schedule: 'rate(1 day)',
-        gate: { margin: 0, mode: 'absolute' },
-        trainOnUpload: false,
-        retrainOnDrift: false,
-        driftThreshold: 0.2,
-        createdAt: '2026-12-01T00:00:00.000Z',
-      });
+      await savePipeline(
+        runtime.pipelines(),
+        testPipeline(new Date('2026-12-01T00:00:00.000Z'), {
+          name,
+          dataset: 'seed',
+          modelName: `${name}-model`,
+          options: { epochs: 1 },
+        }),
+      );
     }
     const one = await run({ pipeline: 'pb' });
     expect(one.map((r) => [r.pipeline, r.kind])).toEqual([['pb', 'started']]);
