@@ -4,6 +4,7 @@ import { AGGREGATOR_READ_CONCURRENCY } from '../../lib/app/runtime.js';
 import { resolveDataset } from '../../lib/engine/datasets/uploads.js';
 import { buildJobSpec } from '../../lib/engine/training/build-job-spec.js';
 import { MODEL_KINDS } from '../../lib/engine/training/job-spec.js';
+import { INLINE_RESULT_MAX_BYTES } from '../../lib/engine/training/protocol.js';
 import { UsageError } from '../../lib/errors.js';
 import { selectBackend } from '../../lib/optim/index.js';
 import { DEFAULT_COST_MODEL } from '../../lib/planner/index.js';
@@ -68,7 +69,12 @@ export interface SimulateOutput {
   readonly rowScale: number;
   readonly model: string;
   readonly calibration: { readonly kernel: string; readonly rowFeaturesPerSecond: number };
-  readonly fanIn: { readonly readConcurrency: number; readonly batchSize: number };
+  readonly fanIn: {
+    readonly readConcurrency: number;
+    readonly batchSize: number;
+    /** Largest worker result riding in its notification (0: every result stored, `--baseline`). */
+    readonly inlineResultMaxBytes: number;
+  };
   readonly shardAffinity: boolean;
   /** Whether the workers claimed partitions (W above a worker's cache; off with --affinity or --no-claims). */
   readonly partitionClaims: boolean;
@@ -118,11 +124,15 @@ export async function simulate(session: Session, o: SimulateFlags, io: Io): Prom
   const { kernel } = await selectBackend();
   // The shipped aggregator: its runtime's read concurrency, the deployed batch of 10 (FIFO maximum).
   const fanIn = o.baseline
-    ? { readConcurrency: 1, batchSize: 1 }
-    : { readConcurrency: AGGREGATOR_READ_CONCURRENCY, batchSize: 10 };
+    ? { readConcurrency: 1, batchSize: 1, inlineResultMaxBytes: 0 }
+    : {
+        readConcurrency: AGGREGATOR_READ_CONCURRENCY,
+        batchSize: 10,
+        inlineResultMaxBytes: INLINE_RESULT_MAX_BYTES,
+      };
   if (!o.json) {
     io.out(
-      `${o.dataset}: ${manifest.rows} rows${o.rowScale !== 1 ? ` × ${o.rowScale} (--row-scale)` : ''}, ${o.model} on "${target}"; compute at ${calibration.rowFeaturesPerSecond.toPrecision(3)} ${unit} (${calibration.kernel}); aggregator ${o.baseline ? 'serial, one notification per invocation (--baseline)' : 'reads 32 at once, batches of 10'}${o.affinity ? '; shard s on worker s (--affinity)' : claims ? '; partition claims above 8 workers' : '; no partition claims (--no-claims)'}`,
+      `${o.dataset}: ${manifest.rows} rows${o.rowScale !== 1 ? ` × ${o.rowScale} (--row-scale)` : ''}, ${o.model} on "${target}"; compute at ${calibration.rowFeaturesPerSecond.toPrecision(3)} ${unit} (${calibration.kernel}); aggregator ${o.baseline ? 'serial, one notification per invocation, results stored (--baseline)' : 'reads 32 at once, batches of 10, results inline'}${o.affinity ? '; shard s on worker s (--affinity)' : claims ? '; partition claims above 8 workers' : '; no partition claims (--no-claims)'}`,
     );
   }
   const table = await scaleTable({
@@ -140,6 +150,7 @@ export async function simulate(session: Session, o: SimulateFlags, io: Io): Prom
     seed: o.seed,
     aggregatorReadConcurrency: fanIn.readConcurrency,
     aggregatorBatchSize: fanIn.batchSize,
+    inlineResultMaxBytes: fanIn.inlineResultMaxBytes,
     shardAffinity: o.affinity,
     ...(claims ? {} : { partitionClaims: false }),
     ...(o.json ? {} : { onRow: (row: ScaleRow) => io.err(`  simulated ${row.solver} W=${row.workers}`) }),
@@ -178,7 +189,7 @@ export function registerSimulate(program: Command, { session, io }: CommandConte
     .option('--seed <n>', 'seed of the latency draws and delivery order', positiveInt, 1)
     .option(
       '--baseline',
-      'the aggregator as deployed before the fan-in fix: serial reads, one notification a call',
+      'the aggregator as deployed before the fan-in fixes: serial reads, one notification a call, results stored',
     )
     .option('--hidden <sizes>', 'mlp hidden layer sizes, e.g. 128,64 (default 100)', hiddenFlag)
     .option(

@@ -51,6 +51,8 @@ export interface ScaleRunOptions {
   readonly seed?: number;
   /** Passed to the coordinator (largest state sent inline). */
   readonly inlineStateMaxBytes?: number;
+  /** Passed to the coordinator (largest worker result sent inline; AWS ships 24 KiB). @default 0 */
+  readonly inlineResultMaxBytes?: number;
   /**
    * Work message for shard s goes to worker instance s when it is idle (one queue or direct
    * invocation per worker), so partitions stay cached; default: any idle instance, as an SQS event
@@ -205,6 +207,9 @@ export async function simulateScaledJob(options: ScaleRunOptions): Promise<Scale
         : {}),
       ...(options.aggregatorReadConcurrency !== undefined
         ? { aggregatorReadConcurrency: options.aggregatorReadConcurrency }
+        : {}),
+      ...(options.inlineResultMaxBytes !== undefined
+        ? { inlineResultMaxBytes: options.inlineResultMaxBytes }
         : {}),
       ...(options.partitionClaims !== undefined ? { partitionClaims: options.partitionClaims } : {}),
       async checkpoint(point) {

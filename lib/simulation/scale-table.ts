@@ -55,6 +55,8 @@ export interface ScaleTableOptions {
   /** The fan-in fix: result reads in flight at once (1 = as deployed before) and FIFO batch size. */
   readonly aggregatorReadConcurrency?: number;
   readonly aggregatorBatchSize?: number;
+  /** Largest worker result riding in its notification (AWS ships 24 KiB; 0 = every result stored). */
+  readonly inlineResultMaxBytes?: number;
   /** Shard s's work goes to worker instance s (see `ScaleRunOptions.shardAffinity`). */
   readonly shardAffinity?: boolean;
   /** Passed to the engine (see `ScaleRunOptions.partitionClaims`); default: as shipped. */
@@ -138,6 +140,7 @@ export async function scaleTable(o: ScaleTableOptions): Promise<ScaleRow[]> {
           ? { aggregatorReadConcurrency: o.aggregatorReadConcurrency }
           : {}),
         ...(o.aggregatorBatchSize !== undefined ? { aggregatorBatchSize: o.aggregatorBatchSize } : {}),
+        ...(o.inlineResultMaxBytes !== undefined ? { inlineResultMaxBytes: o.inlineResultMaxBytes } : {}),
         ...(o.shardAffinity !== undefined ? { shardAffinity: o.shardAffinity } : {}),
         ...(o.partitionClaims !== undefined ? { partitionClaims: o.partitionClaims } : {}),
       });

@@ -22,7 +22,12 @@ import {
 } from './job-store.js';
 import { type LambdaCalibrationHost, timedCompute } from './lambda-calibration.js';
 import { planJob } from './plan-job.js';
-import { INLINE_STATE_MAX_BYTES, type ResultMessage, type WorkMessage } from './protocol.js';
+import {
+  INLINE_RESULT_MAX_WORKERS,
+  INLINE_STATE_MAX_BYTES,
+  type ResultMessage,
+  type WorkMessage,
+} from './protocol.js';
 import { noteFanOut, writeRoundRecord } from './round-records.js';
 import { decodeTrainState } from './state-codec.js';
 import { inWaves } from './waves.js';
@@ -67,7 +72,8 @@ export interface EngineDeps {
   /**
    * Largest worker result (JSON bytes) sent inline in its result message instead of stored; 0 =
    * always store it. The composition root (`lib/app`) passes `INLINE_RESULT_MAX_BYTES` (protocol.ts) for
-   * the local cloud and AWS. @default 0
+   * the local cloud and AWS. Jobs of more than `INLINE_RESULT_MAX_WORKERS` workers store every
+   * result whatever this says. @default 0
    */
   readonly inlineResultMaxBytes?: number;
   /**
@@ -170,14 +176,18 @@ export async function startJob(
 /**
  * Sends the work messages of `state.round`, then marks the fan-out done. A state of at most
  * `inlineStateMaxBytes` rides in the messages as stored (vectors encoded), so workers need not
- * read it from the store.
+ * read it from the store. `before`: a write that must be stored before the marker (it runs while
+ * the messages are sent).
  */
 async function fanOut(
   deps: EngineDeps,
   ctx: JobContext,
   state: TrainState,
   stored?: EncodedState,
+  before?: Promise<unknown>,
 ): Promise<void> {
+  // Its failure is reported by the wait below; this keeps it from counting as unhandled meanwhile.
+  before?.catch(() => undefined);
   const { jobId } = ctx.spec;
   const max = deps.inlineStateMaxBytes ?? INLINE_STATE_MAX_BYTES;
   const encoded = max > 0 ? (stored ?? encodeState(state)) : undefined;
@@ -189,7 +199,7 @@ async function fanOut(
     (_, shard): WorkMessage => ({ v: 1, type: 'work', jobId, round: state.round, shard, ...inline }),
   );
   noteFanOut(jobId, state.round);
-  await deps.outbox.sendWork(messages);
+  await Promise.all([deps.outbox.sendWork(messages), before]);
   await at(deps, 'fanout:after-send');
   await deps.store.putIfAbsent(keys.job.fanout(jobId, state.round), '');
   (deps.cache ?? defaultCache).rememberFanOut(jobId, state.round);
@@ -300,7 +310,9 @@ async function computeShard(
   // A small result rides in the notification (the aggregator stores it if it acknowledges the
   // message before the round is complete). A bigger one is stored: the result is a pure function
   // of the round's inputs, so a first write wins and equals any other.
-  const inline = Buffer.byteLength(json) <= (deps.inlineResultMaxBytes ?? 0);
+  const inline =
+    ctx.plan.partitions.length <= INLINE_RESULT_MAX_WORKERS &&
+    Buffer.byteLength(json) <= (deps.inlineResultMaxBytes ?? 0);
   if (!inline) await store.putIfAbsent(keys.job.result(jobId, state.round, shard), json);
   await at(deps, 'worker:after-result');
   await deps.outbox.sendResult({
@@ -358,19 +370,24 @@ export async function handleResult(deps: EngineDeps, msg: ResultMessage): Promis
  * {@link handleResult} for the last message of (job, round) in a batch, with every result the
  * batch carries inline for that round (`inline`): those need no look-up or read, and are stored
  * when the round turns out not to be complete (the batch's messages are acknowledged after this).
+ * A warm process remembers what it stored so, and the round's last batch reads none of it back:
+ * with results inline, a round whose notifications come in several batches costs the aggregator
+ * one look-up and one store per earlier batch, and no reads.
  */
 async function handleRound(deps: EngineDeps, msg: ResultMessage, inline: InlineResults): Promise<Outcome> {
   const { store } = deps;
   const cache = deps.cache ?? defaultCache;
   const ctx = await cache.context(store, msg.jobId);
   const { jobId } = ctx.spec;
-  const next = cache.state(jobId, msg.round + 1) ?? (await readState(store, jobId, msg.round + 1));
+  // `held`: this process stored round r's state (it applied r − 1) and nothing newer, so round r is
+  // the newest it knows. The next state is then not looked up: only another instance can have
+  // applied r, and applying it again finds that out (the state's put-if-absent is not fresh).
+  const held = cache.state(jobId, msg.round);
+  const next =
+    cache.state(jobId, msg.round + 1) ??
+    (held === undefined ? await readState(store, jobId, msg.round + 1) : undefined);
   if (next !== undefined) return settle(deps, ctx, next);
   const w = ctx.plan.partitions.length;
-  const waiting = async (): Promise<Outcome> => {
-    await storeInline(deps, jobId, msg.round, inline);
-    return 'waiting';
-  };
   // A notification is sent after its result is stored (or carries it, and is stored before it is
   // acknowledged unapplied): only the shards neither noted here nor carried need a look-up, and
   // the first one missing means the round is not complete yet.
@@ -380,15 +397,41 @@ async function handleRound(deps: EngineDeps, msg: ResultMessage, inline: InlineR
     (shard) => !notified.has(shard) && !inline.has(shard),
   );
   const lookUp = (shard: number) => store.head(keys.job.result(jobId, msg.round, shard));
-  for await (const wave of inWaves(unnotified, fanIn, lookUp)) {
-    if (wave.some(([, info]) => info === undefined)) return waiting();
-  }
-  const state = cache.state(jobId, msg.round) ?? (await readState(store, jobId, msg.round));
+  const allStored = async (): Promise<boolean> => {
+    for await (const wave of inWaves(unnotified, fanIn, lookUp)) {
+      if (wave.some(([, info]) => info === undefined)) return false;
+    }
+    return true;
+  };
+  // With shards neither noted nor carried, a warm aggregator's batch almost never completes its
+  // round (only results stored elsewhere would): it stores what it carries while it looks, one
+  // store call's time instead of a look-up's and a store's (a store that turns out unneeded writes
+  // the worker's own bytes, and scratch is cleared with the job).
+  const early = held !== undefined && inline.size > 0 && unnotified.length > 0;
+  const [complete] = await Promise.all([
+    allStored(),
+    early ? storeInline(deps, jobId, msg.round, inline) : undefined,
+  ]);
+  const waiting = async (): Promise<Outcome> => {
+    if (!early) await storeInline(deps, jobId, msg.round, inline);
+    cache.rememberResults(jobId, msg.round, inline);
+    return 'waiting';
+  };
+  if (!complete) return waiting();
+  if (early) cache.rememberResults(jobId, msg.round, inline);
+  const state = held ?? (await readState(store, jobId, msg.round));
   // No state for a round whose results are in: the job finished and was cleaned up (a late duplicate).
   if (state === undefined) return 'stale';
   const results: ShardResult[] = [];
-  const stored = Array.from({ length: w }, (_, shard) => shard).filter((shard) => !inline.has(shard));
+  // Results this process stored itself (carried by notifications it acknowledged earlier) need no read.
   const read = new Map<number, ShardResult>();
+  for (let shard = 0; shard < w; shard++) {
+    const r = inline.has(shard) ? undefined : cache.storedResult(jobId, msg.round, shard);
+    if (r !== undefined) read.set(shard, r);
+  }
+  const stored = Array.from({ length: w }, (_, shard) => shard).filter(
+    (shard) => !inline.has(shard) && !read.has(shard),
+  );
   const readResult = (shard: number) =>
     readDocument(store, keys.job.result(jobId, msg.round, shard), shardResultDocument);
   for await (const wave of inWaves(stored, fanIn, readResult)) {
@@ -537,8 +580,8 @@ async function settle(
     if (fresh !== undefined) await store.delete(keys.job.state(jobId, s.round));
     return 'stale';
   }
-  await writeRoundRecord(store, jobId, s);
-  await fanOut(deps, ctx, s, fresh);
+  // The round's record goes with the send (neither waits for the other), before the marker.
+  await fanOut(deps, ctx, s, fresh, writeRoundRecord(store, jobId, s));
   return 'recovered';
 }
 

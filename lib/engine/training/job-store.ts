@@ -113,7 +113,10 @@ export class JobCache {
   private readonly partitions = new Map<string, Batch>();
   private readonly states = new Map<string, TrainState>();
   private readonly fanouts = new Map<string, number>();
-  private readonly results = new Map<string, { round: number; shards: Set<number> }>();
+  private readonly results = new Map<
+    string,
+    { round: number; shards: Set<number>; stored: Map<number, ShardResult> }
+  >();
 
   public constructor(private readonly maxPartitions = WORKER_CACHE_PARTITIONS) {}
 
@@ -146,15 +149,39 @@ export class JobCache {
    * every shard of that round noted so far in this process. One round per job is kept.
    */
   public noteResult(jobId: string, round: number, shard: number): ReadonlySet<number> {
+    const entry = this.roundEntry(jobId, round);
+    entry.shards.add(shard);
+    return entry.shards;
+  }
+
+  /**
+   * Remembers results of (job, round) that this process has just stored (an aggregator that
+   * acknowledged inline results before their round was complete), so that the round's last
+   * notification takes them from here instead of reading them back: a result is a pure function
+   * of the round's inputs, so the stored bytes are these. Kept with the notes of
+   * {@link JobCache.noteResult}: one round per job, at most 64 jobs.
+   */
+  public rememberResults(jobId: string, round: number, results: ReadonlyMap<number, ShardResult>): void {
+    const entry = this.roundEntry(jobId, round);
+    for (const [shard, result] of results) entry.stored.set(shard, result);
+  }
+
+  /** A result of (job, round) remembered by {@link JobCache.rememberResults}, if any. */
+  public storedResult(jobId: string, round: number, shard: number): ShardResult | undefined {
+    const entry = this.results.get(jobId);
+    return entry?.round === round ? entry.stored.get(shard) : undefined;
+  }
+
+  /** The notes of (job, round), started afresh when the job's noted round was another. */
+  private roundEntry(jobId: string, round: number) {
     let entry = this.results.get(jobId);
     if (entry?.round !== round) {
-      entry = { round, shards: new Set() };
+      entry = { round, shards: new Set<number>(), stored: new Map<number, ShardResult>() };
       this.results.delete(jobId);
       this.results.set(jobId, entry);
       if (this.results.size > 64) this.results.delete(this.results.keys().next().value!);
     }
-    entry.shards.add(shard);
-    return entry.shards;
+    return entry;
   }
 
   /** Whether this process stored the fan-out marker of `round` (so it need not look it up). */

@@ -30,7 +30,7 @@ import { bitDifferences, recordingOutbox, seedDataset, seedSpec } from '../../su
  * sees what a queue would hand it. The reference is the same job with every result stored
  * (`inlineResultMaxBytes: 0`, the path the other coordinator tests cover): same bits expected.
  */
-async function setup(inlineResultMaxBytes: number, over: Partial<EngineDeps> = {}) {
+async function setup(inlineResultMaxBytes: number, over: Partial<EngineDeps> = {}, workers = 4) {
   const base = new SimObjectStore();
   const data = await seedDataset(base);
   const puts: string[] = [];
@@ -59,7 +59,7 @@ async function setup(inlineResultMaxBytes: number, over: Partial<EngineDeps> = {
     inlineResultMaxBytes,
     ...over,
   };
-  const spec = seedSpec('job-inline', data.manifest.version, { epochs: 2 });
+  const spec = seedSpec('job-inline', data.manifest.version, { epochs: 2 }, { workers });
   await startJob(deps, spec, data.manifest, data.manifestKey);
   return { store, base, data, outbox, deps, spec, puts, reads };
 }
@@ -129,6 +129,61 @@ describe('Inline worker results', () => {
     expect(s.outbox.work.filter((w) => w.round === 1)).toHaveLength(4);
     // Round 1 computed and applied as one batch: the final state equals the stored-results run
     await handleResultBatch(s.deps, await computeRound(s, 1));
+    const stored = await storedRun();
+    expect(bitDifferences((await readState(s.base, s.spec.jobId, 2))!.params, stored!.params)).toEqual([]);
+  });
+
+  it('a warm aggregator that stored a round’s earlier inline results takes them from memory: the last batch reads no result back', async () => {
+    // Prepare
+    const s = await setup(INLINE_RESULT_MAX_BYTES);
+    const batch = await computeRound(s, 0);
+
+    // Act: shards 0 and 1, then shard 2 alone, then shard 3, all in the same process (one cache)
+    const outcomes = [
+      ...(await handleResultBatch(s.deps, batch.slice(0, 2))),
+      ...(await handleResultBatch(s.deps, batch.slice(2, 3))),
+      ...(await handleResultBatch(s.deps, batch.slice(3))),
+    ];
+
+    // Assess: three results stored (put-if-absent) on the way, none read back; one state, one fan-out
+    expect(outcomes).toEqual(['waiting', 'waiting', 'waiting', 'applied']);
+    const resultPuts = s.puts.filter(isResultKey);
+    expect(resultPuts).toEqual([0, 1, 2].map((k) => keys.job.result(s.spec.jobId, 0, k)));
+    expect(s.reads.filter((r) => isResultKey(r) && r.startsWith('get'))).toEqual([]);
+    expect(s.outbox.work.filter((w) => w.round === 1)).toHaveLength(4);
+    await handleResultBatch(s.deps, await computeRound(s, 1));
+    const stored = await storedRun();
+    expect(bitDifferences((await readState(s.base, s.spec.jobId, 2))!.params, stored!.params)).toEqual([]);
+  });
+
+  it('a warm aggregator whose batch turns out to complete the round (the rest stored by another instance) applies it once, with the same bits', async () => {
+    // Prepare: round 0 applied here (so this process stored round 1's state); of round 1, shards 0
+    // and 1 go to another aggregator instance (its own cache), which stores them. Scratch is kept
+    // at the end (as on AWS), so the stored results can be read afterwards.
+    const s = await setup(INLINE_RESULT_MAX_BYTES, { deleteScratch: false });
+    expect(await handleResultBatch(s.deps, await computeRound(s, 0))).toEqual([
+      'waiting',
+      'waiting',
+      'waiting',
+      'applied',
+    ]);
+    const batch = await computeRound(s, 1);
+    expect(await handleResultBatch({ ...s.deps, cache: new JobCache() }, batch.slice(0, 2))).toEqual([
+      'waiting',
+      'waiting',
+    ]);
+
+    // Act: shards 2 and 3 reach this process, which stores what they carry while it looks the
+    // others up, and finds them
+    const outcomes = await handleResultBatch(s.deps, batch.slice(2));
+
+    // Assess: the job finished once from the four results; 2 and 3 were stored too (the workers'
+    // bytes); the final state equals the stored-results run
+    expect(outcomes).toEqual(['waiting', 'finished']);
+    const kept = await Promise.all([0, 1, 2, 3].map((k) => s.base.get(keys.job.result(s.spec.jobId, 1, k))));
+    expect(kept.map((o) => JSON.parse(new TextDecoder().decode(o!.body)))).toEqual(
+      batch.map((m) => m.result),
+    );
     const stored = await storedRun();
     expect(bitDifferences((await readState(s.base, s.spec.jobId, 2))!.params, stored!.params)).toEqual([]);
   });
@@ -211,6 +266,21 @@ describe('Inline worker results', () => {
     expect(batch.map((m) => m.result)).toEqual([undefined, undefined, undefined, undefined]);
     expect(s.puts.filter(isResultKey)).toHaveLength(4);
     expect(outcomes).toEqual(['waiting', 'waiting', 'waiting', 'applied']);
+  });
+
+  it('with more workers than one FIFO batch carries (11 > 10), every worker stores its result', async () => {
+    // Prepare: the limit would let every result ride; 11 partitions of 9 or 10 rows
+    const s = await setup(INLINE_RESULT_MAX_BYTES, {}, 11);
+
+    // Act
+    const batch = await computeRound(s, 0);
+    const outcomes = await handleResultBatch(s.deps, batch);
+
+    // Assess: 11 stored results, bare notifications, the round applied from the stored results
+    expect(batch.map((m) => m.result)).toEqual(Array(11).fill(undefined));
+    expect(s.puts.filter(isResultKey)).toHaveLength(11);
+    expect(outcomes.at(-1)).toBe('applied');
+    expect(s.outbox.work.filter((w) => w.round === 1)).toHaveLength(11);
   });
 
   it('refuses an inline result of another round or partition than its message names', async () => {

@@ -14,7 +14,7 @@ import {
 } from '../../../lib/engine/training/job-store.js';
 import { loadPartition } from '../../../lib/engine/training/partition-data.js';
 import { NotFoundError, ProtocolError } from '../../../lib/errors.js';
-import type { TrainState } from '../../../lib/optim/index.js';
+import type { ShardResult, TrainState } from '../../../lib/optim/index.js';
 import { TypedArrayKernel } from '../../../lib/optim/index.js';
 import type { ObjectStore } from '../../../lib/ports.js';
 import { overrideStore } from '../../../lib/simulation/memory-object-store.js';
@@ -92,6 +92,40 @@ describe('Class: JobCache, notified results', () => {
     expect([...cache.noteResult('b', 0, 1)]).toEqual([1]);
     expect([...cache.noteResult('a', 1, 3)]).toEqual([3]);
     expect([...cache.noteResult('a', 1, 3)]).toEqual([3]);
+  });
+
+  it('remembers stored results of the noted round only: another round of the job forgets them, other jobs keep theirs', () => {
+    const cache = new JobCache();
+    const r = (partition: number): ShardResult => ({
+      v: 1,
+      kind: 'gradient',
+      round: 4,
+      partition,
+      step: 0,
+      steps: 1,
+      stepsPerEpoch: 1,
+      lossSum: partition,
+      rows: 1,
+      gradSum: [partition],
+    });
+    cache.noteResult('a', 4, 0);
+    cache.rememberResults(
+      'a',
+      4,
+      new Map([
+        [0, r(0)],
+        [1, r(1)],
+      ]),
+    );
+    cache.rememberResults('b', 4, new Map([[2, r(2)]]));
+    expect(cache.storedResult('a', 4, 1)).toEqual(r(1));
+    expect(cache.storedResult('a', 4, 2)).toBeUndefined();
+    expect(cache.storedResult('a', 3, 0)).toBeUndefined();
+    expect(cache.storedResult('b', 4, 2)).toEqual(r(2));
+    // Round 5 of job a starts: its notes and stored results of round 4 are dropped together
+    expect([...cache.noteResult('a', 5, 3)]).toEqual([3]);
+    expect(cache.storedResult('a', 4, 0)).toBeUndefined();
+    expect(cache.storedResult('b', 4, 2)).toEqual(r(2));
   });
 
   it('keeps 64 jobs; the 65th pushes out the one whose round started least recently', () => {

@@ -70,7 +70,8 @@ describe('Function: simulateScaledJob', () => {
   it('at W = 1 takes the sequential sum of its calls at the latency means', async () => {
     // Prepare: distinct fixed latencies, so a call counted as the wrong kind shows. The standard
     // hop (19 ms) outlasts a PUT (17 ms): the fan-out marker written after each send is hidden
-    // behind the work message's hop, the only call of a W = 1 run that overlaps another.
+    // behind the work message's hop, and so is the round record's PUT, which starts with the
+    // send. Those are the only calls of a W = 1 run that overlap others.
     const latency: LatencyModel = {
       sqsStandardHop: fixed(0.019),
       sqsFifoHop: fixed(0.023),
@@ -109,7 +110,9 @@ describe('Function: simulateScaledJob', () => {
       2 * meanOf(latency.lambdaColdStart) + // the worker's and the aggregator's first call
       (s3.get + s3.list) * 0.011 +
       s3.head * 0.013 +
-      (s3.put - R) * 0.017 + // every PUT but the R hidden fan-out markers
+      // every PUT but the R fan-out markers and the R − 1 round records written while the next
+      // round is sent (the last round's record is written before the model)
+      (s3.put - R - (R - 1)) * 0.017 +
       Math.ceil((2 * R) / 32) * 0.017 + // the deletes go 32 at a time
       // … and S3 serves 3,500 of them a second per prefix: the first 32 are the 20 states
       // (prefix state/: the 20th waits 19/3500 s) and 12 markers, the next 8 markers (7/3500 s).
