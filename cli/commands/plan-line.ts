@@ -69,7 +69,7 @@ export function summarizeRoundPlan(
   const parallel = runner === 'local' ? Math.min(w, workerThreads) : 1;
   const compute = work / rate / parallel;
   const roundSeconds = (runner === 'local' ? LOCAL_ROUND_OVERHEAD_SECONDS : 0) + compute;
-  const aws = awsRoundLatency(AWS_ROUND_LATENCY, true);
+  const aws = awsRoundLatency(AWS_ROUND_LATENCY, { workers: w, inlineState: true });
   return {
     mode,
     maxRounds: rounds,

@@ -82,13 +82,44 @@ export interface CostModel {
    * published per-vCPU figure.
    */
   readonly lambdaMeasured?: readonly LambdaMeasuredRate[];
+  /**
+   * The coordination figures of a round of W workers, when they depend on W (on AWS, results ride
+   * inline up to 10 workers and partitions are claimed above 8: `round-latency.ts`). Without it,
+   * every W takes `roundOverheadSeconds`, `aggregatorSecondsPerWorker` and `workerIoSeconds`, and
+   * a round makes 2W S3 GETs (state, result) and W + 2 PUTs (result, state, round record).
+   */
+  readonly coordination?: (workers: number) => RoundCoordination;
+}
+
+/** What a round of W workers costs in coordination, from {@link CostModel.coordination}. */
+export interface RoundCoordination {
+  readonly roundOverheadSeconds: number;
+  readonly aggregatorSecondsPerWorker: number;
+  readonly workerIoSeconds: number;
+  /** S3 GET-class requests of a round (GET, HEAD), shard loads excluded. */
+  readonly s3GetsPerRound: number;
+  readonly s3PutsPerRound: number;
+}
+
+/** The coordination figures of a round of `workers` workers under `cost`. */
+export function coordinationOf(cost: CostModel, workers: number): RoundCoordination {
+  return (
+    cost.coordination?.(workers) ?? {
+      roundOverheadSeconds: cost.roundOverheadSeconds,
+      aggregatorSecondsPerWorker: cost.aggregatorSecondsPerWorker,
+      workerIoSeconds: cost.workerIoSeconds,
+      s3GetsPerRound: 2 * workers,
+      s3PutsPerRound: workers + 2,
+    }
+  );
 }
 
 /** The fields of a cost model that the per-round latency model ({@link withRoundLatency}) sets. */
 export type RoundCoordinationFields =
   | 'roundOverheadSeconds'
   | 'aggregatorSecondsPerWorker'
-  | 'workerIoSeconds';
+  | 'workerIoSeconds'
+  | 'coordination';
 
 /**
  * Prices and throughputs: us-east-1 list prices (Lambda arm64, SQS, S3 standard, Batch on EC2)
@@ -142,13 +173,25 @@ const PRICES_AND_THROUGHPUTS: Omit<CostModel, RoundCoordinationFields> = {
 
 /**
  * The planner's defaults: {@link PRICES_AND_THROUGHPUTS}, with the per-round coordination
- * figures of the AWS per-round latency model (`round-latency.ts`, sources in the README): with
- * the work state inline, 0.2193 s per round, 0.015 s per worker (the aggregator's GET of each
- * result) and 0.06 s of a worker's own S3 calls (two HEADs, one PUT).
+ * figures of the AWS per-round latency model (`round-latency.ts`, sources in the README), per W,
+ * with the work state inline: up to 8 workers 0.1143 s per round + 0.02 s per worker and 0.015 s
+ * of a worker's own S3 calls (one HEAD); 9–10 workers add a claim PUT (0.1443 s, worker 0.045 s);
+ * above 10 results are stored: 0.1893 s + 0.0075 s per worker, worker 0.075 s (HEAD, claim PUT,
+ * result PUT).
  */
 export const DEFAULT_COST_MODEL: CostModel = withRoundLatency(PRICES_AND_THROUGHPUTS);
 
-/** The default model with some fields replaced (e.g. throughputs measured by the bench). */
+/**
+ * The default model with some fields replaced (e.g. throughputs measured by the bench). Replacing
+ * a coordination figure (`roundOverheadSeconds`, `aggregatorSecondsPerWorker`, `workerIoSeconds`)
+ * without a `coordination` of its own drops the default's per-W figures, so the given ones hold
+ * for every W.
+ */
 export function withCostModel(overrides: Partial<CostModel> = {}): CostModel {
-  return { ...DEFAULT_COST_MODEL, ...overrides };
+  const fixed = (['roundOverheadSeconds', 'aggregatorSecondsPerWorker', 'workerIoSeconds'] as const).some(
+    (k) => k in overrides,
+  );
+  if (!fixed || 'coordination' in overrides) return { ...DEFAULT_COST_MODEL, ...overrides };
+  const { coordination: _perW, ...rest } = DEFAULT_COST_MODEL;
+  return { ...rest, ...overrides };
 }

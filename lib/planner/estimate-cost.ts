@@ -1,4 +1,4 @@
-import { type CostModel, DEFAULT_COST_MODEL } from './cost-model.js';
+import { type CostModel, coordinationOf, DEFAULT_COST_MODEL } from './cost-model.js';
 import { batchInstance, estimateTime } from './estimate-time.js';
 import type { Placement, Workload } from './workload.js';
 
@@ -25,8 +25,9 @@ function breakdown(parts: Omit<CostBreakdown, 'totalUsd'>): CostBreakdown {
  * L = 1 + (R−1)(1−h) shard loads per worker (times from {@link estimateTime}):
  * - lambda: GB-s = W·[R·(workerIo + compute) + L·load]·M/1024 + R·(aggBase + W·aggPerWorker)·aggMem/1024;
  *   requests = R·(W + 1); SQS = R·3W messages-actions (send, receive, delete) on each of the work
- *   queue (standard) and the aggregate queue (FIFO); S3 GETs = R·2W (params, results) + L·W (shards),
- *   PUTs = R·(W + 2) (results, params, state).
+ *   queue (standard) and the aggregate queue (FIFO); S3 GETs = R·gets + L·W (shards), PUTs = R·puts,
+ *   with workerIo, aggPerWorker, gets and puts per W from {@link coordinationOf} (without a per-W
+ *   model: gets = 2W, params and results; puts = W + 2, results, state, round record).
  * - in-process on Lambda: GB-s = (load + R·round)·M/1024, one request, 1 GET, 1 PUT; the Lambda start
  *   is not billed. On `inProcessHost`: wall/3600 × host $/h instead of GB-s and request.
  * - batch-gpu: wall/3600 × on-demand or spot $/h (start-up billed: the instance is up), 1 GET, 1 PUT.
@@ -39,14 +40,15 @@ export function estimateCost(w: Workload, p: Placement, cost: CostModel = DEFAUL
   if (p.kind === 'lambda') {
     const W = p.workers;
     const loads = 1 + (R - 1) * (1 - cost.shardCacheHitRate);
-    const workerSeconds = R * (cost.workerIoSeconds + t.computeSeconds) + loads * t.loadSeconds;
-    const aggregatorSeconds = R * (cost.aggregatorSecondsPerRound + W * cost.aggregatorSecondsPerWorker);
+    const c = coordinationOf(cost, W);
+    const workerSeconds = R * (c.workerIoSeconds + t.computeSeconds) + loads * t.loadSeconds;
+    const aggregatorSeconds = R * (cost.aggregatorSecondsPerRound + W * c.aggregatorSecondsPerWorker);
     const gbSeconds = (W * workerSeconds * p.memoryMb + aggregatorSeconds * cost.aggregatorMemoryMb) / 1024;
     return breakdown({
       lambdaUsd: gbSeconds * cost.lambdaUsdPerGbSecond,
       requestUsd: R * (W + 1) * cost.lambdaUsdPerRequest,
       sqsUsd: (R * 3 * W * (cost.sqsStandardUsdPerMillion + cost.sqsFifoUsdPerMillion)) / 1e6,
-      s3Usd: (R * 2 * W + loads * W) * get + R * (W + 2) * put,
+      s3Usd: (R * c.s3GetsPerRound + loads * W) * get + R * c.s3PutsPerRound * put,
       instanceUsd: 0,
     });
   }

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { type BatchInstanceSpec, type CostModel, DEFAULT_COST_MODEL } from './cost-model.js';
+import { type BatchInstanceSpec, type CostModel, coordinationOf, DEFAULT_COST_MODEL } from './cost-model.js';
 import { measuredLambdaRate } from './lambda-calibration.js';
 import { decodedBytes, lambdaVcpus, type Placement, type Workload, workPerRound } from './workload.js';
 
@@ -51,7 +51,8 @@ export function lambdaWorkPerSecond(w: Workload, memoryMb: number, cost: CostMod
 /**
  * Time of a placement. With v = vCPUs used, T = `rowFeaturesPerVcpuSecond`, R = rounds, h = cache hit rate:
  * - lambda (W, M): compute = work(W) / (v·T), or / the rate measured at M ({@link lambdaWorkPerSecond}); load = bytes / W / S3 rate;
- *   round = overhead + W·aggPerWorker + compute + (1−h)·load; start = lambdaStart + h·load
+ *   round = overhead + W·aggPerWorker + compute + (1−h)·load (overhead, aggPerWorker and workerIo
+ *   per W: {@link coordinationOf}); start = lambdaStart + h·load
  *   (so the first round always loads); invocation = workerIo + load + compute ≤ 900 s.
  * - in-process on a Lambda of M: round = work(1) / (v·T); start = lambdaStart + load (whole
  *   dataset); invocation = load + R·round (one invocation runs the whole job).
@@ -65,13 +66,14 @@ export function estimateTime(w: Workload, p: Placement, cost: CostModel = DEFAUL
     const computeSeconds = workPerRound(w, p.workers) / lambdaWorkPerSecond(w, p.memoryMb, cost);
     const loadSeconds = w.datasetBytes / p.workers / cost.lambdaS3BytesPerSecond;
     const h = cost.shardCacheHitRate;
+    const c = coordinationOf(cost, p.workers);
     const roundSeconds =
-      cost.roundOverheadSeconds +
-      p.workers * cost.aggregatorSecondsPerWorker +
+      c.roundOverheadSeconds +
+      p.workers * c.aggregatorSecondsPerWorker +
       computeSeconds +
       (1 - h) * loadSeconds;
     const startSeconds = cost.lambdaStartSeconds + h * loadSeconds;
-    const invocationSeconds = cost.workerIoSeconds + loadSeconds + computeSeconds;
+    const invocationSeconds = c.workerIoSeconds + loadSeconds + computeSeconds;
     return {
       startSeconds,
       roundSeconds,

@@ -1,7 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../lib/errors.js';
-import { type PlacementConstraints, planJobPlacement, type Workload } from '../../../lib/planner/index.js';
+import {
+  type PlacementConstraints,
+  type PlacementInput,
+  planJobPlacement as planWith,
+  type Workload,
+  withCostModel,
+} from '../../../lib/planner/index.js';
 import { simple } from './fixtures.js';
+
+/**
+ * The published prices and throughputs with coordination figures pinned for every W, so the
+ * arithmetic below is the planner's choice alone (the per-W AWS latency model has its own tests in
+ * round-latency.test.ts): 0.2193 s + 0.015 s × W a round, 0.06 s of a worker's own S3 calls, 2W S3
+ * GETs and W + 2 PUTs a round.
+ */
+const pinned = withCostModel({
+  roundOverheadSeconds: 0.2193,
+  aggregatorSecondsPerWorker: 0.015,
+  workerIoSeconds: 0.06,
+});
+const planJobPlacement = (input: PlacementInput) => planWith({ costModel: pinned, ...input });
 
 const memory = [512, 1024, 1769, 2048, 3008, 4096, 6144, 8192, 10240];
 const open: PlacementConstraints = { maxWorkers: 1000, lambdaMemoryOptionsMb: memory, preferCheapest: true };
@@ -57,7 +76,7 @@ describe('Function: planJobPlacement', () => {
 
   it('fans a medium job out over Lambda when the deadline excludes the Batch start-up', () => {
     // Prepare: 100 rounds, deadline 150 s. Batch: ≥ 180 s start-up; in-process @3008 MB:
-    // 1 + 11.111 + 100 × 2.1333 = 225.4 s. Per-round coordination (AWS latency model, state inline):
+    // 1 + 11.111 + 100 × 2.1333 = 225.4 s. Per-round coordination (pinned above):
     // 0.2193 s + 0.015 s × W; a worker's own S3 calls 0.06 s.
     // lambda ×16 @ 1024 MB (v = 1024/1769 = 0.578858): compute 312500 × 64 / (v × 1.5e8) = 0.230339 s,
     // load 1e9/16/9e7 = 0.694444 s, round = 0.2193 + 16 × 0.015 + 0.230339 + 0.694444 = 1.384083 s
