@@ -19,7 +19,7 @@ export default defineConfig({
         : [
             'test/unit/engine/{coordinator,coordinator-guards,coordinator-paths,job-store,job-plan,plan-job,place-job}.test.ts',
             'test/unit/engine/{round-records,runners,checkpointed-runner,state-codec,protocol,diverged,lean-rounds}.test.ts',
-            'test/unit/engine/{job-building,resume,state-codec-edges,partition-plan,claims,lambda-calibration}.test.ts',
+            'test/unit/engine/{job-building,resume,state-codec-edges,partition-plan,claims,lambda-calibration,inline-results,waves}.test.ts',
           ],
     exclude: [],
   },

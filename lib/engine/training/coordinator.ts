@@ -407,7 +407,7 @@ async function handleRound(deps: EngineDeps, msg: ResultMessage, inline: InlineR
   // round (only results stored elsewhere would): it stores what it carries while it looks, one
   // store call's time instead of a look-up's and a store's (a store that turns out unneeded writes
   // the worker's own bytes, and scratch is cleared with the job).
-  const early = held !== undefined && inline.size > 0 && unnotified.length > 0;
+  const early = held !== undefined && unnotified.length > 0;
   const [complete] = await Promise.all([
     allStored(),
     early ? storeInline(deps, jobId, msg.round, inline) : undefined,
@@ -418,20 +418,19 @@ async function handleRound(deps: EngineDeps, msg: ResultMessage, inline: InlineR
     return 'waiting';
   };
   if (!complete) return waiting();
-  if (early) cache.rememberResults(jobId, msg.round, inline);
   const state = held ?? (await readState(store, jobId, msg.round));
   // No state for a round whose results are in: the job finished and was cleaned up (a late duplicate).
   if (state === undefined) return 'stale';
   const results: ShardResult[] = [];
   // Results this process stored itself (carried by notifications it acknowledged earlier) need no read.
   const read = new Map<number, ShardResult>();
+  const stored: number[] = [];
   for (let shard = 0; shard < w; shard++) {
-    const r = inline.has(shard) ? undefined : cache.storedResult(jobId, msg.round, shard);
-    if (r !== undefined) read.set(shard, r);
+    if (inline.has(shard)) continue;
+    const r = cache.storedResult(jobId, msg.round, shard);
+    if (r === undefined) stored.push(shard);
+    else read.set(shard, r);
   }
-  const stored = Array.from({ length: w }, (_, shard) => shard).filter(
-    (shard) => !inline.has(shard) && !read.has(shard),
-  );
   const readResult = (shard: number) =>
     readDocument(store, keys.job.result(jobId, msg.round, shard), shardResultDocument);
   for await (const wave of inWaves(stored, fanIn, readResult)) {

@@ -126,6 +126,8 @@ describe('Inline worker results', () => {
       kept.map((o) => (o === undefined ? undefined : JSON.parse(new TextDecoder().decode(o.body)))),
     ).toEqual([batch[0]!.result, batch[1]!.result, undefined, undefined]);
     expect(second).toEqual(['waiting', 'applied']);
+    // The fresh process found the round complete: what 2 and 3 carried was applied, not stored
+    expect(s.puts.filter(isResultKey)).toEqual([0, 1].map((k) => keys.job.result(s.spec.jobId, 0, k)));
     expect(s.outbox.work.filter((w) => w.round === 1)).toHaveLength(4);
     // Round 1 computed and applied as one batch: the final state equals the stored-results run
     await handleResultBatch(s.deps, await computeRound(s, 1));
@@ -151,7 +153,29 @@ describe('Inline worker results', () => {
     expect(resultPuts).toEqual([0, 1, 2].map((k) => keys.job.result(s.spec.jobId, 0, k)));
     expect(s.reads.filter((r) => isResultKey(r) && r.startsWith('get'))).toEqual([]);
     expect(s.outbox.work.filter((w) => w.round === 1)).toHaveLength(4);
+    // Round 1's fan-out marker is an empty object: its existence is the fact
+    expect((await s.base.get(keys.job.fanout(s.spec.jobId, 1)))?.body).toHaveLength(0);
     await handleResultBatch(s.deps, await computeRound(s, 1));
+    const stored = await storedRun();
+    expect(bitDifferences((await readState(s.base, s.spec.jobId, 2))!.params, stored!.params)).toEqual([]);
+  });
+
+  it('a warm aggregator that applied the last round stores a batch’s inline results once, while it looks the rest up, and reads none back', async () => {
+    // Prepare: round 0 applied in this process, so it holds round 1's state
+    const s = await setup(INLINE_RESULT_MAX_BYTES);
+    await handleResultBatch(s.deps, await computeRound(s, 0));
+    const batch = await computeRound(s, 1);
+
+    // Act: shards 0 and 1 of round 1, then 2 and 3
+    const outcomes = [
+      ...(await handleResultBatch(s.deps, batch.slice(0, 2))),
+      ...(await handleResultBatch(s.deps, batch.slice(2))),
+    ];
+
+    // Assess: 0 and 1 stored once each, 2 and 3 never; no result read; the same final bits
+    expect(outcomes).toEqual(['waiting', 'waiting', 'waiting', 'finished']);
+    expect(s.puts.filter(isResultKey)).toEqual([0, 1].map((k) => keys.job.result(s.spec.jobId, 1, k)));
+    expect(s.reads.filter((r) => isResultKey(r) && r.startsWith('get'))).toEqual([]);
     const stored = await storedRun();
     expect(bitDifferences((await readState(s.base, s.spec.jobId, 2))!.params, stored!.params)).toEqual([]);
   });
@@ -266,6 +290,37 @@ describe('Inline worker results', () => {
     expect(batch.map((m) => m.result)).toEqual([undefined, undefined, undefined, undefined]);
     expect(s.puts.filter(isResultKey)).toHaveLength(4);
     expect(outcomes).toEqual(['waiting', 'waiting', 'waiting', 'applied']);
+  });
+
+  it('a result of exactly the limit’s bytes rides inline; one byte more is stored', async () => {
+    // Prepare: the bytes of each worker's result, as JSON, from a run with every result inline
+    const sized = await setup(INLINE_RESULT_MAX_BYTES);
+    const bytes = (await computeRound(sized, 0)).map((m) => Buffer.byteLength(JSON.stringify(m.result)));
+    const limit = Math.min(...bytes);
+    const exact = bytes.map((b) => b <= limit);
+
+    // Act: the same round with the smallest result's size as the limit
+    const s = await setup(limit);
+    const batch = await computeRound(s, 0);
+
+    // Assess: those of exactly that size ride, the larger ones are stored
+    expect(exact).toContain(true);
+    expect(batch.map((m) => m.result !== undefined)).toEqual(exact);
+    expect(s.puts.filter(isResultKey)).toHaveLength(exact.filter((e) => !e).length);
+  });
+
+  it('with as many workers as one FIFO batch carries (10), results ride inline', async () => {
+    // Prepare: 10 partitions of 10 rows
+    const s = await setup(INLINE_RESULT_MAX_BYTES, {}, 10);
+
+    // Act
+    const batch = await computeRound(s, 0);
+    const outcomes = await handleResultBatch(s.deps, batch);
+
+    // Assess
+    expect(batch.every((m) => m.result !== undefined)).toBe(true);
+    expect(s.puts.filter(isResultKey)).toEqual([]);
+    expect(outcomes.at(-1)).toBe('applied');
   });
 
   it('with more workers than one FIFO batch carries (11 > 10), every worker stores its result', async () => {

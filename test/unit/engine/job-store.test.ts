@@ -122,6 +122,7 @@ describe('Class: JobCache, notified results', () => {
     expect(cache.storedResult('a', 4, 2)).toBeUndefined();
     expect(cache.storedResult('a', 3, 0)).toBeUndefined();
     expect(cache.storedResult('b', 4, 2)).toEqual(r(2));
+    expect(cache.storedResult('c', 4, 0)).toBeUndefined();
     // Round 5 of job a starts: its notes and stored results of round 4 are dropped together
     expect([...cache.noteResult('a', 5, 3)]).toEqual([3]);
     expect(cache.storedResult('a', 4, 0)).toBeUndefined();
