@@ -138,8 +138,12 @@ export function awsRoundRequests(
   };
 }
 
-/** Coordination seconds per round of the embedded local cloud (SQLite queues, files, threads). */
-export const LOCAL_ROUND_OVERHEAD_SECONDS = 0.01;
+/**
+ * Coordination seconds per round of the embedded local cloud (SQLite queues, files, threads): the
+ * `coordination` bench's overhead over the in-process runner, p50, 4 workers on 2 worker threads
+ * (4.0–5.4 ms over five runs, 3 December 2026; 34 ms before issue 8).
+ */
+export const LOCAL_ROUND_OVERHEAD_SECONDS = 0.005;
 
 /**
  * `cost` with its per-round coordination figures taken from `model`, per W ({@link
