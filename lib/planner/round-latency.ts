@@ -121,10 +121,11 @@ export function awsRoundLatency(
  * S3 requests of one AWS round of W workers (the calls of {@link awsRoundLatency}, state inline):
  * GET class (GET, HEAD) — each worker's HEAD, the model's HEAD, the aggregator's look-ups of shards
  * not yet notified when an earlier batch arrives (W − 1 taken: `shardtrain simulate` counts 1.0–1.9
- * per worker in all) and its read of each stored result; PUT class — the state, the round record and the fan-out marker, each worker's claim
- * (above `claimsAboveWorkers`) and each result: stored by its worker above `inlineResultMaxWorkers`,
- * else by the aggregator when its notification is not in the round's last batch (counted for every
- * result but one: the upper end). Shard loads are counted apart.
+ * per worker in all) and its read of each stored result; PUT class — the state, the round record
+ * and the fan-out marker, each worker's claim (above `claimsAboveWorkers`) and each result: stored
+ * by its worker above `inlineResultMaxWorkers`, else by the aggregator when its notification is not
+ * in the round's last batch (counted for every result but one: the upper end). Shard loads are
+ * counted apart.
  */
 export function awsRoundRequests(
   m: RoundLatencyModel,
