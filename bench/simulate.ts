@@ -82,7 +82,7 @@ export async function runSimulateBench(
       );
       return out.table.map((r) => {
         const model = awsRoundLatency(AWS_ROUND_LATENCY, { workers: r.workers, inlineState: true });
-        const modelMs = (model.fixedSeconds + r.workers * model.perWorkerSeconds) * 1000;
+        const modelMs = model.seconds * 1000;
         const row = { workers: r.workers, rounds: r.rounds, simulatedMs: r.perRound.seconds * 1000, modelMs };
         console.log(
           `  W=${r.workers}: simulated ${row.simulatedMs.toFixed(1)} ms a round, model ${modelMs.toFixed(1)} ms (${model.inlineResults ? 'results inline' : 'results stored'})`,

@@ -76,7 +76,7 @@ export function summarizeRoundPlan(
     maxEpochs: solverMode === undefined ? c.maxEpochs : null,
     roundSeconds,
     expectedSeconds: rounds * roundSeconds,
-    awsRoundSeconds: aws.fixedSeconds + w * aws.perWorkerSeconds + work / rate / w,
+    awsRoundSeconds: aws.seconds + work / rate / w,
   };
 }
 

@@ -64,6 +64,8 @@ export const AWS_ROUND_LATENCY: RoundLatencyModel = {
 export interface RoundLatency {
   readonly fixedSeconds: number;
   readonly perWorkerSeconds: number;
+  /** The round's coordination for its W workers: `fixedSeconds + W · perWorkerSeconds`. */
+  readonly seconds: number;
   /** A worker's own S3 calls (billed on every worker, on the round's path once). */
   readonly workerIoSeconds: number;
   /** Whether the workers' results ride inline in their notifications (else each is stored). */
@@ -108,9 +110,12 @@ export function awsRoundLatency(
     aggregatorWrites: m.s3PutSeconds + m.s3HeadSeconds,
     fanOut: m.sqsSendSeconds,
   };
+  const fixedSeconds = Object.values(parts).reduce((a, b) => a + b, 0);
+  const perWorkerSeconds = inlineResults ? m.perWorkerSmallSeconds : m.perWorkerLargeSeconds;
   return {
-    fixedSeconds: Object.values(parts).reduce((a, b) => a + b, 0),
-    perWorkerSeconds: inlineResults ? m.perWorkerSmallSeconds : m.perWorkerLargeSeconds,
+    fixedSeconds,
+    perWorkerSeconds,
+    seconds: fixedSeconds + round.workers * perWorkerSeconds,
     workerIoSeconds: Object.values(worker).reduce((a, b) => a + b, 0),
     inlineResults,
     parts,

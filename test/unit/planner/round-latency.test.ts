@@ -27,6 +27,8 @@ describe('Function: awsRoundLatency', () => {
     const r = awsRoundLatency(AWS_ROUND_LATENCY, { workers: 4, inlineState: true });
     expect(r.fixedSeconds).toBeCloseTo(0.1143, 12);
     expect(r.perWorkerSeconds).toBeCloseTo(0.02, 12);
+    // the round for its 4 workers: 114.3 + 4 × 20 = 194.3 ms
+    expect(r.seconds).toBeCloseTo(0.1943, 12);
     expect(r.workerIoSeconds).toBeCloseTo(0.015, 12);
     expect(r.inlineResults).toBe(true);
   });
@@ -50,6 +52,8 @@ describe('Function: awsRoundLatency', () => {
     expect(eleven.workerIoSeconds).toBeCloseTo(0.075, 12);
     expect(eleven.perWorkerSeconds).toBeCloseTo(0.0075, 12);
     expect(eleven.inlineResults).toBe(false);
+    // 189.3 + 11 × 7.5 = 271.8 ms
+    expect(eleven.seconds).toBeCloseTo(0.2718, 12);
   });
 });
 
